@@ -1,0 +1,25 @@
+/** Hash routing (#/system): works from any static host and from the service-worker cache. */
+export interface Route {
+  id: string;
+  label: string;
+}
+
+export const ROUTES: readonly Route[] = [{ id: 'system', label: 'System' }];
+const DEFAULT_ROUTE = 'system';
+
+function routeFromHash(hash: string): string {
+  const id = hash.replace(/^#\/?/, '').split(/[?/]/)[0] ?? '';
+  return ROUTES.some((r) => r.id === id) ? id : DEFAULT_ROUTE;
+}
+
+export class RouterState {
+  current = $state(routeFromHash(location.hash));
+
+  start(): () => void {
+    const onHashChange = (): void => {
+      this.current = routeFromHash(location.hash);
+    };
+    addEventListener('hashchange', onHashChange);
+    return () => removeEventListener('hashchange', onHashChange);
+  }
+}

@@ -1,0 +1,23 @@
+/** Capabilities of this browser, fetched once from the accelerator worker. */
+import type { Capabilities } from '../../worker/capabilities.ts';
+import { accelerator } from '../accelerator.ts';
+import { describeCapabilities, overallLevel } from './guidance.ts';
+
+export class SystemState {
+  capabilities = $state<Capabilities | undefined>(undefined);
+  workerVersion = $state<string | undefined>(undefined);
+  error = $state<string | undefined>(undefined);
+  guidance = $derived(this.capabilities ? describeCapabilities(this.capabilities) : []);
+  level = $derived(overallLevel(this.guidance));
+
+  async load(): Promise<void> {
+    try {
+      const api = accelerator();
+      const [capabilities, version] = await Promise.all([api.capabilities(), api.version()]);
+      this.capabilities = capabilities;
+      this.workerVersion = version;
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Every CLI command, loaded lazily so `reef --help` does not pull in USB or WASM.
+ * Add a command: write src/cli/commands/<name>.ts exporting `command`, then list it here.
+ */
+import type { Command } from '../command.ts';
+
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};

@@ -1,0 +1,60 @@
+/** `reef`: the Node face of Reef, on the same src/lib as the web app. */
+import { ReefError } from '../lib/errors.ts';
+import type { CliIo } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+
+const consoleIo: CliIo = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+export function helpText(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(8, ...names.map((n) => n.length));
+  const lines = names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]?.summary ?? ''}`);
+  return [
+    `reef ${__REEF_VERSION__} — the Coral Edge TPU from Node and the browser`,
+    '',
+    'Usage: reef <command> [options]',
+    '',
+    'Commands:',
+    ...(lines.length ? lines : ['  (none yet)']),
+    '',
+    'Options:',
+    '  -h, --help     show this help, or a command\'s help with `reef <command> --help`',
+    '  -v, --version  print the version',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = consoleIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.out(helpText());
+    return first === undefined ? 1 : 0;
+  }
+  if (first === '-v' || first === '--version') {
+    io.out(__REEF_VERSION__);
+    return 0;
+  }
+  const entry = COMMANDS[first];
+  if (!entry) {
+    io.err(`reef: unknown command "${first}". Run \`reef --help\` for the list.`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    // Typed errors are expected outcomes (bad file, no device): one clear line, no stack.
+    if (error instanceof ReefError) {
+      io.err(`reef ${first}: ${error.message} [${error.code}${error.reason ? `/${error.reason}` : ''}]`);
+      return 1;
+    }
+    throw error;
+  }
+}

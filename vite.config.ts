@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+import { headersFile, securityHeaders } from './scripts/security-headers.ts';
+import { stageLiteRt } from './wasm/stage-litert.ts';
+import { LITERT_URL_DIR, litertFileStem } from './wasm/litert-files.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+const port = Number(process.env['PORT'] ?? 4173);
+
+/** Writes the security headers as `_headers` for static hosts (Netlify, Cloudflare Pages). */
+function emitHeadersFile(): Plugin {
+  return {
+    name: 'reef:headers-file',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile() });
+    },
+  };
+}
+
+// The worker always runs cross-origin isolated, so the threaded LiteRT build is the one in use:
+// precache it with the shell; the other variants are cached the first time a browser needs them.
+const threaded = litertFileStem('threaded');
+
+export default defineConfig(({ command }) => ({
+  define: { __REEF_VERSION__: JSON.stringify(pkg.version) },
+  plugins: [
+    svelte(),
+    stageLiteRt(),
+    emitHeadersFile(),
+    VitePWA({
+      registerType: 'prompt',
+      injectRegister: null,
+      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      manifest: {
+        name: 'Reef — Coral Edge TPU in the browser',
+        short_name: 'Reef',
+        description: 'Run, train and benchmark models on the Coral USB Accelerator from a web page, with a WASM fallback.',
+        id: '/',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#06131f',
+        theme_color: '#0b7a75',
+        categories: ['developer', 'utilities', 'education'],
+        icons: [
+          { src: 'icons/reef-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/reef-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/reef-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icons/reef.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}', `${LITERT_URL_DIR}/${threaded}.*`],
+        globIgnores: [`${LITERT_URL_DIR}/!(${threaded}).*`],
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        cleanupOutdatedCaches: true,
+        navigateFallback: 'index.html',
+        runtimeCaching: [
+          {
+            urlPattern: ({ url }) => url.pathname.startsWith(`/${LITERT_URL_DIR}/`),
+            handler: 'CacheFirst',
+            options: { cacheName: 'reef-litert-variants' },
+          },
+        ],
+      },
+    }),
+  ],
+  worker: { format: 'es' },
+  build: { target: 'es2023', sourcemap: true, chunkSizeWarningLimit: 2048 },
+  server: { port: 5173, headers: securityHeaders({ dev: command === 'serve' }) },
+  preview: { port, strictPort: true, headers: securityHeaders({ dev: false }) },
+}));
