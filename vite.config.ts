@@ -37,7 +37,8 @@ export default defineConfig(({ command }) => ({
       manifest: {
         name: 'Reef — Coral Edge TPU in the browser',
         short_name: 'Reef',
-        description: 'Run, train and benchmark models on the Coral USB Accelerator from a web page, with a WASM fallback.',
+        description:
+          'Run, train and benchmark models on the Coral USB Accelerator from a web page, with a WASM fallback.',
         id: '/',
         start_url: '/',
         scope: '/',

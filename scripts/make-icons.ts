@@ -17,7 +17,10 @@ async function render(file: string, size: number, maskable: boolean): Promise<vo
     `<body style="margin:0;display:grid;place-items:center;width:${size}px;height:${size}px;background:${maskable ? '#0b7a75' : 'transparent'}">` +
       `<div style="width:${inner}px;height:${inner}px">${svg.replace('<svg ', `<svg width="${inner}" height="${inner}" `)}</div></body>`,
   );
-  writeFileSync(new URL(`../public/icons/${file}`, import.meta.url), await page.screenshot({ omitBackground: !maskable }));
+  writeFileSync(
+    new URL(`../public/icons/${file}`, import.meta.url),
+    await page.screenshot({ omitBackground: !maskable }),
+  );
 }
 
 await render('reef-192.png', 192, false);

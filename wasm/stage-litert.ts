@@ -27,7 +27,11 @@ export function stageLiteRt(): Plugin {
     },
     generateBundle() {
       for (const name of names) {
-        this.emitFile({ type: 'asset', fileName: `${LITERT_URL_DIR}/${name}`, source: readFileSync(join(sourceDir, name)) });
+        this.emitFile({
+          type: 'asset',
+          fileName: `${LITERT_URL_DIR}/${name}`,
+          source: readFileSync(join(sourceDir, name)),
+        });
       }
     },
   };

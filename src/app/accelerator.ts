@@ -10,7 +10,10 @@ let remote: Remote<AcceleratorApi> | undefined;
 /** Starts the worker on first use; one per page, it owns the devices and engines from then on. */
 export function accelerator(): Remote<AcceleratorApi> {
   remote ??= wrap<AcceleratorApi>(
-    new Worker(new URL('../worker/accelerator.worker.ts', import.meta.url), { type: 'module', name: 'reef-accelerator' }),
+    new Worker(new URL('../worker/accelerator.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'reef-accelerator',
+    }),
   );
   return remote;
 }

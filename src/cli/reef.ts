@@ -21,7 +21,7 @@ export function helpText(): string {
     ...(lines.length ? lines : ['  (none yet)']),
     '',
     'Options:',
-    '  -h, --help     show this help, or a command\'s help with `reef <command> --help`',
+    "  -h, --help     show this help, or a command's help with `reef <command> --help`",
     '  -v, --version  print the version',
     '',
   ].join('\n');

@@ -50,7 +50,8 @@ export async function fixturePath(name: FixtureName): Promise<string> {
   const cached = join(cacheDir, entry.dir, name);
   if (existsSync(cached)) return cached;
   const response = await fetch(rawUrl(entry));
-  if (!response.ok) throw new Error(`fixture ${name}: download from ${rawUrl(entry)} failed with HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`fixture ${name}: download from ${rawUrl(entry)} failed with HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const digest = sha256(bytes);
   if (digest !== entry.sha256) throw new Error(`fixture ${name}: sha256 ${digest}, expected ${entry.sha256}`);

@@ -13,7 +13,12 @@ export function describeCapabilities(c: Capabilities): Guidance[] {
   const items: Guidance[] = [];
   items.push(
     c.webUsb
-      ? { id: 'webUsb', level: 'ok', title: 'WebUSB available', detail: 'Reef can drive a Coral USB Accelerator from a background worker.' }
+      ? {
+          id: 'webUsb',
+          level: 'ok',
+          title: 'WebUSB available',
+          detail: 'Reef can drive a Coral USB Accelerator from a background worker.',
+        }
       : {
           id: 'webUsb',
           level: 'warn',
@@ -24,7 +29,12 @@ export function describeCapabilities(c: Capabilities): Guidance[] {
   );
   items.push(
     c.crossOriginIsolated
-      ? { id: 'crossOriginIsolated', level: 'ok', title: 'Cross-origin isolated', detail: 'SharedArrayBuffer is available to the worker.' }
+      ? {
+          id: 'crossOriginIsolated',
+          level: 'ok',
+          title: 'Cross-origin isolated',
+          detail: 'SharedArrayBuffer is available to the worker.',
+        }
       : {
           id: 'crossOriginIsolated',
           level: 'warn',
@@ -35,13 +45,33 @@ export function describeCapabilities(c: Capabilities): Guidance[] {
   );
   items.push(
     c.wasmThreads
-      ? { id: 'wasmThreads', level: 'ok', title: 'WebAssembly threads', detail: `The CPU fallback can use all ${c.hardwareConcurrency} cores.` }
-      : { id: 'wasmThreads', level: 'warn', title: 'No WebAssembly threads', detail: 'The CPU fallback runs on one core.' },
+      ? {
+          id: 'wasmThreads',
+          level: 'ok',
+          title: 'WebAssembly threads',
+          detail: `The CPU fallback can use all ${c.hardwareConcurrency} cores.`,
+        }
+      : {
+          id: 'wasmThreads',
+          level: 'warn',
+          title: 'No WebAssembly threads',
+          detail: 'The CPU fallback runs on one core.',
+        },
   );
   items.push(
     c.wasmSimd
-      ? { id: 'wasmSimd', level: 'ok', title: 'WebAssembly SIMD', detail: 'Vector instructions speed up CPU inference.' }
-      : { id: 'wasmSimd', level: 'warn', title: 'No WebAssembly SIMD', detail: 'CPU inference uses the slower compatibility build.' },
+      ? {
+          id: 'wasmSimd',
+          level: 'ok',
+          title: 'WebAssembly SIMD',
+          detail: 'Vector instructions speed up CPU inference.',
+        }
+      : {
+          id: 'wasmSimd',
+          level: 'warn',
+          title: 'No WebAssembly SIMD',
+          detail: 'CPU inference uses the slower compatibility build.',
+        },
   );
   items.push(
     c.jspi

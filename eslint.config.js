@@ -1,0 +1,59 @@
+import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.cache/', 'test-results/', '**/generated/', 'dev-dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    languageOptions: {
+      globals: { ...globals.browser, ...globals.node, ...globals.worker, __REEF_VERSION__: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/ban-ts-comment': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
+  {
+    // Layering (ARCHITECTURE.md): the page never reaches USB, engines or training code directly,
+    // and nothing in src/ may import the test emulator.
+    files: ['src/app/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/lib/edgetpu/**', '**/lib/runtime/**', '**/lib/learn/**'],
+              message: 'The page talks to engines only through the worker API.',
+            },
+            { group: ['**/tests/**'], message: 'Test doubles are never imported by the app.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/lib/**', 'src/worker/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/tests/**'], message: 'Test doubles are never imported by src/.' },
+            { group: ['**/app/**'], message: 'Imports go downward: lib and worker never import the page.' },
+          ],
+        },
+      ],
+    },
+  },
+);

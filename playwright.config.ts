@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test';
+
+/** Port of the built app served for the e2e run (`npm start` uses 4173; this avoids clashing with it). */
+export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 4179);
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  testMatch: '**/*.spec.ts',
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: true,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://localhost:${E2E_PORT}`,
+    browserName: 'chromium',
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--enable-features=WebAssemblyJSPromiseIntegration',
+      ],
+    },
+  },
+  webServer: {
+    // The app must already be built (`npm run test:e2e` builds it), served the way `npm start` serves it.
+    command: `npx vite preview --port ${E2E_PORT} --strictPort`,
+    url: `http://localhost:${E2E_PORT}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});
