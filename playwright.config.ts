@@ -38,6 +38,7 @@ export default defineConfig({
     // The app must already be built (`npm run test:e2e` builds it), served the way `npm start` serves it.
     command: `npx vite preview --port ${E2E_PORT} --strictPort`,
     url: `http://localhost:${E2E_PORT}/`,
+    env: { REEF_E2E_MIRROR: '1' },
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'ignore',

@@ -6,6 +6,11 @@ import { headersFile, securityHeaders } from './scripts/security-headers.ts';
 import { stageLiteRt } from './wasm/stage-litert.ts';
 import { LITERT_URL_DIR, litertFileStem } from './wasm/litert-files.ts';
 
+// Test builds only: the e2e run serves fixture files under the catalog's paths (see the plugin).
+const e2eMirror = process.env['REEF_E2E_MIRROR']
+  ? [(await import('./tests/e2e/support/fixture-mirror.ts')).fixtureMirror()]
+  : [];
+
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const port = Number(process.env['PORT'] ?? 4173);
 
@@ -30,6 +35,7 @@ export default defineConfig(({ command }) => ({
     svelte(),
     stageLiteRt(),
     emitHeadersFile(),
+    ...e2eMirror,
     VitePWA({
       registerType: 'prompt',
       injectRegister: null,

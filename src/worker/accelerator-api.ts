@@ -3,8 +3,9 @@
  * arguments and results are plain cloneable data, never class instances or USBDevices.
  */
 import { detectCapabilities, type Capabilities } from './capabilities.ts';
+import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type LocalFile } from './model-library.ts';
 
-export type { Capabilities };
+export type { Capabilities, CatalogEntryState, DownloadProgress, LocalFile };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -17,5 +18,41 @@ export class AcceleratorApi {
 
   version(): string {
     return __REEF_VERSION__;
+  }
+
+  // Model library -------------------------------------------------------------------------------
+  readonly #library = new ModelLibrary();
+
+  catalog(): Promise<CatalogEntryState[]> {
+    return this.#library.catalog();
+  }
+
+  /** `onProgress` arrives wrapped in comlink's `proxy()` from the page. */
+  downloadCatalogEntry(
+    id: string,
+    baseUrl: string | undefined,
+    onProgress?: (p: DownloadProgress) => void,
+  ): Promise<void> {
+    return this.#library.download(id, baseUrl, onProgress);
+  }
+
+  cancelDownload(id: string): void {
+    this.#library.cancelDownload(id);
+  }
+
+  deleteCatalogEntry(id: string): Promise<void> {
+    return this.#library.deleteEntry(id);
+  }
+
+  importFile(name: string, bytes: Uint8Array): Promise<LocalFile> {
+    return this.#library.importFile(name, bytes);
+  }
+
+  localFiles(): Promise<LocalFile[]> {
+    return this.#library.files();
+  }
+
+  deleteLocalFile(sha256: string): Promise<boolean> {
+    return this.#library.deleteFile(sha256);
   }
 }

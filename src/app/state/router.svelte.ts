@@ -4,7 +4,10 @@ export interface Route {
   label: string;
 }
 
-export const ROUTES: readonly Route[] = [{ id: 'system', label: 'System' }];
+export const ROUTES: readonly Route[] = [
+  { id: 'models', label: 'Models' },
+  { id: 'system', label: 'System' },
+];
 const DEFAULT_ROUTE = 'system';
 
 function routeFromHash(hash: string): string {

@@ -11,7 +11,11 @@ export class UpdateState {
     this.#update = registerSW({
       immediate: true,
       onNeedRefresh: () => (this.needRefresh = true),
-      onOfflineReady: () => (this.offlineReady = true),
+      onOfflineReady: () => {
+        this.offlineReady = true;
+        // A note, not a question: it goes away by itself.
+        setTimeout(() => (this.offlineReady = false), 6000);
+      },
     });
   }
 

@@ -1,0 +1,84 @@
+/** The Models page's state: catalog with cache state, downloads in flight, imported files. */
+import { proxy } from 'comlink';
+import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
+import { accelerator } from '../accelerator.ts';
+import { errorMessage } from './errors.ts';
+
+const BASE_URL_KEY = 'reef.modelBaseUrl';
+
+export interface DownloadState {
+  receivedBytes: number;
+  totalBytes: number;
+  error?: string;
+}
+
+export class ModelsState {
+  entries = $state<CatalogEntryState[]>([]);
+  files = $state<LocalFile[]>([]);
+  downloads = $state<Record<string, DownloadState>>({});
+  importMessage = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
+  baseUrl = $state(localStorage.getItem(BASE_URL_KEY) ?? '');
+  loaded = $state(false);
+  importedFiles = $derived(this.files.filter((f) => f.source === 'import'));
+
+  async refresh(): Promise<void> {
+    const api = accelerator();
+    const [entries, files] = await Promise.all([api.catalog(), api.localFiles()]);
+    this.entries = entries;
+    this.files = files;
+    this.loaded = true;
+  }
+
+  setBaseUrl(value: string): void {
+    this.baseUrl = value.trim();
+    if (this.baseUrl) localStorage.setItem(BASE_URL_KEY, this.baseUrl);
+    else localStorage.removeItem(BASE_URL_KEY);
+  }
+
+  async download(id: string): Promise<void> {
+    this.downloads[id] = { receivedBytes: 0, totalBytes: 0 };
+    const onProgress = proxy((p: DownloadProgress) => {
+      this.downloads[id] = { receivedBytes: p.receivedBytes, totalBytes: p.totalBytes };
+    });
+    try {
+      await accelerator().downloadCatalogEntry(id, this.baseUrl || undefined, onProgress);
+      delete this.downloads[id];
+    } catch (error) {
+      this.downloads[id] = {
+        ...(this.downloads[id] ?? { receivedBytes: 0, totalBytes: 0 }),
+        error: errorMessage(error),
+      };
+    }
+    await this.refresh();
+  }
+
+  async cancel(id: string): Promise<void> {
+    await accelerator().cancelDownload(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    await accelerator().deleteCatalogEntry(id);
+    delete this.downloads[id];
+    await this.refresh();
+  }
+
+  async importFiles(list: FileList | File[]): Promise<void> {
+    const names: string[] = [];
+    try {
+      for (const file of Array.from(list)) {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        await accelerator().importFile(file.name, bytes);
+        names.push(file.name);
+      }
+      this.importMessage = { kind: 'ok', text: `Imported ${names.join(', ')}` };
+    } catch (error) {
+      this.importMessage = { kind: 'error', text: errorMessage(error) };
+    }
+    await this.refresh();
+  }
+
+  async deleteFile(sha256: string): Promise<void> {
+    await accelerator().deleteLocalFile(sha256);
+    await this.refresh();
+  }
+}
