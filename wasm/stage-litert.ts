@@ -5,6 +5,7 @@
 import { readFileSync, createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
+import { securityHeaders } from '../scripts/security-headers.ts';
 import { LITERT_URL_DIR, litertFileNames, litertSourceDir } from './litert-files.ts';
 
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -21,6 +22,8 @@ export function stageLiteRt(): Plugin {
         if (!name || !names.has(name)) return next();
         const file = join(sourceDir, name);
         if (!existsSync(file)) return next();
+        // This middleware answers before Vite's own, so it sets the isolation headers itself.
+        for (const [key, value] of Object.entries(securityHeaders({ dev: true }))) res.setHeader(key, value);
         res.setHeader('Content-Type', CONTENT_TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream');
         createReadStream(file).pipe(res);
       });
