@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { FAKE_CAMERA_FILE } from './tests/e2e/support/fake-camera.ts';
 
 /** Port of the built app served for the e2e run (`npm start` uses 4173; this avoids clashing with it). */
 export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 4179);
@@ -6,6 +7,7 @@ export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 4179);
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '**/*.spec.ts',
+  globalSetup: './tests/e2e/global-setup.ts',
   timeout: 120_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
@@ -30,6 +32,7 @@ export default defineConfig({
         '--disable-sync',
         '--use-fake-device-for-media-stream',
         '--use-fake-ui-for-media-stream',
+        `--use-file-for-fake-video-capture=${FAKE_CAMERA_FILE}`,
         '--enable-features=WebAssemblyJSPromiseIntegration',
       ],
     },
