@@ -13,24 +13,25 @@ function fakeDevice(vendorId: number, productId: number, bulkPacketSize?: number
 const dfu = () => fakeDevice(0x1a6e, 0x089a);
 const app = (packet = 1024) => fakeDevice(0x18d1, 0x9302, packet);
 
-class FakeUsb extends EventTarget implements UsbLike {
+class FakeUsb implements UsbLike {
   devices: USBDevice[] = [];
+  readonly #events = new EventTarget();
   async getDevices() {
     return [...this.devices];
   }
   plug(device: USBDevice) {
     this.devices.push(device);
-    this.dispatchEvent(Object.assign(new Event('connect'), { device }));
+    this.#events.dispatchEvent(Object.assign(new Event('connect'), { device }));
   }
   unplug(device: USBDevice) {
     this.devices = this.devices.filter((d) => d !== device);
-    this.dispatchEvent(Object.assign(new Event('disconnect'), { device }));
+    this.#events.dispatchEvent(Object.assign(new Event('disconnect'), { device }));
   }
-  override addEventListener(type: string, listener: (e: USBConnectionEvent) => void) {
-    super.addEventListener(type, listener as unknown as EventListener);
+  addEventListener(type: string, listener: (e: USBConnectionEvent) => void) {
+    this.#events.addEventListener(type, listener as unknown as EventListener);
   }
-  override removeEventListener(type: string, listener: (e: USBConnectionEvent) => void) {
-    super.removeEventListener(type, listener as unknown as EventListener);
+  removeEventListener(type: string, listener: (e: USBConnectionEvent) => void) {
+    this.#events.removeEventListener(type, listener as unknown as EventListener);
   }
 }
 
