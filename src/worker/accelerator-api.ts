@@ -3,9 +3,11 @@
  * arguments and results are plain cloneable data, never class instances or USBDevices.
  */
 import { detectCapabilities, type Capabilities } from './capabilities.ts';
+import { WorkerDevices, type DeviceInfo } from './devices.ts';
 import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type LocalFile } from './model-library.ts';
+import { workerUsb } from './usb-source.ts';
 
-export type { Capabilities, CatalogEntryState, DownloadProgress, LocalFile };
+export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -19,6 +21,32 @@ export class AcceleratorApi {
   version(): string {
     return __REEF_VERSION__;
   }
+
+  // Accelerators ---------------------------------------------------------------------------------
+  readonly #devices = new WorkerDevices(workerUsb());
+
+  /** Re-reads the Corals this page may use: call after the page's permission prompt. */
+  refreshDevices(): Promise<DeviceInfo[]> {
+    return this.#devices.refresh();
+  }
+
+  /**
+   * Pushes the device list to `onChange` (a comlink `proxy()`) after every plug and unplug.
+   * Returns an id for `unwatchDevices`.
+   */
+  watchDevices(onChange: (devices: DeviceInfo[]) => void): number {
+    const id = ++this.#watchIds;
+    this.#unwatch.set(id, this.#devices.watch(onChange));
+    return id;
+  }
+
+  unwatchDevices(id: number): void {
+    this.#unwatch.get(id)?.();
+    this.#unwatch.delete(id);
+  }
+
+  #watchIds = 0;
+  readonly #unwatch = new Map<number, () => void>();
 
   // Model library -------------------------------------------------------------------------------
   readonly #library = new ModelLibrary();

@@ -5,6 +5,7 @@ export interface Route {
 }
 
 export const ROUTES: readonly Route[] = [
+  { id: 'devices', label: 'Devices' },
   { id: 'models', label: 'Models' },
   { id: 'system', label: 'System' },
 ];
