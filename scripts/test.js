@@ -23,7 +23,7 @@ const unitStatus = run('npx', [
 if (existsSync(unitJson)) {
   const r = JSON.parse(readFileSync(unitJson, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0);
+  failed += r.numFailedTests + (unitStatus !== 0 && r.numFailedTests === 0 ? 1 : 0);
 } else if (unitStatus !== 0) failed++;
 
 let e2eStatus = run('npx', ['vite', 'build', '--logLevel', 'warn']);
@@ -34,6 +34,8 @@ if (e2eStatus === 0) {
     const s = JSON.parse(readFileSync(e2eJson, 'utf8')).stats;
     passed += s.expected + s.flaky;
     failed += s.unexpected;
+    // A crash outside any test (global setup, web server) fails no test but must not read as green.
+    if (e2eStatus !== 0 && s.unexpected === 0) failed++;
   } else if (e2eStatus !== 0) failed++;
 } else failed++;
 

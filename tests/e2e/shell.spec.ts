@@ -111,13 +111,24 @@ test.describe('app shell', () => {
     expect(watch.pageErrors).toEqual([]);
   });
 
-  test('is keyboard reachable: skip link and navigation', async ({ page }) => {
+  test('is keyboard reachable: skip link, every navigation link in order, Enter navigates', async ({ page }) => {
     await page.goto('/');
     await page.keyboard.press('Tab');
     await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
     await page.keyboard.press('Tab');
     await expect(page.getByRole('link', { name: 'Reef home' })).toBeFocused();
-    await page.keyboard.press('Tab');
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'System' })).toBeFocused();
+    const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+    const labels = await links.allTextContents();
+    expect(labels.length).toBeGreaterThanOrEqual(3);
+    for (const label of labels) {
+      await page.keyboard.press('Tab');
+      await expect(links.filter({ hasText: label })).toBeFocused();
+    }
+    // Back to the Models link and open it with the keyboard.
+    for (let i = labels.length - 1; i > labels.indexOf('Models'); i--) await page.keyboard.press('Shift+Tab');
+    await expect(links.filter({ hasText: 'Models' })).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { level: 1, name: /Models/ })).toBeVisible();
+    await expect(links.filter({ hasText: 'Models' })).toHaveAttribute('aria-current', 'page');
   });
 });
