@@ -7,6 +7,9 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { id: 'devices', label: 'Devices' },
   { id: 'models', label: 'Models' },
+  { id: 'live', label: 'Live' },
+  { id: 'train', label: 'Train' },
+  { id: 'benchmark', label: 'Benchmark' },
   { id: 'system', label: 'System' },
 ];
 const DEFAULT_ROUTE = 'system';
@@ -14,6 +17,11 @@ const DEFAULT_ROUTE = 'system';
 function routeFromHash(hash: string): string {
   const id = hash.replace(/^#\/?/, '').split(/[?/]/)[0] ?? '';
   return ROUTES.some((r) => r.id === id) ? id : DEFAULT_ROUTE;
+}
+
+/** The kiosk is started by URL (`/?kiosk&model=…&task=…`), before any hash route. */
+export function isKioskUrl(search: string): boolean {
+  return /^\??(.*&)?kiosk(=|&|$)/.test(search);
 }
 
 export class RouterState {

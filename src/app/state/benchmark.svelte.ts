@@ -1,0 +1,89 @@
+/** The Benchmark page: models × engines, N timed runs each in the worker, then a histogram, table and CSV. */
+import { accelerator } from '../accelerator.ts';
+import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './benchmark-stats.ts';
+import { errorMessage } from './errors.ts';
+import { benchmarkModel } from './inference-client.ts';
+import { ModelChoicesState } from './model-choices.svelte.ts';
+
+export class BenchmarkState {
+  readonly models = new ModelChoicesState();
+  devices = $state<string[]>([]);
+  selectedModels = $state<string[]>([]);
+  selectedEngines = $state<string[]>(['wasm']);
+  iterations = $state(50);
+  running = $state(false);
+  done = $state(0);
+  total = $state(0);
+  rows = $state<BenchmarkRow[]>([]);
+  error = $state<string | undefined>(undefined);
+  summaries = $derived(this.rows.map((r) => ({ row: r, stats: summarize(r.samplesMs) })));
+  ratios = $derived(speedups(this.rows));
+  engines = $derived(['wasm', ...this.devices]);
+  #cancelled = false;
+
+  async load(): Promise<void> {
+    await this.models.refresh();
+    if (this.selectedModels.length === 0 && this.models.choices[0]) this.selectedModels = [this.models.choices[0].key];
+    try {
+      this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);
+      if (this.devices.length > 0) this.selectedEngines = [...this.devices, 'wasm'];
+    } catch {
+      // No WebUSB here: WASM is the only engine to measure.
+      this.devices = [];
+    }
+  }
+
+  toggle(list: 'selectedModels' | 'selectedEngines', key: string, on: boolean): void {
+    const current = this[list].filter((k) => k !== key);
+    this[list] = on ? [...current, key] : current;
+  }
+
+  async run(): Promise<void> {
+    const iterations = Math.max(1, Math.min(10_000, Math.floor(this.iterations)));
+    const jobs = this.selectedModels.flatMap((m) => this.selectedEngines.map((e) => ({ model: m, engine: e })));
+    this.rows = [];
+    this.error = undefined;
+    this.done = 0;
+    this.total = jobs.length * iterations;
+    this.running = true;
+    this.#cancelled = false;
+    try {
+      for (const job of jobs) {
+        const model = this.models.find(job.model);
+        if (!model || this.#cancelled) continue;
+        const before = this.done;
+        const result = await benchmarkModel({ model, task: model.task, engine: job.engine }, iterations, (n) => {
+          this.done = before + n;
+        });
+        this.rows = [
+          ...this.rows,
+          {
+            model: model.title,
+            engine: job.engine,
+            ranOn: `${result.engine} · ${result.device}`,
+            samplesMs: result.samplesMs,
+          },
+        ];
+        this.done = before + iterations;
+      }
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+  }
+
+  /** A real file download of every sample. */
+  exportCsv(): void {
+    const url = URL.createObjectURL(new Blob([toCsv(this.rows)], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = csvFileName(Date.now());
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The booth kiosk: started by URL (`/?kiosk&model=…&task=…`), it picks the model, starts the
+ * camera and runs with no clicks, keeps the screen awake, follows replugs and recovers from a
+ * crashed worker. What is missing is said plainly, in large type.
+ */
+import { proxy } from 'comlink';
+import type { DeviceInfo } from '../../worker/accelerator-api.ts';
+import { accelerator, onAcceleratorCrash, restartAccelerator } from '../accelerator.ts';
+import { CameraState } from './camera.svelte.ts';
+import { errorMessage } from './errors.ts';
+import type { InferenceResult } from './inference.ts';
+import { infer } from './inference-client.ts';
+import { choicesFrom, type ModelChoice, type ModelTask } from './model-choices.svelte.ts';
+
+const TASKS: readonly ModelTask[] = ['classify', 'detect', 'segment', 'pose'];
+/** A worker that does not answer within this long is treated as crashed and replaced. */
+const WATCHDOG_MS = 20_000;
+const RETRY_MS = 3_000;
+
+export type KioskStatus =
+  | { kind: 'starting'; text: string }
+  | { kind: 'running' }
+  | { kind: 'missing'; text: string; hint: string }
+  | { kind: 'recovering'; text: string };
+
+export interface KioskParams {
+  model: string;
+  task: ModelTask | undefined;
+}
+
+export function readKioskParams(params: URLSearchParams): KioskParams {
+  const task = params.get('task') ?? '';
+  return { model: params.get('model') ?? '', task: TASKS.find((t) => t === task) };
+}
+
+/** `model=` may name a catalog entry id, a stored file's name, or its sha256. */
+export function resolveModel(wanted: string, choices: ModelChoice[]): ModelChoice | undefined {
+  const w = wanted.trim().toLowerCase();
+  if (!w) return choices[0];
+  return choices.find(
+    (c) =>
+      c.key === `catalog:${w}` ||
+      c.key === `file:${w}` ||
+      c.title.toLowerCase() === w ||
+      c.edgetpu === w ||
+      c.cpu === w,
+  );
+}
+
+export class KioskState {
+  readonly camera = new CameraState();
+  readonly params: KioskParams;
+  status = $state<KioskStatus>({ kind: 'starting', text: 'Starting…' });
+  model = $state.raw<ModelChoice | undefined>(undefined);
+  result = $state.raw<InferenceResult | undefined>(undefined);
+  tpu = $state<string | undefined>(undefined);
+  wakeLock = $state(false);
+  aspect = $state(4 / 3);
+  #stopped = false;
+  #cleanups: (() => void)[] = [];
+  #wake: WakeLockSentinel | undefined;
+
+  constructor(params: URLSearchParams) {
+    this.params = readKioskParams(params);
+  }
+
+  /** Runs until the returned cleanup is called. */
+  start(video: () => HTMLVideoElement | undefined): () => void {
+    this.#cleanups.push(
+      onAcceleratorCrash((message) => void this.#recover(`The accelerator worker stopped (${message}).`)),
+    );
+    const onVisible = (): void => {
+      if (document.visibilityState === 'visible') void this.#keepAwake();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    this.#cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
+    void this.#keepAwake();
+    void this.#watchDevices();
+    void this.#loop(video);
+    return () => this.stop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    void this.#wake?.release();
+    this.camera.stop();
+  }
+
+  /** Fullscreen needs a gesture in most browsers: try at start, and again on the first touch. */
+  async enterFullscreen(): Promise<void> {
+    if (document.fullscreenElement || !document.fullscreenEnabled) return;
+    try {
+      await document.documentElement.requestFullscreen({ navigationUI: 'hide' });
+    } catch {
+      // Refused without a user gesture; the page listens for the first tap and tries again.
+    }
+  }
+
+  async #keepAwake(): Promise<void> {
+    if (!('wakeLock' in navigator) || this.#stopped) return;
+    try {
+      this.#wake = await navigator.wakeLock.request('screen');
+      this.wakeLock = true;
+      this.#wake.addEventListener('release', () => (this.wakeLock = false));
+    } catch {
+      // Refused (page hidden, or battery saver): the next visibilitychange asks again.
+      this.wakeLock = false;
+    }
+  }
+
+  async #watchDevices(): Promise<void> {
+    const api = accelerator();
+    const update = (list: DeviceInfo[]): void => {
+      this.tpu = list.find((d) => d.state === 'ready')?.id;
+    };
+    try {
+      update(await api.refreshDevices());
+      const id = await api.watchDevices(proxy(update));
+      this.#cleanups.push(() => void api.unwatchDevices(id));
+    } catch {
+      // No WebUSB: the kiosk runs on WASM.
+      this.tpu = undefined;
+    }
+  }
+
+  async #findModel(): Promise<ModelChoice | undefined> {
+    const api = accelerator();
+    const [entries, files] = await Promise.all([api.catalog(), api.localFiles()]);
+    const found = resolveModel(this.params.model, choicesFrom(entries, files));
+    if (found) return found;
+    // A catalog model that is not downloaded yet: fetch it once (checked against its sha256), then run.
+    const entry = entries.find((e) => e.id === this.params.model);
+    if (!entry) return undefined;
+    this.status = { kind: 'starting', text: `Downloading ${entry.title}…` };
+    await api.downloadCatalogEntry(entry.id, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
+    return resolveModel(this.params.model, choicesFrom(await api.catalog(), await api.localFiles()));
+  }
+
+  async #loop(video: () => HTMLVideoElement | undefined): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        this.model ??= await this.#findModel();
+      } catch (error) {
+        this.status = { kind: 'missing', text: 'The model could not be loaded.', hint: errorMessage(error) };
+        await this.#sleep(RETRY_MS);
+        continue;
+      }
+      if (!this.model) {
+        this.status = {
+          kind: 'missing',
+          text: this.params.model ? `No model “${this.params.model}” on this device.` : 'No model on this device.',
+          hint: 'Open Reef without ?kiosk, download or import the model on the Models page, then reload.',
+        };
+        await this.#sleep(RETRY_MS * 3);
+        continue;
+      }
+      if (!this.camera.active) {
+        await this.camera.start();
+        if (!this.camera.active) {
+          this.status = {
+            kind: 'missing',
+            text: 'No camera.',
+            hint: this.camera.error ?? 'Plug in a camera; the kiosk retries by itself.',
+          };
+          await this.#sleep(RETRY_MS);
+          continue;
+        }
+      }
+      const el = video();
+      const frame = el ? await this.camera.grab(el) : undefined;
+      if (!frame) {
+        await this.#sleep(50);
+        continue;
+      }
+      await this.#infer(this.model, frame);
+    }
+  }
+
+  async #infer(model: ModelChoice, frame: ImageBitmap): Promise<void> {
+    // The TPU when one is plugged in, else WASM; a replug changes `tpu` and the next frame follows.
+    const engine = this.tpu && model.edgetpu ? this.tpu : model.cpu ? 'wasm' : 'auto';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('watchdog')), WATCHDOG_MS);
+    });
+    try {
+      this.result = await Promise.race([
+        infer({ model, task: this.params.task ?? model.task, engine, topK: 3 }, frame),
+        watchdog,
+      ]);
+      this.status = { kind: 'running' };
+    } catch (error) {
+      if (error instanceof Error && error.message === 'watchdog') {
+        await this.#recover('The accelerator stopped answering.');
+      } else {
+        this.status = { kind: 'recovering', text: errorMessage(error) };
+        await this.#sleep(RETRY_MS);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #recover(reason: string): Promise<void> {
+    if (this.#stopped) return;
+    this.status = { kind: 'recovering', text: `${reason} Restarting it…` };
+    restartAccelerator();
+    this.result = undefined;
+    await this.#sleep(500);
+    void this.#watchDevices();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+}

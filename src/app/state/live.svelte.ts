@@ -1,0 +1,139 @@
+/** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
+import { accelerator } from '../accelerator.ts';
+import { CameraState } from './camera.svelte.ts';
+import { errorMessage } from './errors.ts';
+import type { InferenceResult } from './inference.ts';
+import { infer, type EngineChoice } from './inference-client.ts';
+import { ModelChoicesState, type ModelTask } from './model-choices.svelte.ts';
+
+/** Frame-rate over the last few results, so the figure is steady enough to read. */
+const FPS_WINDOW = 10;
+
+export class LiveState {
+  readonly camera = new CameraState();
+  readonly models = new ModelChoicesState();
+  devices = $state<string[]>([]);
+  modelKey = $state('');
+  engine = $state<EngineChoice>('auto');
+  task = $state<ModelTask>('classify');
+  source = $state<'camera' | 'image'>('camera');
+  imageUrl = $state<string | undefined>(undefined);
+  imageName = $state('');
+  running = $state(false);
+  result = $state.raw<InferenceResult | undefined>(undefined);
+  fps = $state(0);
+  /** Width / height of what is shown, so overlays in 0..1 coordinates line up with the picture. */
+  aspect = $state(4 / 3);
+  error = $state<string | undefined>(undefined);
+  model = $derived(this.models.find(this.modelKey));
+  /** WASM needs a CPU model; the TPU needs a compiled one (or a CPU one, run on the CPU with a notice). */
+  engineProblem = $derived.by(() => {
+    const m = this.model;
+    if (!m) return undefined;
+    if (this.engine === 'wasm' && !m.cpu)
+      return 'This model is compiled for the Edge TPU only; WASM needs its CPU twin.';
+    if (this.engine.startsWith('usb') && !m.edgetpu) return 'This model is not compiled for the Edge TPU.';
+    return undefined;
+  });
+  #stamps: number[] = [];
+  #image: ImageBitmap | undefined;
+
+  async load(): Promise<void> {
+    await this.models.refresh();
+    if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
+    try {
+      this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);
+    } catch {
+      // No WebUSB in this browser: the engine list keeps Automatic and WASM.
+      this.devices = [];
+    }
+  }
+
+  selectModel(key: string): void {
+    this.modelKey = key;
+    const m = this.models.find(key);
+    if (m) this.task = m.task;
+    this.result = undefined;
+  }
+
+  /** Runs the camera loop until `stop()`; each frame waits for the previous result (no pile-up). */
+  async startCamera(video: () => HTMLVideoElement | undefined): Promise<void> {
+    this.source = 'camera';
+    if (!this.camera.active) await this.camera.start();
+    if (!this.camera.active) return;
+    this.running = true;
+    this.error = undefined;
+    this.#stamps = [];
+    while (this.running && this.camera.active) {
+      const el = video();
+      const frame = el ? await this.camera.grab(el) : undefined;
+      if (!frame) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (!(await this.#run(frame))) break;
+    }
+    this.running = false;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.camera.stop();
+  }
+
+  async pickImage(file: File): Promise<void> {
+    this.stop();
+    this.source = 'image';
+    this.error = undefined;
+    if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
+    this.#image?.close();
+    try {
+      this.#image = await createImageBitmap(file);
+    } catch {
+      this.error = `${file.name} is not an image this browser can read.`;
+      return;
+    }
+    this.aspect = this.#image.width / this.#image.height;
+    this.imageUrl = URL.createObjectURL(file);
+    this.imageName = file.name;
+    await this.runImage();
+  }
+
+  /** Runs the picked image again (after changing model or engine). */
+  async runImage(): Promise<void> {
+    if (!this.#image) return;
+    this.#stamps = [];
+    await this.#run(await createImageBitmap(this.#image));
+  }
+
+  async #run(frame: ImageBitmap): Promise<boolean> {
+    const model = this.model;
+    if (!model) {
+      frame.close();
+      this.error = 'Choose a model first: download one on the Models page or import a .tflite file.';
+      return false;
+    }
+    try {
+      this.result = await infer({ model, task: this.task, engine: this.engine, topK: 3 }, frame);
+      this.error = undefined;
+      this.#tick();
+      return true;
+    } catch (error) {
+      this.error = errorMessage(error);
+      return false;
+    }
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    this.#stamps = [...this.#stamps.slice(-(FPS_WINDOW - 1)), now];
+    const first = this.#stamps[0] ?? now;
+    this.fps = this.#stamps.length > 1 ? ((this.#stamps.length - 1) * 1000) / (now - first) : 0;
+  }
+
+  dispose(): void {
+    this.stop();
+    this.#image?.close();
+    if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
+  }
+}
