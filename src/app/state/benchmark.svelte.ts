@@ -1,6 +1,7 @@
 /** The Benchmark page: models × engines, N timed runs each in the worker, then a histogram, table and CSV. */
 import { accelerator } from '../accelerator.ts';
 import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './benchmark-stats.ts';
+import { saveFile } from './download.ts';
 import { errorMessage } from './errors.ts';
 import { benchmarkModel } from './inference-client.ts';
 import { ModelChoicesState } from './model-choices.svelte.ts';
@@ -79,11 +80,6 @@ export class BenchmarkState {
 
   /** A real file download of every sample. */
   exportCsv(): void {
-    const url = URL.createObjectURL(new Blob([toCsv(this.rows)], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = csvFileName(Date.now());
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    saveFile(toCsv(this.rows), csvFileName(Date.now()), 'text/csv');
   }
 }
