@@ -1,0 +1,292 @@
+/**
+ * One LiteRT.js WASM instance, loaded on demand and thrown away after any failure. The instance is
+ * Reef's own (`new LiteRt(module)`), not LiteRT.js's module global: discarding it drops the whole
+ * heap, and no WebGPU device is probed for a CPU engine. Who instantiates the Emscripten module
+ * (worker: ESM glue from our origin; Node: CJS glue) is a `LiteRtLoader`.
+ *
+ * Models run through LiteRT's Emscripten bindings (`liteRt.liteRtWasm`) rather than the JS
+ * `Tensor` wrapper: the wrapper only knows float32/int32/uint8 and copies every tensor twice,
+ * while the bindings take any element type (int8 quantized models, int16 LSTM state, int64
+ * ARG_MAX) and one copy in and out of the WASM heap.
+ */
+import * as litert from '@litertjs/core';
+import { ReefError } from '../errors.ts';
+import { allocateTensorArray, BYTES_PER_ELEMENT, type DType, type TensorArray } from './engine.ts';
+
+/** The Emscripten module LiteRT's glue script produces. */
+export type LiteRtWasmModule = ConstructorParameters<typeof litert.LiteRt>[0];
+
+/** Emscripten module arguments the loaders pass (logging hooks; file locations in browsers). */
+export interface LiteRtModuleArgs {
+  print?: (text: string) => void;
+  printErr?: (text: string) => void;
+  locateFile?: (path: string) => string;
+  mainScriptUrlOrBlob?: string;
+}
+
+/** How this environment instantiates a fresh LiteRT WASM module. */
+export interface LiteRtLoader {
+  load(): Promise<LoadedLiteRt>;
+}
+
+export interface LoadedLiteRt extends LiteRtVariantInfo {
+  module: LiteRtWasmModule;
+}
+
+export interface LiteRtVariantInfo {
+  /** `threaded`, `plain`, `compat`, … (the build that was loaded). */
+  variant: string;
+  /** Threads LiteRT's CPU kernels may use. */
+  threads: number;
+}
+
+type LiteRtWasm = litert.LiteRt['liteRtWasm'];
+type Bindings = {
+  wasm: LiteRtWasm;
+  env: litert.Environment['liteRtEnvironment'];
+  threads: number;
+  variant: string;
+};
+type WasmModel = ReturnType<LiteRtWasm['loadModel']>;
+type WasmCompiledModel = Awaited<ReturnType<LiteRtWasm['compileModel']>>;
+type WasmTensorBuffer = ReturnType<LiteRtWasm['LiteRtTensorBuffer']['createManaged']>;
+
+/** LiteRT's ElementType values (litert_model_types.h) for the types Reef moves. */
+const ELEMENT_TYPES: Record<DType, number> = {
+  float32: 1,
+  int32: 2,
+  uint8: 3,
+  int64: 4,
+  bool: 6,
+  int16: 7,
+  int8: 9,
+};
+const DTYPE_OF_ELEMENT = new Map<number, DType>(Object.entries(ELEMENT_TYPES).map(([k, v]) => [v, k as DType]));
+
+export function isLiteRtBoundaryType(dtype: string): dtype is DType {
+  return dtype in ELEMENT_TYPES;
+}
+
+export interface LiteRtOutput {
+  dtype: DType;
+  shape: number[];
+  data: TensorArray;
+}
+
+/** A compiled graph in one LiteRT instance; stale once the instance is discarded. */
+export interface LiteRtGraph {
+  readonly generation: number;
+  run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]>;
+  delete(): void;
+}
+
+function dtypeOfArray(array: TensorArray): DType {
+  if (array instanceof Float32Array) return 'float32';
+  if (array instanceof Int32Array) return 'int32';
+  if (array instanceof Int8Array) return 'int8';
+  if (array instanceof Int16Array) return 'int16';
+  if (array instanceof BigInt64Array) return 'int64';
+  return 'uint8';
+}
+
+export class LiteRtRuntime {
+  readonly #loader: LiteRtLoader;
+  #ready: Promise<Bindings> | undefined;
+  #generation = 0;
+
+  constructor(loader: LiteRtLoader) {
+    this.#loader = loader;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  async #instantiate(): Promise<Bindings> {
+    const loaded = await this.#loader.load();
+    const liteRt = new litert.LiteRt(loaded.module);
+    // A CPU-only environment: null means "no WebGPU device" to LiteRT's bindings.
+    const env = liteRt.liteRtWasm.LiteRtEnvironment.create(null);
+    return { wasm: liteRt.liteRtWasm, env, threads: loaded.threads, variant: loaded.variant };
+  }
+
+  /** Loads the instance once; after `discard()` the next call loads a fresh one. */
+  async ready(): Promise<LiteRtVariantInfo> {
+    const { variant, threads } = await this.#bindings();
+    return { variant, threads };
+  }
+
+  #bindings(): Promise<Bindings> {
+    this.#ready ??= this.#instantiate().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw new ReefError('UNAVAILABLE', `litert: the WASM runtime did not load: ${String(error)}`, {
+        cause: error,
+        reason: 'litert-load-failed',
+      });
+    });
+    return this.#ready;
+  }
+
+  /**
+   * Drops the WASM instance (heap and every graph in it). Called after any LiteRT failure: a failed
+   * call can leave the heap corrupted, and the next model must not inherit that.
+   */
+  discard(): void {
+    this.#ready = undefined;
+    this.#generation++;
+  }
+
+  /** Compiles a model that the partitioner has vetted (LiteRT does not reject unknown custom ops). */
+  async compile(bytes: Uint8Array): Promise<LiteRtGraph> {
+    const { wasm, env, threads } = await this.#bindings();
+    const generation = this.#generation;
+    const ptr = wasm._malloc(bytes.byteLength);
+    wasm.HEAPU8.set(bytes, ptr);
+    let model: WasmModel | undefined;
+    let compiled: WasmCompiledModel | undefined;
+    try {
+      model = wasm.loadModel(env, ptr, bytes.byteLength);
+      compiled = await wasm.compileModel(env, model, {
+        accelerator: 'wasm',
+        cpuOptions: { numThreads: threads },
+        gpuOptions: {},
+        webNNOptions: {},
+      } as Parameters<LiteRtWasm['compileModel']>[2]);
+    } catch (error) {
+      compiled?.delete();
+      model?.delete();
+      wasm._free(ptr);
+      throw error;
+    }
+    return new BoundGraph(this, wasm, env, ptr, model, compiled, generation);
+  }
+}
+
+class BoundGraph implements LiteRtGraph {
+  readonly generation: number;
+  readonly #runtime: LiteRtRuntime;
+  readonly #wasm: LiteRtWasm;
+  readonly #env: Bindings['env'];
+  readonly #ptr: number;
+  readonly #model: WasmModel;
+  readonly #compiled: WasmCompiledModel;
+  #deleted = false;
+
+  constructor(
+    runtime: LiteRtRuntime,
+    wasm: LiteRtWasm,
+    env: Bindings['env'],
+    ptr: number,
+    model: WasmModel,
+    compiled: WasmCompiledModel,
+    generation: number,
+  ) {
+    this.#runtime = runtime;
+    this.#wasm = wasm;
+    this.#env = env;
+    this.#ptr = ptr;
+    this.#model = model;
+    this.#compiled = compiled;
+    this.generation = generation;
+  }
+
+  #inputBuffer(index: number, data: TensorArray): WasmTensorBuffer {
+    const wasm = this.#wasm;
+    const type = this.#model.getInputTensorType(0, index);
+    try {
+      const expected = DTYPE_OF_ELEMENT.get(type.elementType().value);
+      const actual = dtypeOfArray(data);
+      if (expected !== actual && !(expected === 'bool' && actual === 'uint8')) {
+        throw new ReefError('INVALID_ARGUMENT', `litert: input ${index} is ${expected ?? 'unknown'}, got ${actual}`, {
+          reason: 'input-type',
+        });
+      }
+      if (type.bytes() !== data.byteLength) {
+        throw new ReefError(
+          'INVALID_ARGUMENT',
+          `litert: input ${index} needs ${type.bytes()} bytes, got ${data.byteLength}`,
+          {
+            reason: 'input-size',
+          },
+        );
+      }
+      const buffer = wasm.LiteRtTensorBuffer.createManaged(
+        this.#env,
+        wasm.LiteRtTensorBufferType.HOST_MEMORY,
+        type,
+        data.byteLength,
+      );
+      const dest = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
+      try {
+        wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dest);
+      } finally {
+        buffer.unlock();
+      }
+      return buffer;
+    } finally {
+      type.delete();
+    }
+  }
+
+  #readOutput(buffer: WasmTensorBuffer): LiteRtOutput {
+    const wasm = this.#wasm;
+    const type = buffer.tensorType();
+    const layout = type.layout();
+    const dims = layout.dimensions();
+    try {
+      const shape: number[] = [];
+      for (let i = 0; i < dims.size(); i++) shape.push(dims.get(i));
+      const dtype = DTYPE_OF_ELEMENT.get(type.elementType().value);
+      if (!dtype) {
+        throw new ReefError(
+          'UNIMPLEMENTED',
+          `litert: output element type ${type.elementType().value} is not supported`,
+          {
+            reason: 'output-type',
+          },
+        );
+      }
+      const count = shape.reduce((n, d) => n * d, 1);
+      const data = allocateTensorArray(dtype, count);
+      const bytes = count * BYTES_PER_ELEMENT[dtype];
+      const src = buffer.lock(wasm.LiteRtTensorBufferLockMode.READ);
+      try {
+        new Uint8Array(data.buffer).set(wasm.HEAPU8.subarray(src, src + bytes));
+      } finally {
+        buffer.unlock();
+      }
+      return { dtype, shape, data };
+    } finally {
+      dims.delete();
+      layout.delete();
+      type.delete();
+    }
+  }
+
+  async run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]> {
+    if (this.#deleted || this.generation !== this.#runtime.generation) {
+      throw new ReefError('FAILED_PRECONDITION', 'litert: this graph belongs to a discarded WASM instance', {
+        reason: 'stale-graph',
+      });
+    }
+    const buffers: WasmTensorBuffer[] = [];
+    let outputs: WasmTensorBuffer[] = [];
+    try {
+      inputs.forEach((data, i) => buffers.push(this.#inputBuffer(i, data)));
+      outputs = await this.#compiled.run(0, buffers);
+      return outputs.map((b) => this.#readOutput(b));
+    } finally {
+      for (const b of buffers) b.delete();
+      for (const b of outputs) b.delete();
+    }
+  }
+
+  delete(): void {
+    if (this.#deleted) return;
+    this.#deleted = true;
+    if (this.generation !== this.#runtime.generation) return; // its heap is gone already
+    this.#compiled.delete();
+    this.#model.delete();
+    this.#wasm._free(this.#ptr);
+  }
+}

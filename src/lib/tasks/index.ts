@@ -1,0 +1,29 @@
+/** Tasks: pre- and post-processing shared by page, kiosk, worker and CLI. */
+export { checkImage, createImage, luma, type RgbaImage } from './image.ts';
+export { decodeBmp, encodeBmp, encodeIndexedBmp, isBmp, type DecodedBmp } from './bmp.ts';
+export { resizeRegion, type Rect, type Resample } from './resize.ts';
+export {
+  encodePixels,
+  fitImage,
+  fitRegion,
+  imageToTensor,
+  inputLayout,
+  type Fit,
+  type InputLayout,
+  type Normalization,
+  type PreparedInput,
+  type PreprocessOptions,
+} from './preprocess.ts';
+export { alignLabels, filesAppendedToModel, labelsFromModel, parseLabels, type Labels } from './labels.ts';
+export { classify, type ClassifyOptions, type ClassScore } from './classify.ts';
+export { detect, type Box, type DetectedObject, type DetectOptions } from './detect.ts';
+export {
+  classCounts,
+  classGrid,
+  maskForImage,
+  overlayMask,
+  pascalPalette,
+  type ClassMask,
+  type SegmentClass,
+} from './segment.ts';
+export { decodePoses, KEYPOINT_NAMES, SKELETON, type Keypoint, type Pose, type PoseOptions } from './pose.ts';
