@@ -3,6 +3,7 @@ import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { errorMessage } from './errors.ts';
+import { inspectStoredModel, type Inspection } from './inspection.ts';
 
 const BASE_URL_KEY = 'reef.modelBaseUrl';
 
@@ -20,6 +21,9 @@ export class ModelsState {
   baseUrl = $state(localStorage.getItem(BASE_URL_KEY) ?? '');
   loaded = $state(false);
   importedFiles = $derived(this.files.filter((f) => f.source === 'import'));
+  inspection = $state.raw<Inspection | undefined>(undefined);
+  inspecting = $state<string | undefined>(undefined);
+  inspectError = $state<string | undefined>(undefined);
 
   async refresh(): Promise<void> {
     const api = accelerator();
@@ -80,5 +84,24 @@ export class ModelsState {
   async deleteFile(sha256: string): Promise<void> {
     await accelerator().deleteLocalFile(sha256);
     await this.refresh();
+  }
+
+  /** Reads a stored model in the worker and shows what it is: segments, parameter cache, I/O, labels. */
+  async inspect(sha256: string): Promise<void> {
+    this.inspecting = sha256;
+    this.inspectError = undefined;
+    try {
+      this.inspection = await inspectStoredModel(sha256);
+    } catch (error) {
+      this.inspection = undefined;
+      this.inspectError = errorMessage(error);
+    } finally {
+      this.inspecting = undefined;
+    }
+  }
+
+  closeInspector(): void {
+    this.inspection = undefined;
+    this.inspectError = undefined;
   }
 }
