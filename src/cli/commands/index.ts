@@ -4,4 +4,9 @@
  */
 import type { Command } from '../command.ts';
 
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  inspect: {
+    summary: 'describe a .tflite / Edge TPU model (I/O, ops and placement, executables, labels)',
+    load: async () => (await import('./inspect.ts')).command,
+  },
+};

@@ -23,3 +23,16 @@ export {
   type ReadPackageOptions,
 } from './package.ts';
 export { findEdgeTpuOps, isEdgeTpuOp, assertSupportedCustomOps } from './find.ts';
+export {
+  inspectModel,
+  inspectReadModel,
+  segmentsOf,
+  PARAMETER_CACHE_BYTES,
+  type ModelInspection,
+  type InspectedTensor,
+  type InspectedOp,
+  type InspectedSegment,
+  type InspectedExecutable,
+  type InspectedEdgeTpu,
+  type Placement,
+} from './inspect.ts';

@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { inspectModel, type InspectedTensor, type ModelInspection } from '../../lib/edgetpu/executable/index.ts';
+import { ReefError } from '../../lib/errors.ts';
+import type { Command } from '../command.ts';
+
+const USAGE = `Usage: reef inspect <model.tflite> [--json]
+
+Describes a TFLite / Edge TPU model: inputs and outputs (dtype, shape, quantization), every op
+with where it runs (tpu or cpu), the CPU/TPU segments, the Edge TPU package (runtime version,
+compiler, executables, parameter bytes and caching tokens, on-chip cache fit), labels, and for
+CPU models whether they could compile for the Edge TPU.
+
+Options:
+  --json   print the inspection as JSON (the same object as inspectModel() in src/lib)
+`;
+
+function quant(t: InspectedTensor): string {
+  if (t.scale === null) return 'not quantized';
+  return `scale ${t.scale} zp ${t.zeroPoint}${t.perChannel ? ' (per channel)' : ''}`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd());
+}
+
+function bytes(n: number): string {
+  return n >= 1024 * 1024
+    ? `${(n / 1024 / 1024).toFixed(2)} MiB`
+    : n >= 1024
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${n} B`;
+}
+
+/** The human-readable report (the default output). */
+export function formatInspection(file: string, r: ModelInspection): string {
+  const lines: string[] = [];
+  lines.push(
+    `${file}: ${bytes(r.bytes)}, TFLite schema v${r.schemaVersion}${r.description ? `, "${r.description}"` : ''}`,
+  );
+  lines.push(`${r.subgraphs} subgraph(s), ${r.tensors} tensors, ${r.ops.length} ops`);
+  const io = (title: string, tensors: InspectedTensor[]) => {
+    lines.push('', `${title}:`);
+    lines.push(
+      ...table(tensors.map((t, i) => [String(i), t.name || '(unnamed)', t.dtype, `[${t.shape.join(',')}]`, quant(t)])),
+    );
+  };
+  io('Inputs', r.inputs);
+  io('Outputs', r.outputs);
+  lines.push('', 'Ops:');
+  lines.push(...table([['#', 'opcode', 'runs on'], ...r.ops.map((op) => [String(op.index), op.opcode, op.placement])]));
+  lines.push(
+    '',
+    `Segments: ${r.segments.map((s) => `${s.placement}[${s.ops.length === 1 ? s.ops[0] : `${s.ops[0]}-${s.ops[s.ops.length - 1]}`}]`).join(' → ') || '(none)'}`,
+  );
+  if (r.edgetpu) {
+    const e = r.edgetpu;
+    lines.push(
+      '',
+      `Edge TPU: needs runtime ${e.minRuntimeVersion}+, compiler "${e.compilerVersion}", chip ${e.chip || '?'}`,
+    );
+    lines.push(
+      ...table([
+        ['type', 'name', 'parameters', 'caching token'],
+        ...e.executables.map((x) => [x.type, x.name, bytes(x.parameterBytes), x.cachingToken]),
+      ]),
+    );
+    const fit = e.parameterCacheFit;
+    lines.push(
+      `  parameter cache: ${bytes(fit.cachedBytes)} of ${bytes(fit.cacheBytes)} ${fit.fits ? '(fits)' : '(does NOT fit: the rest streams each inference)'}; streamed per inference: ${bytes(fit.streamedBytes)}`,
+    );
+  }
+  if (r.compatibility) {
+    const c = r.compatibility;
+    const mapped = c.predictedPlacement.filter((p) => p === 'tpu').length;
+    lines.push(
+      '',
+      c.compatible
+        ? 'Edge TPU compatibility: every op could be mapped to the Edge TPU'
+        : `Edge TPU compatibility: ${c.unsupported.length} problem(s); about ${mapped} of ${c.predictedPlacement.length} ops would be mapped`,
+    );
+    lines.push(
+      ...table(c.unsupported.map((u) => [u.index >= 0 ? String(u.index) : '-', u.opcode || 'model', u.reason])),
+    );
+  }
+  if (r.labels)
+    lines.push(
+      '',
+      `Labels: ${r.labels.length} (${r.labels.slice(0, 5).join(', ')}${r.labels.length > 5 ? ', …' : ''})`,
+    );
+  if (r.metadata?.normalization)
+    lines.push(
+      `Input normalization: mean ${r.metadata.normalization.mean.join(',')} std ${r.metadata.normalization.std.join(',')}`,
+    );
+  if (r.warnings.length) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
+  return lines.join('\n');
+}
+
+export const command: Command = {
+  name: 'inspect',
+  summary: 'describe a .tflite / Edge TPU model (I/O, ops and placement, executables, labels)',
+  usage: USAGE,
+  async run(args, io) {
+    const json = args.includes('--json');
+    const files = args.filter((a) => !a.startsWith('--'));
+    const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+    if (files.length !== 1 || unknown.length > 0) {
+      io.err(USAGE);
+      return 2;
+    }
+    const file = files[0] as string;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(file));
+    } catch (error) {
+      throw new ReefError(
+        'NOT_FOUND',
+        `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          reason: 'file-unreadable',
+        },
+      );
+    }
+    const report = inspectModel(bytes);
+    io.out(json ? JSON.stringify(report, null, 2) : formatInspection(file, report));
+    return 0;
+  },
+};
