@@ -1,0 +1,579 @@
+/**
+ * The Edge TPU USB driver: opens an application-mode Coral (protocol §3), loads compiled models,
+ * replays their DMA hints per inference (§4.4, §4.12), keeps the parameter cache (§4.8), and after a
+ * fault resets and reopens the device (§6) so a failed inference never leaves it unusable.
+ * It orchestrates; the encoding lives in usb/ (transfers, CSRs, framing) and prepared-program.ts.
+ *
+ *   const tpu = await openEdgeTpu(device, { clock: 'max' });
+ *   const model = await tpu.load(modelBytes);
+ *   const [out] = await model.run([input]);
+ *   await tpu.close();
+ */
+import { ReefError } from '../errors.ts';
+import { DeviceStreams } from './device-streams.ts';
+import { resolveOptions, type EdgeTpuOptions, type ResolvedOptions } from './driver-options.ts';
+import { personalityOf, usbSpeedOf, type UsbSpeed } from './identity.ts';
+import { runCloseSequence, runOpenSequence } from './open-sequence.ts';
+import { ParameterCache } from './parameter-cache.ts';
+import {
+  AddressMap,
+  checkInput,
+  checkProgram,
+  prepareExecutable,
+  stageInputs,
+  type PreparedExecutable,
+} from './prepared-program.ts';
+import { actualBytes, paddedBytes, type LayerDataType, type ProgramLayer, type TpuProgram } from './program.ts';
+import { programFromModel } from './program-adapter.ts';
+import { gatherOutput } from './relayout.ts';
+import { readCsr64, writeCsr64 } from './usb/csr.ts';
+import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from './usb/device.ts';
+import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
+import { CSR, TOP_LEVEL_INT_STATUSES } from './usb/registers.ts';
+import { UsbTransport } from './usb/transfer.ts';
+
+export type EdgeTpuState = 'closed' | 'opening' | 'open' | 'recovering' | 'failed' | 'closing';
+
+export interface EdgeTpuStats {
+  inferences: number;
+  /** Parameter-caching runs (weights uploaded to the chip). */
+  parameterUploads: number;
+  recoveries: number;
+  /** Runs that ended in an error. */
+  failures: number;
+  bytesOut: number;
+  bytesIn: number;
+  transfers: number;
+}
+
+export interface TensorSpec {
+  name: string;
+  dataType: LayerDataType;
+  /** Layer shape [y, x, z] (protocol §5.5). */
+  shape: number[];
+  /** real = (q − zeroPoint) × scale */
+  scale: number;
+  zeroPoint: number;
+  /** Bytes of one tensor as the user sees it. */
+  sizeBytes: number;
+  /** Bytes the device moves (padded layer size). */
+  paddedBytes: number;
+}
+
+export type TpuTypedArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Float32Array;
+
+export interface EdgeTpuTensor extends TensorSpec {
+  data: TpuTypedArray;
+}
+
+export interface EdgeTpuInfo {
+  label: string;
+  speed: UsbSpeed;
+  clock: string;
+  efuseRevision: number;
+  outputChunkBytes: number;
+}
+
+const WIDTH: Record<LayerDataType, number> = {
+  uint8: 1,
+  int8: 1,
+  fixed16: 2,
+  int16: 2,
+  bfloat16: 2,
+  float16: 2,
+  int32: 4,
+  float32: 4,
+};
+
+function typedView(dataType: LayerDataType, bytes: Uint8Array): TpuTypedArray {
+  const { buffer, byteOffset, byteLength } = bytes;
+  const n = byteLength / WIDTH[dataType];
+  switch (dataType) {
+    case 'uint8':
+      return bytes;
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'int16':
+    case 'fixed16':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'bfloat16':
+    case 'float16':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, n);
+  }
+}
+
+function specOf(layer: ProgramLayer): TensorSpec {
+  return {
+    name: layer.name,
+    dataType: layer.dataType,
+    shape: [layer.yDim, layer.xDim, layer.zDim],
+    scale: layer.scale,
+    zeroPoint: layer.zeroPoint,
+    sizeBytes: actualBytes(layer),
+    paddedBytes: paddedBytes(layer),
+  };
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        promise.catch(() => undefined);
+        reject(new ReefError('DEADLINE_EXCEEDED', `${what} did not finish within ${ms} ms`, { reason: 'timeout' }));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function isGone(error: unknown): boolean {
+  if (error instanceof ReefError) return error.reason === 'device-gone';
+  return error instanceof Error && error.name === 'NotFoundError';
+}
+
+/** A compiled model loaded on one Edge TPU. */
+export class EdgeTpuModel {
+  readonly program: TpuProgram;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** The TFLite graph has CPU operators around the Edge TPU op (a composite engine runs those). */
+  readonly hasCpuOps: boolean;
+  readonly #tpu: EdgeTpu;
+  readonly main: PreparedExecutable;
+  readonly parameterCaching: PreparedExecutable | undefined;
+  #disposed = false;
+
+  constructor(tpu: EdgeTpu, program: TpuProgram, slot: number, hasCpuOps: boolean) {
+    checkProgram(program);
+    this.#tpu = tpu;
+    this.program = program;
+    this.hasCpuOps = hasCpuOps;
+    const addresses = new AddressMap(slot);
+    this.main = prepareExecutable(program.main, addresses);
+    this.parameterCaching = program.parameterCaching
+      ? prepareExecutable(program.parameterCaching, addresses)
+      : undefined;
+    this.inputs = program.main.inputLayers.map(specOf);
+    this.outputs = program.main.outputLayers.map(specOf);
+  }
+
+  /** Runs one inference: inputs in layer order (typed arrays of the raw quantized values). */
+  run(inputs: readonly ArrayBufferView[]): Promise<EdgeTpuTensor[]> {
+    if (this.#disposed) {
+      return Promise.reject(new ReefError('FAILED_PRECONDITION', 'the model was disposed', { reason: 'disposed' }));
+    }
+    return this.#tpu.runModel(this, inputs.map(bytesOf));
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+  }
+}
+
+export class EdgeTpu {
+  readonly device: UsbDeviceLike;
+  readonly options: ResolvedOptions;
+  readonly usb: UsbTransport;
+  readonly stats: EdgeTpuStats = {
+    inferences: 0,
+    parameterUploads: 0,
+    recoveries: 0,
+    failures: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    transfers: 0,
+  };
+  /** Non-fatal interrupts seen (thermal warning, …). */
+  readonly warnings: string[] = [];
+  #state: EdgeTpuState = 'closed';
+  #info: EdgeTpuInfo | undefined;
+  #streams: DeviceStreams | undefined;
+  readonly #cache = new ParameterCache();
+  #queue: Promise<unknown> = Promise.resolve();
+  #slots = 0;
+  #failure: ReefError | undefined;
+
+  constructor(device: UsbDeviceLike, options: EdgeTpuOptions = {}) {
+    this.device = device;
+    this.options = resolveOptions(options);
+    const trace = options.trace
+      ? { sink: options.trace.sink, dataLimitBytes: options.trace.dataLimitBytes }
+      : undefined;
+    this.usb = new UsbTransport(device, {
+      label: this.options.label,
+      timeoutMs: this.options.transferTimeoutMs,
+      trace,
+    });
+  }
+
+  get state(): EdgeTpuState {
+    return this.#state;
+  }
+
+  get info(): EdgeTpuInfo | undefined {
+    return this.#info;
+  }
+
+  /** Token of the weights the chip holds now ("0" = none), per protocol §4.8. */
+  get cachedToken(): string {
+    return this.#cache.token;
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Opens the device: claim interface 0, the §3.5 sequence, posted reads. */
+  open(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#state === 'open') return;
+      if (personalityOf(this.device) !== 'app') {
+        throw new ReefError(
+          'FAILED_PRECONDITION',
+          personalityOf(this.device) === 'dfu'
+            ? `${this.options.label}: the Coral is in its DFU bootloader (1a6e:089a); flash the firmware first`
+            : `${this.options.label}: not a Coral USB Accelerator (${this.device.vendorId.toString(16)}:${this.device.productId.toString(16)})`,
+          { reason: personalityOf(this.device) === 'dfu' ? 'needs-firmware' : 'not-a-coral' },
+        );
+      }
+      this.#state = 'opening';
+      try {
+        await this.#bringUp();
+        this.#state = 'open';
+      } catch (error) {
+        this.#state = 'failed';
+        this.#failure = error instanceof ReefError ? error : undefined;
+        throw error;
+      }
+    });
+  }
+
+  async #bringUp(): Promise<void> {
+    try {
+      await claimCoralInterface(this.device);
+    } catch (error) {
+      throw this.#claimError(error);
+    }
+    const speed = usbSpeedOf(this.device);
+    const small = (speed === 'high' || speed === 'full') && !this.options.forceLargestBulkInChunk;
+    const report = await runOpenSequence(this.usb, {
+      clock: this.options.clock,
+      outfeedChunkUnits: small ? 0x20 : 0x80,
+      descriptorEnable: 0xf0,
+      pollTimeoutMs: this.options.pollTimeoutMs,
+    });
+    this.#info = {
+      label: this.options.label,
+      speed,
+      clock: this.options.clock,
+      efuseRevision: report.efuseRevision,
+      outputChunkBytes: small ? 256 : 1024,
+    };
+    this.#cache.clear();
+    const streams = new DeviceStreams(this.usb, {
+      chunkBytes: small ? 256 : 1024,
+      postedOutputReads: this.options.postedOutputReads,
+      onInterrupt: (word) => this.#onInterrupt(word.topLevel),
+    });
+    this.#streams = streams;
+    streams.start();
+  }
+
+  #claimError(error: unknown): ReefError {
+    if (error instanceof ReefError) return error;
+    const name = error instanceof Error ? error.name : '';
+    const message = error instanceof Error ? error.message : String(error);
+    if (name === 'NotFoundError') {
+      return new ReefError('UNAVAILABLE', `${this.options.label}: the device is gone (${message})`, {
+        reason: 'device-gone',
+        cause: error,
+      });
+    }
+    return new ReefError(
+      'FAILED_PRECONDITION',
+      `${this.options.label}: cannot open and claim the Coral (${name}: ${message}). Another program may hold it, or the ` +
+        'OS denies access (Linux: udev rule for 18d1:9302 and 1a6e:089a; Windows: WinUSB driver).',
+      { reason: 'no-permission', cause: error },
+    );
+  }
+
+  #onInterrupt(topLevel: number[]): void {
+    // Non-fatal top-level interrupts: note and clear (write-0-to-clear status, §4.7).
+    for (const k of topLevel) {
+      if (k === 0) continue; // thermal shutdown fails the streams; the recovery path handles it
+      this.warnings.push(['thermal shutdown', 'PCIe/AXI error', 'BIST/PLL/boot failure', 'thermal warning'][k]!);
+      writeCsr64(this.usb, TOP_LEVEL_INT_STATUSES[k]!, 0).catch(() => undefined); // best effort; a failure shows up in the next request
+    }
+  }
+
+  /** Loads a compiled model (`*_edgetpu.tflite` bytes) or an already decoded program. */
+  load(model: Uint8Array | TpuProgram): Promise<EdgeTpuModel> {
+    return this.#enqueue(async () => {
+      this.#usable();
+      if (model instanceof Uint8Array) {
+        const { program, hasCpuOps } = programFromModel(model);
+        return new EdgeTpuModel(this, program, this.#slots++, hasCpuOps);
+      }
+      return new EdgeTpuModel(this, model, this.#slots++, false);
+    });
+  }
+
+  #usable(): void {
+    if (this.#state === 'open') return;
+    if (this.#state === 'failed') {
+      throw new ReefError(
+        'UNAVAILABLE',
+        `${this.options.label}: the Edge TPU is not usable${this.#failure ? ` (${this.#failure.message})` : ''}; replug it or reopen`,
+        { reason: this.#failure?.reason === 'device-gone' ? 'device-gone' : 'device-failed', cause: this.#failure },
+      );
+    }
+    throw new ReefError('FAILED_PRECONDITION', `${this.options.label}: the Edge TPU is ${this.#state}`, {
+      reason: 'not-open',
+    });
+  }
+
+  /** @internal called by EdgeTpuModel.run */
+  runModel(model: EdgeTpuModel, inputs: Uint8Array[]): Promise<EdgeTpuTensor[]> {
+    return this.#enqueue(async () => {
+      this.#usable();
+      const exe = model.program.main;
+      if (inputs.length !== exe.inputLayers.length) {
+        throw new ReefError(
+          'INVALID_ARGUMENT',
+          `the model takes ${exe.inputLayers.length} inputs, got ${inputs.length}`,
+          {
+            reason: 'bad-input-count',
+          },
+        );
+      }
+      exe.inputLayers.forEach((layer, i) => checkInput(layer, inputs[i]!, i));
+      stageInputs(model.main, inputs);
+      const before = { ...this.usb.counters };
+      try {
+        const pc = this.#cache.plan(model.program);
+        if (pc && model.parameterCaching) {
+          await this.#execute(model.parameterCaching);
+          this.#cache.commit(pc);
+          this.stats.parameterUploads++;
+        }
+        await this.#execute(model.main);
+        const outputs = exe.outputLayers.map((layer, i): EdgeTpuTensor => {
+          const data = typedView(layer.dataType, gatherOutput(layer, model.main.outputBuffers[i]!));
+          return { ...model.outputs[i]!, data };
+        });
+        this.stats.inferences++;
+        return outputs;
+      } catch (error) {
+        this.stats.failures++;
+        this.#cache.clear();
+        throw await this.#afterFault(error);
+      } finally {
+        this.stats.bytesOut += this.usb.counters.bytesOut - before.bytesOut;
+        this.stats.bytesIn += this.usb.counters.bytesIn - before.bytesIn;
+        this.stats.transfers += this.usb.counters.transfers - before.transfers;
+      }
+    });
+  }
+
+  async #send(bytes: Uint8Array, what: string): Promise<void> {
+    const max = this.options.maxBulkOutBytes;
+    for (let at = 0; at < bytes.length; at += max) {
+      await this.usb.transferOut(1, at === 0 && bytes.length <= max ? bytes : bytes.subarray(at, at + max), {
+        context: `send ${what}`,
+      });
+    }
+  }
+
+  async #execute(prepared: PreparedExecutable): Promise<void> {
+    const streams = this.#streams!;
+    const timeout = this.options.requestTimeoutMs;
+    if (streams.strayOutputBytes > 0) {
+      throw new ReefError(
+        'DATA_LOSS',
+        `${this.options.label}: ${streams.strayOutputBytes} output bytes arrived that no request asked for`,
+        {
+          reason: 'stray-output',
+        },
+      );
+    }
+    for (const step of prepared.steps) {
+      switch (step.kind) {
+        case 'framed':
+          await this.#send(step.bytes, step.what);
+          break;
+        case 'stream':
+          await this.#send(step.header, `${step.what} header`);
+          await this.#send(step.payload, step.what);
+          break;
+        case 'input':
+          await this.#send(step.staging, step.what);
+          break;
+        case 'output':
+          await streams.readOutput(
+            prepared.outputBuffers[step.layer]!.subarray(step.offset, step.offset + step.size),
+            step.what,
+            timeout,
+          );
+          break;
+        case 'scratch-in': {
+          const framed = new Uint8Array(HEADER_BYTES + step.size);
+          encodeHeader(step.size, TAG.inputActivations, framed);
+          framed.set(prepared.scratch!.subarray(step.offset, step.offset + step.size), HEADER_BYTES);
+          await this.#send(framed, step.what);
+          break;
+        }
+        case 'scratch-out':
+          await streams.readOutput(
+            prepared.scratch!.subarray(step.offset, step.offset + step.size),
+            step.what,
+            timeout,
+          );
+          break;
+        case 'interrupt':
+          if (step.tag >= 0) await streams.waitEvent(step.tag, step.what, timeout);
+          break;
+      }
+    }
+  }
+
+  /** After a failed request: reset + reopen (protocol §6) and say what happened. */
+  async #afterFault(error: unknown): Promise<unknown> {
+    if (!(error instanceof ReefError)) return error;
+    if (error.code === 'INVALID_ARGUMENT') return error;
+    if (isGone(error)) {
+      this.#fail(error);
+      return error;
+    }
+    let detail = '';
+    if (error.reason === 'fatal-interrupt') detail = await this.#hibErrors();
+    if (!this.options.recover) {
+      this.#fail(error);
+      return error;
+    }
+    try {
+      await this.#recover();
+      return new ReefError(error.code, `${error.message}${detail}; the Edge TPU was reset and reopened`, {
+        reason: error.reason ?? 'fault',
+        cause: error,
+      });
+    } catch (recoveryError) {
+      const gone = isGone(recoveryError);
+      const failure = new ReefError(
+        'UNAVAILABLE',
+        `${error.message}${detail}; ${gone ? 'the device is gone' : `recovery failed: ${recoveryError instanceof Error ? recoveryError.message : String(recoveryError)}`}`,
+        { reason: gone ? 'device-gone' : 'recovery-failed', cause: error },
+      );
+      this.#fail(failure);
+      return failure;
+    }
+  }
+
+  async #hibErrors(): Promise<string> {
+    try {
+      const status = await readCsr64(this.usb, CSR.hib_error_status);
+      const first = await readCsr64(this.usb, CSR.hib_first_error_status);
+      await writeCsr64(this.usb, CSR.fatal_err_int_status, 0);
+      return ` (hib_error_status 0x${status.toString(16)}, first 0x${first.toString(16)})`;
+    } catch {
+      return ''; // the chip may not answer CSRs either; the reset below decides
+    }
+  }
+
+  #fail(error: ReefError): void {
+    this.#streams?.stop();
+    this.#streams = undefined;
+    this.#state = 'failed';
+    this.#failure = error;
+  }
+
+  async #recover(): Promise<void> {
+    this.#state = 'recovering';
+    this.#streams?.stop();
+    this.#streams = undefined;
+    this.#cache.clear();
+    try {
+      await this.device.releaseInterface(CORAL_INTERFACE); // rejects the posted reads
+    } catch {
+      // Already released or device in a bad state; the reset below is what matters.
+    }
+    try {
+      await withTimeout(this.device.reset(), this.options.resetTimeoutMs, `${this.options.label}: USB reset`);
+    } catch (error) {
+      if (isGone(error)) throw error;
+      // reset() is unreliable on some OSes (protocol §2.7): close and reopen instead.
+      try {
+        await this.device.close();
+      } catch {
+        // closing a half-broken device may fail; open() below reports what matters
+      }
+    }
+    await this.#bringUp();
+    this.stats.recoveries++;
+    this.#state = 'open';
+    this.#failure = undefined;
+  }
+
+  /** Resets and reopens on request (e.g. from the UI after a failure that was not recovered). */
+  reopen(): Promise<void> {
+    return this.#enqueue(async () => {
+      try {
+        await this.#recover();
+      } catch (error) {
+        const typed =
+          error instanceof ReefError
+            ? error
+            : new ReefError('UNAVAILABLE', String(error), { reason: 'recovery-failed' });
+        this.#fail(typed);
+        throw typed;
+      }
+    });
+  }
+
+  /** Close sequence (§3.6), then releases the interface and closes the device. */
+  close(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#state === 'closed') return;
+      const wasOpen = this.#state === 'open';
+      this.#state = 'closing';
+      this.#streams?.stop();
+      this.#streams = undefined;
+      this.#cache.clear();
+      try {
+        await this.device.releaseInterface(CORAL_INTERFACE); // §3.6 step 1: cancels the posted reads
+      } catch {
+        // not claimed (failed open) or device gone
+      }
+      if (wasOpen) {
+        try {
+          await runCloseSequence(this.usb, this.options.pollTimeoutMs);
+        } catch {
+          // Best effort: the next open resets the chip anyway (§3.6, libedgetpu's next open).
+        }
+      }
+      try {
+        await this.device.close();
+      } catch {
+        // already closed or gone
+      }
+      this.#state = 'closed';
+    });
+  }
+}
+
+/** Opens an application-mode Coral (any `USBDevice`-shaped object) and returns the driver. */
+export async function openEdgeTpu(device: UsbDeviceLike, options: EdgeTpuOptions = {}): Promise<EdgeTpu> {
+  const tpu = new EdgeTpu(device, options);
+  await tpu.open();
+  return tpu;
+}

@@ -1,0 +1,64 @@
+/**
+ * The Edge TPU area's public face: USB driver (`openEdgeTpu`), firmware (`flashFirmware`), trace,
+ * device identity and manager, placement and pipelining, and the model-side decoding.
+ */
+export {
+  openEdgeTpu,
+  EdgeTpu,
+  EdgeTpuModel,
+  type EdgeTpuState,
+  type EdgeTpuStats,
+  type EdgeTpuTensor,
+  type EdgeTpuInfo,
+  type TensorSpec,
+  type TpuTypedArray,
+} from './driver.ts';
+export { DEFAULT_OPTIONS, type EdgeTpuOptions } from './driver-options.ts';
+export {
+  flashFirmware,
+  waitForAppDevice,
+  checkFirmware,
+  FIRMWARE_SHA256,
+  FIRMWARE_SIZES,
+  type FlashOptions,
+  type FlashProgress,
+} from './dfu/flash.ts';
+export {
+  createTraceRecorder,
+  parseTrace,
+  toHex,
+  type TraceRecord,
+  type TraceRecorder,
+  type TraceSink,
+} from './trace.ts';
+export type { UsbDeviceLike, UsbHostLike } from './usb/device.ts';
+export type { ClockPreset } from './usb/registers.ts';
+export { programFromModel, programFromPackage, type ModelProgram } from './program-adapter.ts';
+export type { TpuProgram, ProgramExecutable, ProgramLayer, ProgramHint } from './program.ts';
+export {
+  APP_PRODUCT_ID,
+  APP_VENDOR_ID,
+  CORAL_USB_FILTERS,
+  DFU_PRODUCT_ID,
+  DFU_VENDOR_ID,
+  personalityOf,
+  usbSpeedOf,
+  type Personality,
+  type UsbSpeed,
+} from './identity.ts';
+export { DeviceManager, type DeviceEvent, type DeviceState, type ManagedDevice, type UsbLike } from './manager.ts';
+export {
+  chooseDevice,
+  ParameterResidency,
+  type DeviceSlot,
+  type PlacedModel,
+  type PlacementDecision,
+} from './placement.ts';
+export {
+  PipelinedRunner,
+  type PipelineOptions,
+  type PipelineStage,
+  type StageStats,
+  type Tensors,
+} from './pipeline.ts';
+export * as executable from './executable/index.ts';

@@ -1,0 +1,572 @@
+/**
+ * The application personality (18d1:9302) of the virtual Coral: CSRs over EP0, the framed byte
+ * stream on EP 0x01, outputs on 0x81, events on 0x82, interrupts on 0x83 — checked against the
+ * programs a test registered, with every invariant of protocol §8 #7–#18 enforced.
+ */
+import { encodeEvent, decodeHeader, EVENT_BYTES, TAG } from '../../src/lib/edgetpu/usb/framing.ts';
+import { CSR } from '../../src/lib/edgetpu/usb/registers.ts';
+import type { ProgramExecutable, ProgramHint, ProgramLayer, TpuProgram } from '../../src/lib/edgetpu/program.ts';
+import { actualBytes } from '../../src/lib/edgetpu/program.ts';
+import { flipSigned, scatterOutput } from '../../src/lib/edgetpu/relayout.ts';
+import { CsrModel } from './csr-model.ts';
+import { EmulatorProtocolError } from './errors.ts';
+
+/** A model's CPU twin: user-order input tensors by layer name → user-order output tensors. */
+export type ComputeFn = (
+  inputs: ReadonlyMap<string, Uint8Array>,
+) => ReadonlyMap<string, Uint8Array> | Promise<ReadonlyMap<string, Uint8Array>>;
+
+export interface RegisteredProgram {
+  name: string;
+  program: TpuProgram;
+  compute: ComputeFn | undefined;
+}
+
+export interface AppStats {
+  requests: number;
+  parameterCachingRuns: number;
+  /** Per program name: how many times its parameter-caching executable ran. */
+  parameterUploads: Map<string, number>;
+  /** PC uploads for an executable that was already cached (performance bug, §8 #13). */
+  redundantParameterUploads: number;
+  /** Bytes of parameters, instructions and inputs checked equal to the model's. */
+  verifiedParameterBytes: number;
+  verifiedInstructionBytes: number;
+  inputBytes: number;
+  outputBytes: number;
+  eventsSent: number;
+}
+
+interface Request {
+  owner: RegisteredProgram;
+  exe: ProgramExecutable;
+  next: number;
+  buffers: Map<string, Uint8Array>;
+  outputs: Map<string, Uint8Array> | undefined;
+  chain: Promise<void>;
+}
+
+interface PendingRead {
+  length: number;
+  resolve: (result: USBInTransferResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface AppHooks {
+  /** Next completion events to drop (fault injection). */
+  dropEvents: () => boolean;
+  /** Extra compute time per inference (latency model). */
+  inferenceDelay: () => Promise<void>;
+  violation: (message: string) => void;
+  wedge: (why: string) => void;
+}
+
+const key = (name: string, batch: number) => `${name}#${batch}`;
+
+/** Bits of a chunk the host may change: the relocated address fields (§5.6, §10 #7). */
+function patchMask(exe: ProgramExecutable, chunk: number): Uint8Array {
+  const c = exe.chunks[chunk]!;
+  const mask = new Uint8Array(c.bitstream.length);
+  for (const f of c.fieldOffsets) {
+    for (let b = f.offsetBit; b < f.offsetBit + 32; b++) mask[b >> 3]! |= 1 << (b & 7);
+  }
+  return mask;
+}
+
+export class AppFunction {
+  readonly csr = new CsrModel();
+  readonly programs: RegisteredProgram[] = [];
+  readonly stats: AppStats = AppFunction.emptyStats();
+  /** User-order inputs and outputs of the last inference, for tests. */
+  lastInputs = new Map<string, Uint8Array>();
+  lastOutputs = new Map<string, Uint8Array>();
+  /** Parameter cache on the chip (§4.8 from the device's side). */
+  cachedToken = '0';
+  readonly cachedSet = new Set<ProgramExecutable>();
+  firmwareVariant: 'single-ep' | 'multi-ep' = 'single-ep';
+
+  readonly #hooks: AppHooks;
+  readonly #masks = new WeakMap<ProgramExecutable, Uint8Array[]>();
+  #header = new Uint8Array(8);
+  #headerFill = 0;
+  #tag = 0;
+  #remaining = 0;
+  #parts: Uint8Array[] = [];
+  #current: Request | undefined;
+  #previous: Request | undefined;
+  #outQueue: Uint8Array[] = [];
+  #outReads: PendingRead[] = [];
+  #events: Uint8Array[] = [];
+  #eventReads: PendingRead[] = [];
+  #interruptReads: PendingRead[] = [];
+  #interruptWords: Uint8Array[] = [];
+  #producing = 0;
+
+  constructor(hooks: AppHooks) {
+    this.#hooks = hooks;
+    this.csr.busy = () => this.#current !== undefined || this.#producing > 0;
+    this.csr.onHaltWhileBusy = () => hooks.wedge('run control set to halt while a request was pending');
+  }
+
+  static emptyStats(): AppStats {
+    return {
+      requests: 0,
+      parameterCachingRuns: 0,
+      parameterUploads: new Map(),
+      redundantParameterUploads: 0,
+      verifiedParameterBytes: 0,
+      verifiedInstructionBytes: 0,
+      inputBytes: 0,
+      outputBytes: 0,
+      eventsSent: 0,
+    };
+  }
+
+  /** Port reset: core back in reset, cached parameters gone, streams dropped (§8 #5). */
+  reset(error: unknown): void {
+    this.csr.reset();
+    this.cachedToken = '0';
+    this.cachedSet.clear();
+    this.#headerFill = 0;
+    this.#remaining = 0;
+    this.#parts = [];
+    this.#current = undefined;
+    this.#previous = undefined;
+    this.#outQueue = [];
+    this.#events = [];
+    this.#interruptWords = [];
+    this.abortReads(error);
+  }
+
+  abortReads(error: unknown): void {
+    for (const list of [this.#outReads, this.#eventReads, this.#interruptReads]) {
+      for (const read of list.splice(0)) read.reject(error);
+    }
+  }
+
+  // ---- EP0: CSRs (§3.1, §8 #7)
+
+  controlIn(setup: USBControlTransferParameters, length: number): USBInTransferResult {
+    const { offset, width } = this.#csrSetup(setup, length, 0xc0);
+    const value = this.csr.read(offset, width);
+    const data = new DataView(new ArrayBuffer(length));
+    if (width === 64) data.setBigUint64(0, value, true);
+    else data.setUint32(0, Number(value & 0xffffffffn), true);
+    return { status: 'ok', data } as USBInTransferResult;
+  }
+
+  controlOut(setup: USBControlTransferParameters, data: Uint8Array): USBOutTransferResult {
+    const { offset, width } = this.#csrSetup(setup, data.length, 0x40);
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    const value = width === 64 ? view.getBigUint64(0, true) : BigInt(view.getUint32(0, true));
+    if (offset === CSR.multi_bo_ep && value !== (this.firmwareVariant === 'multi-ep' ? 1n : 0n)) {
+      throw new EmulatorProtocolError(`multi_bo_ep = ${value} does not match the ${this.firmwareVariant} firmware`);
+    }
+    this.csr.write(offset, width, value);
+    return { status: 'ok', bytesWritten: data.length } as USBOutTransferResult;
+  }
+
+  #csrSetup(setup: USBControlTransferParameters, length: number, bmRequestType: number) {
+    if (setup.requestType !== 'vendor' || setup.recipient !== 'device') {
+      throw new EmulatorProtocolError(
+        `control request ${setup.requestType}/${setup.recipient} ${setup.request} in app mode (only vendor/device 0x${bmRequestType.toString(16)})`,
+      );
+    }
+    if (setup.request !== 0 && setup.request !== 1) throw new EmulatorProtocolError(`vendor bRequest ${setup.request}`);
+    const width = setup.request === 0 ? 64 : 32;
+    if (length !== width / 8)
+      throw new EmulatorProtocolError(`bRequest ${setup.request} needs wLength ${width / 8}, got ${length}`);
+    return { offset: (setup.index << 16) | setup.value, width } as const;
+  }
+
+  // ---- EP 0x01: the framed stream (§4.3, §8 #11–#14)
+
+  /** Accepts one bulk OUT transfer; arbitrary boundaries (§8 #11). */
+  bulkOut(data: Uint8Array): void {
+    const reason = this.csr.notReadyReason();
+    if (reason) {
+      this.#hooks.wedge(`bulk OUT before the open sequence finished: ${reason}`);
+      return;
+    }
+    let at = 0;
+    while (at < data.length) {
+      if (this.#remaining === 0) {
+        const take = Math.min(8 - this.#headerFill, data.length - at);
+        this.#header.set(data.subarray(at, at + take), this.#headerFill);
+        this.#headerFill += take;
+        at += take;
+        if (this.#headerFill < 8) break;
+        this.#headerFill = 0;
+        let header;
+        try {
+          header = decodeHeader(this.#header);
+        } catch (error) {
+          throw new EmulatorProtocolError((error as Error).message);
+        }
+        this.#tag = header.tag;
+        this.#remaining = header.length;
+        this.#parts = [];
+        continue;
+      }
+      const take = Math.min(this.#remaining, data.length - at);
+      this.#parts.push(data.subarray(at, at + take).slice());
+      this.#remaining -= take;
+      at += take;
+      if (this.#remaining === 0) this.#item(this.#tag, this.#joinParts());
+    }
+  }
+
+  #joinParts(): Uint8Array {
+    if (this.#parts.length === 1) return this.#parts[0]!;
+    const total = this.#parts.reduce((n, p) => n + p.length, 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of this.#parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  #masksOf(exe: ProgramExecutable): Uint8Array[] {
+    let masks = this.#masks.get(exe);
+    if (!masks) {
+      masks = exe.chunks.map((_, i) => patchMask(exe, i));
+      this.#masks.set(exe, masks);
+    }
+    return masks;
+  }
+
+  #sameInstructions(exe: ProgramExecutable, chunk: number, bytes: Uint8Array): boolean {
+    const expected = exe.chunks[chunk]?.bitstream;
+    if (!expected || expected.length !== bytes.length) return false;
+    const mask = this.#masksOf(exe)[chunk]!;
+    for (let i = 0; i < bytes.length; i++) if (((expected[i]! ^ bytes[i]!) & ~mask[i]!) !== 0) return false;
+    return true;
+  }
+
+  #identify(bytes: Uint8Array): { owner: RegisteredProgram; exe: ProgramExecutable } | undefined {
+    for (const owner of this.programs) {
+      for (const exe of [owner.program.parameterCaching, owner.program.main]) {
+        if (!exe) continue;
+        const first = exe.hints.find((h) => h.kind === 'instruction');
+        const chunk = first?.kind === 'instruction' ? first.chunk : 0;
+        if (this.#sameInstructions(exe, chunk, bytes)) return { owner, exe };
+      }
+    }
+    return undefined;
+  }
+
+  #item(tag: number, payload: Uint8Array): void {
+    if (!this.#current) this.#begin(tag, payload);
+    const request = this.#current;
+    if (!request) return;
+    const hint = request.exe.hints[request.next];
+    if (!hint)
+      throw new EmulatorProtocolError(`data (tag ${tag}, ${payload.length} bytes) after the request's last hint`);
+    this.#accept(request, hint, tag, payload);
+    request.next++;
+    this.#advance(request);
+  }
+
+  #begin(tag: number, payload: Uint8Array): void {
+    if (tag !== TAG.instructions) {
+      throw new EmulatorProtocolError(
+        `a request must start with instructions, got tag ${tag} (${payload.length} bytes)`,
+      );
+    }
+    const prev = this.#previous;
+    if (this.#producing > 0 || this.#outQueue.length > 0) {
+      throw new EmulatorProtocolError(
+        `new instructions while ${this.#outQueue.reduce((n, c) => n + c.length, 0)} output bytes of the previous request are unread` +
+          (prev ? ` (${prev.owner.name})` : ''),
+      );
+    }
+    const found = this.#identify(payload);
+    if (!found) {
+      this.#hooks.wedge(`instruction stream of ${payload.length} bytes matches no registered executable`);
+      return;
+    }
+    const { owner, exe } = found;
+    // §4.8 / §8 #12–#13 from the device's side.
+    if (exe.kind === 'parameter-caching') {
+      if (exe.token !== this.cachedToken) {
+        this.cachedToken = exe.token;
+        this.cachedSet.clear();
+      }
+      if (this.cachedSet.has(exe)) this.stats.redundantParameterUploads++;
+      this.cachedSet.add(exe);
+      this.stats.parameterCachingRuns++;
+      this.stats.parameterUploads.set(owner.name, (this.stats.parameterUploads.get(owner.name) ?? 0) + 1);
+    } else if (exe.kind === 'execution-only') {
+      const pc = owner.program.parameterCaching;
+      if (exe.token !== this.cachedToken || (pc && !this.cachedSet.has(pc))) {
+        this.#hooks.wedge(`EXECUTION_ONLY of ${owner.name} sent without its parameters cached (token ${exe.token})`);
+        return;
+      }
+    } else {
+      this.cachedToken = '0';
+      this.cachedSet.clear();
+    }
+    this.stats.requests++;
+    const request: Request = { owner, exe, next: 0, buffers: new Map(), outputs: undefined, chain: Promise.resolve() };
+    for (const layer of exe.inputLayers)
+      request.buffers.set(key(layer.name, 0), new Uint8Array(layer.sizeBytes * layer.executionCount));
+    this.#current = request;
+    this.#previous = request;
+    this.#advance(request);
+  }
+
+  #accept(request: Request, hint: ProgramHint, tag: number, payload: Uint8Array): void {
+    const where = `${request.owner.name} ${request.exe.kind} hint ${request.next}`;
+    if (hint.kind === 'instruction') {
+      if (tag !== TAG.instructions)
+        throw new EmulatorProtocolError(`${where}: expected instruction chunk ${hint.chunk}, got tag ${tag}`);
+      if (!this.#sameInstructions(request.exe, hint.chunk, payload)) {
+        throw new EmulatorProtocolError(
+          `${where}: instruction chunk ${hint.chunk} differs from the model outside the address fields`,
+        );
+      }
+      this.stats.verifiedInstructionBytes += payload.length;
+      return;
+    }
+    if (hint.kind !== 'dma' || hint.direction !== 'infeed')
+      throw new EmulatorProtocolError(`${where}: unexpected data`);
+    const expectedTag = hint.buffer === 'parameter' ? TAG.parameters : TAG.inputActivations;
+    if (tag !== expectedTag || payload.length !== hint.size) {
+      throw new EmulatorProtocolError(
+        `${where}: expected tag ${expectedTag} with ${hint.size} bytes (${hint.buffer} ${hint.name}), got tag ${tag} with ${payload.length}`,
+      );
+    }
+    if (hint.buffer === 'parameter') {
+      const expected = request.exe.parameters.subarray(hint.offset, hint.offset + hint.size);
+      for (let i = 0; i < payload.length; i++) {
+        if (payload[i] !== expected[i])
+          throw new EmulatorProtocolError(`${where}: parameter byte ${hint.offset + i} differs from the model`);
+      }
+      this.stats.verifiedParameterBytes += payload.length;
+      return;
+    }
+    const name = hint.buffer === 'scratch' ? '__scratch' : hint.name;
+    let buffer = request.buffers.get(key(name, hint.batch));
+    if (!buffer) {
+      buffer = new Uint8Array(Math.max(hint.offset + hint.size, request.exe.scratchSizeBytes));
+      request.buffers.set(key(name, hint.batch), buffer);
+    }
+    if (hint.offset + hint.size > buffer.length)
+      throw new EmulatorProtocolError(`${where}: input slice beyond the layer`);
+    buffer.set(payload, hint.offset);
+    this.stats.inputBytes += payload.length;
+  }
+
+  /** Runs the hints that need no host data: outputs, interrupts, fences (§4.4). */
+  #advance(request: Request): void {
+    for (;;) {
+      const hint = request.exe.hints[request.next];
+      if (!hint) {
+        this.#current = undefined;
+        return;
+      }
+      if (hint.kind === 'instruction' || (hint.kind === 'dma' && hint.direction === 'infeed')) return;
+      request.next++;
+      if (hint.kind === 'fence') continue;
+      // Only outputs count as "unread" for the next request; events may trail (§4.3, §10 #3).
+      const isOutput = hint.kind === 'dma';
+      if (isOutput) this.#producing++;
+      const step = hint;
+      request.chain = request.chain
+        .then(() => this.#produce(request, step))
+        .catch((error: unknown) => this.#hooks.violation(`producing output: ${String(error)}`))
+        .finally(() => {
+          if (isOutput) this.#producing--;
+        });
+    }
+  }
+
+  async #produce(request: Request, hint: ProgramHint): Promise<void> {
+    if (hint.kind === 'interrupt') {
+      if (this.#hooks.dropEvents()) return;
+      this.#pushEvent(encodeEvent({ address: 0n, length: 0, tag: TAG.scalarCoreInterrupt0 + hint.type }));
+      return;
+    }
+    if (hint.kind !== 'dma') return;
+    if (!request.outputs) request.outputs = await this.#compute(request);
+    const buffer =
+      request.outputs.get(key(hint.buffer === 'scratch' ? '__scratch' : hint.name, hint.batch)) ??
+      new Uint8Array(hint.offset + hint.size);
+    const slice = buffer.subarray(hint.offset, hint.offset + hint.size);
+    // §4.5/§8 #15: chunks of outfeed_chunk_length × 8 bytes, each ending a transfer.
+    const chunk = Number(this.csr.values.get(CSR.outfeed_chunk_length)!) * 8 || 1024;
+    for (let at = 0; at < slice.length; at += chunk)
+      this.#pushOutput(slice.subarray(at, Math.min(at + chunk, slice.length)));
+    this.stats.outputBytes += slice.length;
+  }
+
+  async #compute(request: Request): Promise<Map<string, Uint8Array>> {
+    await this.#hooks.inferenceDelay();
+    const exe = request.exe;
+    const inputs = new Map<string, Uint8Array>();
+    for (const layer of exe.inputLayers) {
+      const device = request.buffers.get(key(layer.name, 0))!;
+      const user = unpackInput(layer, device);
+      inputs.set(layer.name, user);
+    }
+    const outputs = request.owner.compute ? await request.owner.compute(inputs) : syntheticOutputs(exe, inputs);
+    const devices = new Map<string, Uint8Array>();
+    for (const layer of exe.outputLayers) {
+      const user = outputs.get(layer.name);
+      if (!user) throw new EmulatorProtocolError(`the model twin produced no output ${layer.name}`);
+      if (user.length !== actualBytes(layer)) {
+        throw new EmulatorProtocolError(
+          `twin output ${layer.name} has ${user.length} bytes, layer needs ${actualBytes(layer)}`,
+        );
+      }
+      devices.set(key(layer.name, 0), scatterOutput(layer, user));
+    }
+    this.lastInputs = inputs;
+    this.lastOutputs = new Map(outputs);
+    return devices;
+  }
+
+  // ---- IN endpoints (§4.5–§4.7, §8 #15–#17)
+
+  #pushOutput(chunk: Uint8Array): void {
+    this.#outQueue.push(chunk);
+    this.#drainOutputs();
+  }
+
+  #drainOutputs(): void {
+    while (this.#outQueue.length > 0 && this.#outReads.length > 0) {
+      const chunk = this.#outQueue.shift()!;
+      const read = this.#outReads.shift()!;
+      if (read.length < chunk.length) {
+        this.#hooks.violation(`bulk IN 0x81 read of ${read.length} bytes for a ${chunk.length}-byte chunk (babble)`);
+        read.resolve({
+          status: 'babble',
+          data: new DataView(chunk.slice(0, read.length).buffer),
+        } as USBInTransferResult);
+        continue;
+      }
+      read.resolve({ status: 'ok', data: new DataView(chunk.slice().buffer) } as USBInTransferResult);
+    }
+  }
+
+  #pushEvent(event: Uint8Array): void {
+    this.#events.push(event);
+    this.stats.eventsSent++;
+    this.#drainEvents();
+  }
+
+  #drainEvents(): void {
+    while (this.#events.length > 0 && this.#eventReads.length > 0) {
+      const event = this.#events.shift()!;
+      const read = this.#eventReads.shift()!;
+      read.resolve({ status: 'ok', data: new DataView(event.buffer) } as USBInTransferResult);
+    }
+  }
+
+  /** Fault injection: raise the interrupt word on 0x83 with matching status registers (§8 #17). */
+  raiseInterrupt(word: number): void {
+    if (word & 1) {
+      this.csr.setStatus(CSR.fatal_err_int_status, 1n);
+      this.csr.setStatus(CSR.hib_error_status, 1n << 13n);
+      this.csr.setStatus(CSR.hib_first_error_status, 1n << 13n);
+    }
+    for (let k = 0; k < 4; k++) {
+      if (word & (1 << (k + 1)))
+        this.csr.setStatus(
+          [
+            CSR.top_level_int_0_status,
+            CSR.top_level_int_1_status,
+            CSR.top_level_int_2_status,
+            CSR.top_level_int_3_status,
+          ][k]!,
+          1n,
+        );
+    }
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, word, true);
+    this.#interruptWords.push(bytes);
+    this.#drainInterrupts();
+  }
+
+  #drainInterrupts(): void {
+    while (this.#interruptWords.length > 0 && this.#interruptReads.length > 0) {
+      const word = this.#interruptWords.shift()!;
+      this.#interruptReads.shift()!.resolve({ status: 'ok', data: new DataView(word.buffer) } as USBInTransferResult);
+    }
+  }
+
+  transferIn(endpoint: number, length: number): Promise<USBInTransferResult> {
+    return new Promise((resolve, reject) => {
+      const read = { length, resolve, reject };
+      if (endpoint === 1) {
+        this.#outReads.push(read);
+        this.#drainOutputs();
+      } else if (endpoint === 2) {
+        if (length < EVENT_BYTES) {
+          reject(new EmulatorProtocolError(`event read of ${length} bytes; events are 16 bytes (§8 #16)`));
+          return;
+        }
+        this.#eventReads.push(read);
+        this.#drainEvents();
+      } else if (endpoint === 3) {
+        this.#interruptReads.push(read);
+        this.#drainInterrupts();
+      } else {
+        reject(new EmulatorProtocolError(`no IN endpoint ${endpoint}`));
+      }
+    });
+  }
+
+  /** Unread output bytes (for tests and the back-pressure rule). */
+  get unreadOutputBytes(): number {
+    return this.#outQueue.reduce((n, c) => n + c.length, 0);
+  }
+
+  get pendingReads(): { output: number; event: number; interrupt: number } {
+    return { output: this.#outReads.length, event: this.#eventReads.length, interrupt: this.#interruptReads.length };
+  }
+
+  get requestInFlight(): boolean {
+    return this.#current !== undefined || this.#producing > 0;
+  }
+}
+
+/** Device input buffer → what a CPU twin takes: actual size, signed flip undone. */
+export function unpackInput(layer: ProgramLayer, device: Uint8Array): Uint8Array {
+  const per = actualBytes(layer) / layer.executionCount;
+  const user = new Uint8Array(actualBytes(layer));
+  for (let i = 0; i < layer.executionCount; i++) {
+    user.set(device.subarray(i * layer.sizeBytes, i * layer.sizeBytes + per), i * per);
+  }
+  flipSigned(layer, user);
+  return user;
+}
+
+/**
+ * Outputs for a program without a CPU twin: deterministic bytes mixed from all inputs, so a test can
+ * still check that the driver returns exactly what the device wrote (through re-layout).
+ */
+export function syntheticOutputs(
+  exe: ProgramExecutable,
+  inputs: ReadonlyMap<string, Uint8Array>,
+): Map<string, Uint8Array> {
+  let h = 0x811c9dc5;
+  for (const bytes of inputs.values()) {
+    for (let i = 0; i < bytes.length; i += 7) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  }
+  const out = new Map<string, Uint8Array>();
+  exe.outputLayers.forEach((layer, li) => {
+    const bytes = new Uint8Array(actualBytes(layer));
+    let x = (h ^ (li * 0x9e3779b9)) >>> 0;
+    for (let i = 0; i < bytes.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      bytes[i] = x & 0xff;
+    }
+    out.set(layer.name, bytes);
+  });
+  return out;
+}
