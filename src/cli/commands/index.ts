@@ -9,4 +9,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'describe a .tflite / Edge TPU model (I/O, ops and placement, executables, labels)',
     load: async () => (await import('./inspect.ts')).command,
   },
+  run: {
+    summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
+    load: async () => (await import('./run.ts')).command,
+  },
 };

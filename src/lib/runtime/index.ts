@@ -23,3 +23,46 @@ export {
   type LiteRtOutput,
   type LiteRtVariantInfo,
 } from './litert-runtime.ts';
+export {
+  EDGETPU_CUSTOM_OP,
+  hasEdgeTpuOps,
+  opName,
+  partitionModel,
+  type Partition,
+  type PlacedOp,
+  type Placement,
+  type Segment,
+} from './partition.ts';
+export {
+  PartitionedEngine,
+  type EdgeTpuOpRunner,
+  type EdgeTpuOpSpec,
+  type LoadOptions,
+  type PartitionedEngineOptions,
+  type PreparedTpuOp,
+  type SubmodelExtractor,
+} from './engines/composite.ts';
+export { WasmEngine } from './engines/litert.ts';
+export {
+  REEF_KERNELS,
+  findKernel,
+  quantizeTo,
+  type KernelOp,
+  type PreparedKernel,
+  type ReefKernel,
+} from './kernels/registry.ts';
+export {
+  detectionPostProcess,
+  parseDetectionPostProcessOptions,
+  nonMaxSuppression,
+  type DetectionPostProcessOptions,
+} from './kernels/detection-postprocess.ts';
+export { argMax } from './kernels/arg-max.ts';
+export {
+  posenetDecode,
+  parsePosenetDecoderOptions,
+  POSENET_EDGES,
+  type PosenetDecoderOptions,
+} from './kernels/posenet-decoder.ts';
+export { lstmSequence, type LstmWeights } from './kernels/lstm.ts';
+export { tensorInfo } from './model-tensors.ts';

@@ -1,0 +1,226 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ReefError } from '../../lib/errors.ts';
+import type { LoadedModel, RunResult, TensorInfo } from '../../lib/runtime/index.ts';
+import { readModel } from '../../lib/tflite/index.ts';
+import {
+  classCounts,
+  classGrid,
+  classify,
+  decodePoses,
+  detect,
+  encodeBmp,
+  encodeIndexedBmp,
+  imageToTensor,
+  maskForImage,
+  overlayMask,
+  parseLabels,
+  pascalPalette,
+  type Fit,
+  type Labels,
+  type RgbaImage,
+} from '../../lib/tasks/index.ts';
+import type { Command } from '../command.ts';
+import { decodeImageFile } from '../image-file.ts';
+import { createEngineForDevice } from '../run/engine-for-device.ts';
+
+const TASKS = ['classify', 'detect', 'segment', 'pose'] as const;
+type Task = (typeof TASKS)[number];
+
+const USAGE = `Usage: reef run <model.tflite> <image> [options]
+
+Runs a model on an image (BMP, PNG or JPEG) and prints the result.
+
+Options:
+  --task classify|detect|segment|pose   what the model does (default: guessed from its outputs)
+  --labels <file>      label file (default: labels packed in the model, if any)
+  --top-k <n>          classify: how many classes (default 5)
+  --threshold <x>      minimum score (default: classify 0, detect 0.4)
+  --device <spec>      where to run: cpu (default)
+  --cpu-twin <file>    the CPU version of a compiled model, used when no Edge TPU is available
+  --overlay <out.bmp>  segment: write the image with the class mask drawn over it
+  --mask <out.bmp>     segment: write the class mask (8-bit palette BMP, index = class id)
+  --json               print the result as JSON
+`;
+
+/** The task a model's outputs suggest. */
+export function guessTask(outputs: readonly TensorInfo[]): Task {
+  if (outputs.length >= 4 && outputs.some((o) => o.shape.at(-1) === 4)) return 'detect';
+  const first = outputs[0];
+  if (first && first.shape.at(-2) === 17 && (first.shape.at(-1) === 3 || first.shape.at(-1) === 2)) return 'pose';
+  if (first && first.shape.length >= 3 && (first.shape[1] ?? 0) > 1 && (first.shape[2] ?? 0) > 1) return 'segment';
+  return 'classify';
+}
+
+export interface RunOutput {
+  json: Record<string, unknown>;
+  text: string[];
+}
+
+function labelsFrom(list: string[] | null): Labels | undefined {
+  return list ? new Map(list.map((l, i) => [i, l])) : undefined;
+}
+
+export async function runTask(
+  model: LoadedModel,
+  image: RgbaImage,
+  task: Task,
+  options: { labels?: Labels; topK: number; threshold?: number },
+): Promise<{
+  result: RunResult;
+  json: Record<string, unknown>;
+  text: string[];
+  mask?: ReturnType<typeof maskForImage>;
+}> {
+  const input = model.inputs[0]!;
+  const fit: Fit = task === 'detect' ? 'letterbox' : 'stretch';
+  const prepared = imageToTensor(image, input, { fit });
+  const result = await model.run([prepared.data]);
+  const ms = Math.round(result.ms * 100) / 100;
+  const who = { engine: result.engine, device: result.device };
+  switch (task) {
+    case 'classify': {
+      const output = result.outputs[0]!;
+      const classes = classify(output, {
+        topK: options.topK,
+        threshold: options.threshold ?? 0,
+        ...(options.labels ? { labels: options.labels } : {}),
+      });
+      return {
+        result,
+        json: { task, classes, ms, ...who },
+        text: classes.map((c) => `${c.score.toFixed(5)}  ${c.label} (${c.id})`),
+      };
+    }
+    case 'detect': {
+      const objects = detect(result.outputs, {
+        threshold: options.threshold ?? 0.4,
+        region: prepared.region,
+        imageWidth: image.width,
+        imageHeight: image.height,
+        ...(options.labels ? { labels: options.labels } : {}),
+      });
+      const round = (v: number): number => Math.round(v * 10) / 10;
+      const rounded = objects.map((o) => ({
+        ...o,
+        box: { xmin: round(o.box.xmin), ymin: round(o.box.ymin), xmax: round(o.box.xmax), ymax: round(o.box.ymax) },
+      }));
+      return {
+        result,
+        json: { task, objects: rounded, ms, ...who },
+        text: rounded.map(
+          (o) =>
+            `${o.score.toFixed(3)}  ${o.label} (${o.id})  [${o.box.xmin}, ${o.box.ymin}, ${o.box.xmax}, ${o.box.ymax}]`,
+        ),
+      };
+    }
+    case 'segment': {
+      const grid = classGrid(result.outputs[0]!);
+      const mask = maskForImage(grid, prepared.region, image.width, image.height);
+      const classes = classCounts(mask, options.labels);
+      return {
+        result,
+        mask,
+        json: { task, width: image.width, height: image.height, classes, ms, ...who },
+        text: classes.map((c) => `${String(c.pixels).padStart(8)} px  ${c.label} (${c.id})`),
+      };
+    }
+    case 'pose': {
+      const poses = decodePoses(result.outputs, {
+        region: prepared.region,
+        inputWidth: prepared.inputWidth,
+        inputHeight: prepared.inputHeight,
+        ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+      });
+      const round = (v: number): number => Math.round(v * 10) / 10;
+      const out = poses.map((p) => ({
+        score: Math.round(p.score * 1000) / 1000,
+        keypoints: p.keypoints.map((k) => ({ x: round(k.x), y: round(k.y), score: Math.round(k.score * 1000) / 1000 })),
+      }));
+      return {
+        result,
+        json: { task, poses: out, ms, ...who },
+        text: out.flatMap((p, i) => [
+          `pose ${i} score ${p.score}`,
+          ...p.keypoints.map((k, j) => `  ${j}: (${k.x}, ${k.y}) ${k.score}`),
+        ]),
+      };
+    }
+  }
+}
+
+export const command: Command = {
+  name: 'run',
+  summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
+  usage: USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        task: { type: 'string' },
+        labels: { type: 'string' },
+        'top-k': { type: 'string', default: '5' },
+        threshold: { type: 'string' },
+        device: { type: 'string', default: 'cpu' },
+        'cpu-twin': { type: 'string' },
+        overlay: { type: 'string' },
+        mask: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    const [modelFile, imageFile] = positionals;
+    if (!modelFile || !imageFile) {
+      io.err(USAGE);
+      return 2;
+    }
+    if (values.task !== undefined && !(TASKS as readonly string[]).includes(values.task)) {
+      throw new ReefError('INVALID_ARGUMENT', `--task must be one of ${TASKS.join(', ')}`, { reason: 'bad-task' });
+    }
+    const topK = Number(values['top-k']);
+    if (!Number.isInteger(topK) || topK < 1) {
+      throw new ReefError('INVALID_ARGUMENT', '--top-k must be a positive integer', { reason: 'bad-top-k' });
+    }
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (threshold !== undefined && !Number.isFinite(threshold)) {
+      throw new ReefError('INVALID_ARGUMENT', '--threshold must be a number', { reason: 'bad-threshold' });
+    }
+    const bytes = new Uint8Array(await readFile(modelFile));
+    const image = decodeImageFile(new Uint8Array(await readFile(imageFile)), imageFile);
+    const labels = values.labels
+      ? parseLabels(await readFile(values.labels, 'utf8'))
+      : labelsFrom(readModel(bytes).labels);
+    const engine = await createEngineForDevice(values.device);
+    try {
+      const cpuTwin = values['cpu-twin'] ? new Uint8Array(await readFile(values['cpu-twin'])) : undefined;
+      const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
+      const task = (values.task as Task | undefined) ?? guessTask(model.outputs);
+      const out = await runTask(model, image, task, {
+        topK,
+        ...(labels ? { labels } : {}),
+        ...(threshold !== undefined ? { threshold } : {}),
+      });
+      if (out.mask && values.mask) {
+        await writeFile(
+          values.mask,
+          encodeIndexedBmp(out.mask.width, out.mask.height, out.mask.classes, pascalPalette()),
+        );
+      }
+      if (out.mask && values.overlay) await writeFile(values.overlay, encodeBmp(overlayMask(image, out.mask)));
+      model.dispose();
+      if (values.json) io.out(JSON.stringify(out.json));
+      else {
+        io.out(`${task} on ${out.result.engine} (${out.result.device}), ${out.result.ms.toFixed(1)} ms`);
+        for (const line of out.text) io.out(line);
+      }
+      return 0;
+    } finally {
+      engine.dispose();
+    }
+  },
+};
