@@ -11,6 +11,26 @@
  * - `checkEdgeTpuCompatibility(model): {compatible, unsupported: [{index, opcode, reason}], predictedPlacement}`
  *   — ops/dtypes/shapes outside docs/edgetpu-model-requirements.md.
  *
+ * Writing and editing
+ * - `writeModel(model): Uint8Array` — TFL3 flatbuffer + appended bytes/associated files; read →
+ *   write → read gives an equal model.
+ * - `extractSubgraph(model, {fromOp, toOp}): Model` — contiguous slice of subgraph 0 as a
+ *   standalone model (tensors/buffers/opcodes renumbered; boundary tensors become I/O).
+ * - `appendOps(model, {tensors, ops, outputs}): Model` — add tensors (constants get buffers) and
+ *   ops after the graph, set new outputs; references are tensor indices or new tensor names.
+ * - `new ModelBuilder({description?, from?})` — build a model from scratch:
+ *   `addTensor({name, dtype, shape, quantization?: {scale[], zeroPoint[], quantizedDimension?},
+ *   data?}) → index`, `addOp({op: 'CONV_2D', inputs, outputs, options?}) → index`,
+ *   `addOp({op: 'my-op', custom: true, customOptions})`, `setInputs([...])`, `setOutputs([...])`,
+ *   `build(): Model`, `toBytes(): Uint8Array`. Options are camelCase fields of the op's options
+ *   table with enum values as names (e.g. CONV_2D: {padding: 'SAME', strideW, strideH,
+ *   fusedActivationFunction: 'RELU6', dilationWFactor, dilationHFactor}; FULLY_CONNECTED:
+ *   {fusedActivationFunction, keepNumDims}; SOFTMAX: {beta}; RESHAPE: {newShape}; MEAN:
+ *   {keepDims}; MAX/AVERAGE_POOL_2D: {padding, strideW, strideH, filterWidth, filterHeight};
+ *   CONCATENATION: {axis}; DEPTHWISE_CONV_2D: {... depthMultiplier}). Missing fields get the
+ *   values converters write (strides 1, beta 1, padding VALID, activation NONE);
+ *   `completeOptions(op, partial)` shows the result. QUANTIZE/DEQUANTIZE take no options.
+ *
  * (`inspectModel` lives in src/lib/edgetpu/executable: it decodes Edge TPU packages, a layer above.)
  */
 export * from './types.ts';
@@ -28,3 +48,14 @@ export {
   type CompatibilityIssue,
   type CompatibilityReport,
 } from './compatibility.ts';
+export { writeModel } from './writer.ts';
+export {
+  ModelBuilder,
+  extractSubgraph,
+  appendOps,
+  completeOptions,
+  OPTIONS_KIND_BY_OP,
+  type TensorSpec,
+  type OpSpec,
+  type AppendSpec,
+} from './edit.ts';

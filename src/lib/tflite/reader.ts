@@ -274,7 +274,10 @@ function readChecked(bytes: Uint8Array): Model {
     warnings,
   };
   validateReferences(model);
-  readAppended(bytes, bb.highWater(), model);
+  // Alignment padding after the last object read still belongs to the flatbuffer.
+  let end = bb.highWater();
+  while (end < bytes.length && end % 16 !== 0 && bytes[end] === 0) end++;
+  readAppended(bytes, end, model);
   return model;
 }
 
