@@ -6,10 +6,9 @@ import { ReefError } from '../../lib/errors.ts';
 import type { PartitionedEngine } from '../../lib/runtime/index.ts';
 import { WasmEngine } from '../../lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
-import { submodelExtractor } from './submodel.ts';
 
 export async function createEngineForDevice(spec: string): Promise<PartitionedEngine> {
-  if (spec === 'cpu') return new WasmEngine(nodeLiteRtLoader, { extract: submodelExtractor() });
+  if (spec === 'cpu') return new WasmEngine(nodeLiteRtLoader);
   throw new ReefError('UNIMPLEMENTED', `device '${spec}' is not available in this build; use --device cpu`, {
     reason: 'unknown-device',
   });

@@ -66,3 +66,4 @@ export {
 } from './kernels/posenet-decoder.ts';
 export { lstmSequence, type LstmWeights } from './kernels/lstm.ts';
 export { tensorInfo } from './model-tensors.ts';
+export { sliceExtractor, sliceModel } from './submodel.ts';

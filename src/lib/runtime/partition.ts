@@ -8,7 +8,7 @@
 import { ReefError } from '../errors.ts';
 import type { Model, Subgraph } from '../tflite/index.ts';
 import { isLiteRtBoundaryType } from './litert-runtime.ts';
-import { findKernel, type ReefKernel } from './kernels/registry.ts';
+import { REEF_KERNELS, type ReefKernel } from './kernels/registry.ts';
 import { isConstant } from './model-tensors.ts';
 
 export const EDGETPU_CUSTOM_OP = 'edgetpu-custom-op';
@@ -40,6 +40,13 @@ export interface Partition {
   segments: Segment[];
 }
 
+/**
+ * Custom ops LiteRT.js resolves itself. A Reef kernel still takes them when one matches (LiteRT's
+ * TFLite_Detection_PostProcess outputs cannot be read back); they reach LiteRT only when the
+ * caller disables that kernel.
+ */
+const LITERT_CUSTOM_OPS = new Set(['TFLite_Detection_PostProcess']);
+
 /** Tensor types LiteRT's CPU kernels take inside a graph. */
 const LITERT_INTERNAL_TYPES = new Set(['float32', 'float16', 'int32', 'uint8', 'int64', 'bool', 'int16', 'int8']);
 
@@ -57,14 +64,14 @@ function unsupported(message: string, reason: string, op?: string): ReefError {
   return new ReefError('UNIMPLEMENTED', message, { reason: op ? `${reason}:${op}` : reason });
 }
 
-function placeOp(model: Model, subgraph: Subgraph, index: number): PlacedOp {
+function placeOp(model: Model, subgraph: Subgraph, index: number, kernels: readonly ReefKernel[]): PlacedOp {
   const op = subgraph.operators[index]!;
   const code = model.operatorCodes[op.opcodeIndex];
   const name = opName(model, op.opcodeIndex);
   if (code?.customCode === EDGETPU_CUSTOM_OP) return { index, name, placement: 'edgetpu' };
-  const kernel = findKernel({ model, subgraph, op, name });
+  const kernel = kernels.find((k) => k.matches({ model, subgraph, op, name }));
   if (kernel) return { index, name, placement: 'reef', kernel };
-  if (code?.customCode != null) {
+  if (code?.customCode != null && !LITERT_CUSTOM_OPS.has(code.customCode)) {
     throw unsupported(
       `op ${index} is the custom op '${name}', which neither LiteRT.js nor a Reef kernel can run`,
       'unsupported-op',
@@ -99,12 +106,13 @@ function placeOp(model: Model, subgraph: Subgraph, index: number): PlacedOp {
   return { index, name, placement: 'litert' };
 }
 
-export function partitionModel(model: Model): Partition {
+/** `kernels`: the Reef kernels to use (all by default; fewer to compare a kernel against LiteRT). */
+export function partitionModel(model: Model, kernels: readonly ReefKernel[] = REEF_KERNELS): Partition {
   if (model.subgraphs.length === 0) {
     throw new ReefError('INVALID_ARGUMENT', 'model has no subgraph', { reason: 'no-subgraph' });
   }
   const subgraph = model.subgraphs[0]!;
-  const ops = subgraph.operators.map((_, i) => placeOp(model, subgraph, i));
+  const ops = subgraph.operators.map((_, i) => placeOp(model, subgraph, i, kernels));
 
   // Contiguous runs of one placement; each Reef kernel and each TPU op is its own segment.
   const groups: { placement: Placement; ops: number[] }[] = [];

@@ -6,7 +6,7 @@
  * out by the model writer.
  */
 import { ReefError } from '../../errors.ts';
-import { readModel, type Model } from '../../tflite/index.ts';
+import { readModel, writeModel, type Model } from '../../tflite/index.ts';
 import {
   elementCount,
   type Engine,
@@ -16,9 +16,10 @@ import {
   type TensorArray,
   type TensorInfo,
 } from '../engine.ts';
-import type { PreparedKernel } from '../kernels/registry.ts';
+import { REEF_KERNELS, type PreparedKernel, type ReefKernel } from '../kernels/registry.ts';
 import type { LiteRtGraph, LiteRtRuntime } from '../litert-runtime.ts';
 import { tensorInfo } from '../model-tensors.ts';
+import { sliceExtractor } from '../submodel.ts';
 import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
 
 /** One edgetpu-custom-op, as the TPU engine needs it. */
@@ -63,6 +64,8 @@ export interface PartitionedEngineOptions {
   runtime: LiteRtRuntime;
   extract?: SubmodelExtractor;
   tpu?: EdgeTpuOpRunner;
+  /** Reef kernels to use; default all. Fewer hands those ops to LiteRT (diagnosis, benchmarks). */
+  kernels?: readonly ReefKernel[];
 }
 
 type Step =
@@ -95,12 +98,14 @@ export class PartitionedEngine implements Engine {
   readonly name: string;
   readonly device: string;
   readonly #runtime: LiteRtRuntime;
-  readonly #extract: SubmodelExtractor | undefined;
+  readonly #extract: SubmodelExtractor;
   readonly #tpu: EdgeTpuOpRunner | undefined;
+  readonly #kernels: readonly ReefKernel[];
 
   constructor(options: PartitionedEngineOptions) {
     this.#runtime = options.runtime;
-    this.#extract = options.extract;
+    this.#kernels = options.kernels ?? REEF_KERNELS;
+    this.#extract = options.extract ?? sliceExtractor(writeModel);
     this.#tpu = options.tpu;
     this.name = options.tpu ? 'composite' : 'litert-wasm';
     this.device = options.tpu ? options.tpu.device : 'cpu';
@@ -124,11 +129,11 @@ export class PartitionedEngine implements Engine {
         });
       }
     }
-    const partition = partitionModel(model);
-    return this.#build(partition, bytes);
+    const partition = partitionModel(model, this.#kernels);
+    return this.#build(partition, bytes, bytes === options.cpuTwin);
   }
 
-  async #build(partition: Partition, bytes: Uint8Array): Promise<LoadedModel> {
+  async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean): Promise<LoadedModel> {
     const { model, subgraph, segments } = partition;
     const steps: Step[] = [];
     const knownInfo = new Map<number, TensorInfo>();
@@ -136,17 +141,9 @@ export class PartitionedEngine implements Engine {
       for (const segment of segments) {
         if (segment.placement === 'litert') {
           const whole = segments.length === 1;
-          const extract = this.#extract;
-          if (!whole && !extract) {
-            throw new ReefError(
-              'UNIMPLEMENTED',
-              'this model needs LiteRT sub-models (it mixes LiteRT with other engines) and no model writer is available',
-              { reason: 'no-submodel-writer' },
-            );
-          }
           const segmentBytes = whole
             ? bytes
-            : extract!(model, bytes, segment.ops[0]!, segment.ops.at(-1)!, segment.inputs, segment.outputs);
+            : this.#extract(model, bytes, segment.ops[0]!, segment.ops.at(-1)!, segment.inputs, segment.outputs);
           steps.push({ kind: 'litert', segment, bytes: segmentBytes, graph: undefined });
           continue;
         }
@@ -186,7 +183,9 @@ export class PartitionedEngine implements Engine {
       kinds.has('reef') ? 'reef' : '',
     ]
       .filter(Boolean)
-      .join('+');
+      .join('+')
+      // Never a silent fallback: a result from the CPU twin says so.
+      .concat(isTwin ? ' (cpu twin)' : '');
     const device = kinds.has('edgetpu') ? `${this.#tpu!.device}+cpu` : 'cpu';
     return new PartitionedModel(this, partition, steps, inputs, outputs, engine, device);
   }

@@ -4,10 +4,11 @@
  * Node for the CLI; only the `LiteRtLoader` differs.
  */
 import { LiteRtRuntime, type LiteRtLoader } from '../litert-runtime.ts';
+import type { ReefKernel } from '../kernels/registry.ts';
 import { PartitionedEngine, type SubmodelExtractor } from './composite.ts';
 
 export class WasmEngine extends PartitionedEngine {
-  constructor(loader: LiteRtLoader, options: { extract?: SubmodelExtractor } = {}) {
+  constructor(loader: LiteRtLoader, options: { extract?: SubmodelExtractor; kernels?: readonly ReefKernel[] } = {}) {
     super({ runtime: new LiteRtRuntime(loader), ...options });
   }
 }
