@@ -6,8 +6,9 @@ import { detectCapabilities, type Capabilities } from './capabilities.ts';
 import { WorkerDevices, type DeviceInfo } from './devices.ts';
 import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type LocalFile } from './model-library.ts';
 import { workerUsb } from './usb-source.ts';
+import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 
-export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile };
+export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -82,5 +83,10 @@ export class AcceleratorApi {
 
   deleteLocalFile(sha256: string): Promise<boolean> {
     return this.#library.deleteFile(sha256);
+  }
+
+  /** What a stored model is (I/O, TPU/CPU segments, parameter cache, labels), for the Models page's inspector. */
+  async inspect(sha256: string): Promise<ModelInspection> {
+    return inspectModel(await this.#library.read(sha256));
   }
 }

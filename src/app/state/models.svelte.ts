@@ -87,11 +87,11 @@ export class ModelsState {
   }
 
   /** Reads a stored model in the worker and shows what it is: segments, parameter cache, I/O, labels. */
-  async inspect(sha256: string): Promise<void> {
-    this.inspecting = sha256;
+  async inspect(file: LocalFile): Promise<void> {
+    this.inspecting = file.sha256;
     this.inspectError = undefined;
     try {
-      this.inspection = await inspectStoredModel(sha256);
+      this.inspection = await inspectStoredModel(file);
     } catch (error) {
       this.inspection = undefined;
       this.inspectError = errorMessage(error);

@@ -24,7 +24,21 @@ export function unlabelledControls(page: Page): Promise<string[]> {
   });
 }
 
-/** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone). */
-export function fitsViewport(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
+/**
+ * Elements that stick out past the viewport's right edge (sideways scrolling on a phone); empty when
+ * the page fits. Content inside a horizontal scroller (wide tables) does not count.
+ */
+export function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    if (document.documentElement.scrollWidth <= innerWidth) return [];
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      if (el.getBoundingClientRect().right <= innerWidth + 1) continue;
+      let scroller = el.parentElement;
+      while (scroller && getComputedStyle(scroller).overflowX === 'visible') scroller = scroller.parentElement;
+      if (scroller && scroller !== document.body && scroller.getBoundingClientRect().right <= innerWidth + 1) continue;
+      out.push(`${el.tagName.toLowerCase()}.${el.className} “${(el.textContent ?? '').trim().slice(0, 40)}”`);
+    }
+    return out.slice(0, 10);
+  });
 }

@@ -1,0 +1,42 @@
+import { expect, test } from '@playwright/test';
+import { overflowing, unlabelledControls } from './support/a11y.ts';
+import { importFixtures, pickImage } from './support/library.ts';
+import { watchPage } from './support/page-watch.ts';
+
+test.describe('live page', () => {
+  test('classifies the fake camera and an uploaded image on WASM', async ({ page }) => {
+    const watch = await watchPage(page);
+    await importFixtures(page, ['mobilenet_v1_0.25_128_quant.tflite']);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
+    await expect(page.getByLabel('Model')).toHaveValue(/^file:/);
+    await expect(page.getByLabel('Task')).toHaveValue('classify');
+    await page.getByLabel('Engine').selectOption('wasm');
+
+    // The fake camera plays cat.bmp (tests/e2e/global-setup.ts).
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    const topK = page.getByTestId('top-k');
+    await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
+    await expect(page.getByTestId('live-engine-used')).toContainText('cpu');
+    await expect(page.getByTestId('live-latency')).toHaveText(/^\d+(\.\d)? ms$/);
+    await expect(page.getByTestId('live-fps')).toHaveText(/^\d+(\.\d)?$/);
+    expect(await unlabelledControls(page)).toEqual([]);
+    await page.screenshot({ path: 'test-results/screens/live-camera-desktop.png', fullPage: true });
+    await page.getByRole('button', { name: 'Stop camera' }).click();
+
+    // An image file instead of the camera.
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    await expect(page.getByRole('img', { name: 'cat.bmp' })).toBeVisible();
+    await expect(topK.locator('li').first()).toContainText('tiger cat');
+    await pickImage(page, 'Pick an image…', 'bird.bmp');
+    await expect(topK.locator('li').first()).not.toContainText('tiger cat');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await overflowing(page)).toEqual([]);
+    await page.screenshot({ path: 'test-results/screens/live-image-phone.png', fullPage: true });
+
+    expect(watch.consoleErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    expect(await watch.cspViolations()).toEqual([]);
+  });
+});
