@@ -37,6 +37,13 @@ export interface Inspection {
   warnings: string[];
 }
 
+/** `CONV_2D ×15, SOFTMAX` — op names with repeat counts, in first-seen order. */
+export function summarizeOps(ops: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const op of ops) counts.set(op, (counts.get(op) ?? 0) + 1);
+  return [...counts].map(([op, n]) => (n > 1 ? `${op} ×${n}` : op)).join(', ');
+}
+
 export function formatShape(shape: readonly number[]): string {
   return shape.length ? shape.join('×') : 'scalar';
 }
