@@ -106,6 +106,7 @@ export class AppFunction {
     this.#hooks = hooks;
     this.csr.busy = () => this.#current !== undefined || this.#producing > 0;
     this.csr.onHaltWhileBusy = () => hooks.wedge('run control set to halt while a request was pending');
+    this.csr.onCoreReset = () => this.#dropStreams();
   }
 
   static emptyStats(): AppStats {
@@ -125,6 +126,11 @@ export class AppFunction {
   /** Port reset: core back in reset, cached parameters gone, streams dropped (§8 #5). */
   reset(error: unknown): void {
     this.csr.reset();
+    this.#dropStreams();
+    this.abortReads(error);
+  }
+
+  #dropStreams(): void {
     this.cachedToken = '0';
     this.cachedSet.clear();
     this.#headerFill = 0;
@@ -135,7 +141,6 @@ export class AppFunction {
     this.#outQueue = [];
     this.#events = [];
     this.#interruptWords = [];
-    this.abortReads(error);
   }
 
   abortReads(error: unknown): void {

@@ -54,6 +54,8 @@ export class CsrModel {
   /** Set by the coral: a halt written while a request was pending wedges the chip (§8 #19). */
   onHaltWhileBusy: (() => void) | undefined;
   busy = (): boolean => false;
+  /** Set by the app function: streams and cached parameters do not survive a core reset. */
+  onCoreReset: (() => void) | undefined;
 
   constructor() {
     this.reset();
@@ -121,7 +123,14 @@ export class CsrModel {
       let w = Number(value & 0xffffffffn);
       const force = getField(w, 22, 2);
       // §8 #8: power state follows force-sleep; low bits as in the capture (0x25C asleep, 0x004 awake).
-      if (force === 3) w = ((w & ~0x3ff) | 0x25c) >>> 0;
+      if (force === 3) {
+        w = ((w & ~0x3ff) | 0x25c) >>> 0;
+        // The core's own registers (0x4xxxx) return to their reset values with the core.
+        for (const reg of this.values.keys()) if (reg >>> 16 === 4) this.values.set(reg, 0n);
+        this.tileBroadcastConfirmed = false;
+        for (const reg of [...this.written]) if (reg >>> 16 === 4) this.written.delete(reg);
+        this.onCoreReset?.();
+      }
       if (force === 2) {
         w = ((w & ~0x3ff) | 0x004) >>> 0;
         this.clock = clockOf(w);

@@ -359,6 +359,12 @@ export class EdgeTpu {
       }
       exe.inputLayers.forEach((layer, i) => checkInput(layer, inputs[i]!, i));
       stageInputs(model.main, inputs);
+      if (this.#streams?.failure) {
+        // A posted read failed while idle (stall, fatal interrupt): reset and reopen before this request.
+        const cause = this.#streams.failure;
+        const outcome = await this.#afterFault(cause);
+        if (this.#state !== 'open') throw outcome;
+      }
       const before = { ...this.usb.counters };
       try {
         const pc = this.#cache.plan(model.program);

@@ -28,9 +28,22 @@ function checkWidth(offset: number, width: 32 | 64): void {
   }
 }
 
+/** libedgetpu retries a failing control transfer up to 5 times (protocol §3.1); a stall is worth retrying. */
+const CONTROL_ATTEMPTS = 5;
+
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= CONTROL_ATTEMPTS || !(error instanceof ReefError) || error.reason !== 'stall') throw error;
+    }
+  }
+}
+
 export async function readCsr32(usb: UsbTransport, offset: number): Promise<number> {
   checkWidth(offset, 32);
-  const data = await usb.controlIn(setup(offset, 32), 4, { context: `readCsr32(${csrName(offset)})` });
+  const data = await retried(() => usb.controlIn(setup(offset, 32), 4, { context: `readCsr32(${csrName(offset)})` }));
   return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
 }
 
@@ -38,12 +51,12 @@ export async function writeCsr32(usb: UsbTransport, offset: number, value: numbe
   checkWidth(offset, 32);
   const data = new Uint8Array(4);
   new DataView(data.buffer).setUint32(0, value >>> 0, true);
-  await usb.controlOut(setup(offset, 32), data, { context: `writeCsr32(${csrName(offset)})` });
+  await retried(() => usb.controlOut(setup(offset, 32), data, { context: `writeCsr32(${csrName(offset)})` }));
 }
 
 export async function readCsr64(usb: UsbTransport, offset: number): Promise<bigint> {
   checkWidth(offset, 64);
-  const data = await usb.controlIn(setup(offset, 64), 8, { context: `readCsr64(${csrName(offset)})` });
+  const data = await retried(() => usb.controlIn(setup(offset, 64), 8, { context: `readCsr64(${csrName(offset)})` }));
   return new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
 }
 
@@ -51,7 +64,7 @@ export async function writeCsr64(usb: UsbTransport, offset: number, value: bigin
   checkWidth(offset, 64);
   const data = new Uint8Array(8);
   new DataView(data.buffer).setBigUint64(0, BigInt(value), true);
-  await usb.controlOut(setup(offset, 64), data, { context: `writeCsr64(${csrName(offset)})` });
+  await retried(() => usb.controlOut(setup(offset, 64), data, { context: `writeCsr64(${csrName(offset)})` }));
 }
 
 export interface PollOptions {

@@ -1,0 +1,78 @@
+/**
+ * Several virtual Corals on one emulated USB, as several sticks on one host: each is its own
+ * device (own parameter cache, own latency), all share `usb.getDevices()` and its hot-plug events.
+ * Node-only (reads fixtures, may start LiteRT for CPU twins). A test double: no figure measured on
+ * it is a hardware result.
+ */
+import { WasmEngine } from '../../src/lib/runtime/index.ts';
+import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
+import { readFixture, type FixtureName } from '../support/fixtures.ts';
+import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
+import type { ComputeFn } from './app-function.ts';
+import { fixtureProgram } from './node-fixtures.ts';
+import { EmulatedUsb } from './usb-host.ts';
+import { VirtualCoral, type LatencyModel } from './virtual-coral.ts';
+import type { LinkSpeed } from './descriptors.ts';
+
+export interface CoralFarmOptions {
+  latency?: LatencyModel;
+  speed?: LinkSpeed;
+  /** CPU twins per compiled fixture: the emulator computes those models' outputs with LiteRT. */
+  twins?: Partial<Record<FixtureName, FixtureName>>;
+}
+
+export interface CoralFarm {
+  usb: EmulatedUsb;
+  corals: VirtualCoral[];
+  /** Fixture bytes of every registered model. */
+  bytes: Map<FixtureName, Uint8Array>;
+  /** Protocol violations seen by any coral. */
+  violations(): string[];
+}
+
+/** `count` corals already running firmware, every one knowing every given fixture model. */
+export async function coralFarm(
+  count: number,
+  models: readonly FixtureName[],
+  options: CoralFarmOptions = {},
+): Promise<CoralFarm> {
+  const usb = new EmulatedUsb();
+  const bytes = new Map<FixtureName, Uint8Array>();
+  const programs: { name: FixtureName; program: TpuProgram; compute: ComputeFn | undefined }[] = [];
+  for (const name of models) {
+    const entry = await fixtureProgram(name);
+    bytes.set(name, entry.bytes);
+    const twin = options.twins?.[name];
+    programs.push({
+      name,
+      program: entry.program,
+      compute: twin ? await litertTwin(twin, entry.program.main.outputLayers[0]!.name) : undefined,
+    });
+  }
+  const corals: VirtualCoral[] = [];
+  for (let i = 0; i < count; i++) {
+    const coral = new VirtualCoral({ usb, firmwareLoaded: true, latency: options.latency, speed: options.speed });
+    for (const p of programs) coral.registerModel(p.name, p.program, p.compute);
+    corals.push(coral);
+  }
+  return { usb, corals, bytes, violations: () => corals.flatMap((c) => c.violations) };
+}
+
+/**
+ * The CPU twin of a single-input, single-output compiled model, run with LiteRT.js: what the
+ * emulated chip answers for that model (its output layer, named as in the compiled model, gets the
+ * twin's output bytes).
+ */
+export async function litertTwin(cpuModel: FixtureName, outputLayer: string): Promise<ComputeFn> {
+  const engine = new WasmEngine(nodeLiteRtLoader);
+  const model = await engine.load(await readFixture(cpuModel));
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new Error(`litertTwin: ${cpuModel} must have one input and one output`);
+  }
+  return async (inputs) => {
+    const [input] = inputs.values();
+    const result = await model.run([input!]);
+    const out = result.outputs[0]!.data;
+    return new Map([[outputLayer, new Uint8Array(out.buffer, out.byteOffset, out.byteLength).slice()]]);
+  };
+}
