@@ -24,7 +24,7 @@ async function openedApp(models: Parameters<typeof coralWith>[0] = []) {
   return { ...setup, device, usb };
 }
 
-function framed(tag: 0 | 1 | 2, payload: Uint8Array): Uint8Array {
+function framed(tag: 0 | 1 | 2, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(8 + payload.length);
   encodeHeader(payload.length, tag, out);
   out.set(payload, 8);
