@@ -23,3 +23,16 @@ export function litertSourceDir(): string {
 export function litertFileNames(): string[] {
   return LITERT_VARIANTS.flatMap((v) => [`${litertFileStem(v)}.js`, `${litertFileStem(v)}.wasm`]);
 }
+
+/**
+ * The glue as an ES module (`<stem>.mjs`): the accelerator worker is a module worker, where
+ * `importScripts` is unavailable and the CSP forbids eval, so it imports this instead. The `.js`
+ * original stays: the threaded build's pthread workers are classic workers that load it.
+ */
+export function litertModuleName(variant: LiteRtVariant): string {
+  return `${litertFileStem(variant)}.mjs`;
+}
+
+export function litertModuleSource(classicGlue: string): string {
+  return `${classicGlue}\nexport default ModuleFactory;\n`;
+}

@@ -7,8 +7,19 @@ import { WorkerDevices, type DeviceInfo } from './devices.ts';
 import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type LocalFile } from './model-library.ts';
 import { workerUsb } from './usb-source.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
+import { transfer } from 'comlink';
+import type { RunResult, TensorArray } from '../lib/runtime/index.ts';
+import {
+  WorkerEngines,
+  type LoadedModelInfo,
+  type LoadModelOptions,
+  type TaskOptions,
+  type TaskResult,
+  type WorkerImage,
+} from './engines.ts';
 
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
+export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -88,5 +99,36 @@ export class AcceleratorApi {
   /** What a stored model is (I/O, TPU/CPU segments, parameter cache, labels), for the Models page's inspector. */
   async inspect(sha256: string): Promise<ModelInspection> {
     return inspectModel(await this.#library.read(sha256));
+  }
+
+  // Models on the CPU engine (LiteRT.js WASM + Reef kernels) ----------------------------------------
+  readonly #engines = new WorkerEngines();
+
+  /** Loads model bytes, or a stored file by its sha256; returns an id for runModel/runTask. */
+  async loadModel(source: Uint8Array | { sha256: string }, options: LoadModelOptions = {}): Promise<LoadedModelInfo> {
+    const bytes = source instanceof Uint8Array ? source : await this.#library.read(source.sha256);
+    return this.#engines.load(bytes, options);
+  }
+
+  /** Raw inference: inputs in model order; outputs come back transferred. */
+  async runModel(id: string, inputs: TensorArray[]): Promise<RunResult> {
+    const result = await this.#engines.run(id, inputs);
+    return transfer(
+      result,
+      result.outputs.map((o) => o.data.buffer as ArrayBuffer),
+    );
+  }
+
+  /** Image in (ImageBitmap, VideoFrame, ImageData), task result out: classes, objects, mask or poses. */
+  runTask(id: string, image: WorkerImage, task: TaskResult['task'], options: TaskOptions = {}): Promise<TaskResult> {
+    return this.#engines.runTask(id, image, task, options);
+  }
+
+  classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult> {
+    return this.#engines.runTask(id, image, 'classify', options);
+  }
+
+  unloadModel(id: string): boolean {
+    return this.#engines.unload(id);
   }
 }

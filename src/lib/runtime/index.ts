@@ -67,3 +67,9 @@ export {
 export { lstmSequence, type LstmWeights } from './kernels/lstm.ts';
 export { tensorInfo } from './model-tensors.ts';
 export { sliceExtractor, sliceModel } from './submodel.ts';
+export {
+  pickWorkerVariant,
+  workerLiteRtLoader,
+  type WorkerLiteRtVariant,
+  type WorkerLoaderOptions,
+} from './litert-worker-loader.ts';

@@ -1,0 +1,200 @@
+/**
+ * The worker's CPU engine and the models loaded in it. Models are addressed by a string id; inputs
+ * arrive and outputs leave as plain typed arrays (the page transfers them). Images for tasks come
+ * as ImageBitmap, VideoFrame or ImageData and are turned into RGBA pixels at their own size here,
+ * so the page, the kiosk and the CLI share one resize and one set of results.
+ */
+import { ReefError } from '../lib/errors.ts';
+import {
+  WasmEngine,
+  workerLiteRtLoader,
+  type LoadedModel,
+  type RunResult,
+  type TensorArray,
+  type TensorInfo,
+} from '../lib/runtime/index.ts';
+import {
+  classCounts,
+  classGrid,
+  classify,
+  decodePoses,
+  detect,
+  imageToTensor,
+  maskForImage,
+  type ClassScore,
+  type DetectedObject,
+  type Labels,
+  type Pose,
+  type RgbaImage,
+  type SegmentClass,
+} from '../lib/tasks/index.ts';
+import { readModel } from '../lib/tflite/index.ts';
+
+export interface LoadModelOptions {
+  /** Only `cpu` for now; the Edge TPU engine plugs in beside it. */
+  engine?: 'cpu';
+  /** The CPU version of a compiled model, run when no Edge TPU is available. */
+  cpuTwin?: Uint8Array;
+}
+
+export interface LoadedModelInfo {
+  id: string;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  engine: string;
+  device: string;
+  /** Labels found in the model (metadata or appended ZIP), index = class id. */
+  labels: string[] | null;
+}
+
+export type WorkerImage = ImageBitmap | VideoFrame | ImageData | RgbaImage;
+
+export interface TaskOptions {
+  topK?: number;
+  threshold?: number;
+  /** Overrides the model's own labels. */
+  labels?: string[];
+}
+
+export interface TaskResultBase {
+  engine: string;
+  device: string;
+  ms: number;
+}
+export type ClassifyResult = TaskResultBase & { task: 'classify'; classes: ClassScore[] };
+export type DetectResult = TaskResultBase & { task: 'detect'; objects: DetectedObject[] };
+export type SegmentResult = TaskResultBase & {
+  task: 'segment';
+  width: number;
+  height: number;
+  classes: SegmentClass[];
+  /** One class id per image pixel. */
+  mask: Uint8Array;
+};
+export type PoseResult = TaskResultBase & { task: 'pose'; poses: Pose[] };
+export type TaskResult = ClassifyResult | DetectResult | SegmentResult | PoseResult;
+
+function liteRtBaseUrl(): string {
+  // wasm/stage-litert.ts serves the runtime files from our own origin under /litert/.
+  return new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href;
+}
+
+/** Pixels of any image the page can post, at the image's own size. */
+export function toRgba(image: WorkerImage): RgbaImage {
+  if ('data' in image) return { width: image.width, height: image.height, data: image.data };
+  const width = 'displayWidth' in image ? image.displayWidth : image.width;
+  const height = 'displayHeight' in image ? image.displayHeight : image.height;
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d');
+  if (!context) throw new ReefError('UNAVAILABLE', 'no 2D canvas in this worker', { reason: 'no-canvas' });
+  context.drawImage(image, 0, 0);
+  return { width, height, data: context.getImageData(0, 0, width, height).data };
+}
+
+export class WorkerEngines {
+  #engine: WasmEngine | undefined;
+  readonly #models = new Map<string, { model: LoadedModel; labels: string[] | null }>();
+  #nextId = 0;
+
+  #cpu(): WasmEngine {
+    this.#engine ??= new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() }));
+    return this.#engine;
+  }
+
+  async load(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<LoadedModelInfo> {
+    if ((options.engine ?? 'cpu') !== 'cpu') {
+      throw new ReefError('UNIMPLEMENTED', `engine '${options.engine}' is not available here`, {
+        reason: 'unknown-engine',
+      });
+    }
+    const model = await this.#cpu().load(bytes, options.cpuTwin ? { cpuTwin: options.cpuTwin } : {});
+    const labels = readModel(bytes).labels;
+    const id = `m${++this.#nextId}`;
+    this.#models.set(id, { model, labels });
+    return {
+      id,
+      inputs: [...model.inputs],
+      outputs: [...model.outputs],
+      engine: model.engine,
+      device: model.device,
+      labels,
+    };
+  }
+
+  #get(id: string): { model: LoadedModel; labels: string[] | null } {
+    const entry = this.#models.get(id);
+    if (!entry) throw new ReefError('NOT_FOUND', `no loaded model '${id}'`, { reason: 'unknown-model' });
+    return entry;
+  }
+
+  run(id: string, inputs: TensorArray[]): Promise<RunResult> {
+    return this.#get(id).model.run(inputs);
+  }
+
+  async runTask(
+    id: string,
+    image: WorkerImage,
+    task: TaskResult['task'],
+    options: TaskOptions = {},
+  ): Promise<TaskResult> {
+    const { model, labels: own } = this.#get(id);
+    const list = options.labels ?? own;
+    const labels: Labels | undefined = list ? new Map(list.map((l, i) => [i, l])) : undefined;
+    const rgba = toRgba(image);
+    const prepared = imageToTensor(rgba, model.inputs[0]!, { fit: task === 'detect' ? 'letterbox' : 'stretch' });
+    const result = await model.run([prepared.data]);
+    const base = { engine: result.engine, device: result.device, ms: result.ms };
+    switch (task) {
+      case 'classify':
+        return {
+          task,
+          ...base,
+          classes: classify(result.outputs[0]!, {
+            topK: options.topK ?? 5,
+            threshold: options.threshold ?? 0,
+            ...(labels ? { labels } : {}),
+          }),
+        };
+      case 'detect':
+        return {
+          task,
+          ...base,
+          objects: detect(result.outputs, {
+            threshold: options.threshold ?? 0.4,
+            region: prepared.region,
+            imageWidth: rgba.width,
+            imageHeight: rgba.height,
+            ...(labels ? { labels } : {}),
+          }),
+        };
+      case 'segment': {
+        const mask = maskForImage(classGrid(result.outputs[0]!), prepared.region, rgba.width, rgba.height);
+        return {
+          task,
+          ...base,
+          width: rgba.width,
+          height: rgba.height,
+          classes: classCounts(mask, labels),
+          mask: mask.classes,
+        };
+      }
+      case 'pose':
+        return {
+          task,
+          ...base,
+          poses: decodePoses(result.outputs, {
+            region: prepared.region,
+            inputWidth: prepared.inputWidth,
+            inputHeight: prepared.inputHeight,
+            ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+          }),
+        };
+    }
+  }
+
+  unload(id: string): boolean {
+    const entry = this.#models.get(id);
+    entry?.model.dispose();
+    return this.#models.delete(id);
+  }
+}
