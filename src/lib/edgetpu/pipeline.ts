@@ -6,15 +6,17 @@
  * same device take turns on it (fewer devices than segments still works, just without overlap).
  */
 import { ReefError } from '../errors.ts';
+import type { DevicePool, PoolOpRunner } from './device-pool.ts';
 
-export type Tensors = Uint8Array[];
+/** What flows between segments by default: one typed array per tensor, in the segment's order. */
+export type Tensors = ArrayBufferView[];
 
-export interface PipelineStage {
+export interface PipelineStage<T = Tensors> {
   /** Shown in stats and errors, e.g. `segment 0 on usb:1`. */
   name: string;
   /** Stages with the same device id never run at the same time. */
   deviceId: string;
-  run(inputs: Tensors): Promise<Tensors>;
+  run(inputs: T): Promise<T>;
 }
 
 export interface StageStats {
@@ -31,12 +33,12 @@ export interface PipelineOptions {
   now?: () => number;
 }
 
-interface Item {
+interface Item<T> {
   seq: number;
-  tensors: Tensors;
+  tensors: T;
 }
 
-type Outcome = { ok: true; seq: number; tensors: Tensors } | { ok: false; seq: number; error: unknown };
+type Outcome<T> = { ok: true; seq: number; tensors: T } | { ok: false; seq: number; error: unknown };
 
 /** A FIFO whose `put` waits while full and whose `take` waits while empty; `close` ends both. */
 class BoundedQueue<T> {
@@ -100,11 +102,11 @@ class DeviceLocks {
   }
 }
 
-export class PipelinedRunner {
-  readonly #stages: PipelineStage[];
-  readonly #queues: BoundedQueue<Outcome | Item>[];
-  readonly #results = new Map<number, Outcome>();
-  readonly #waiters = new Map<number, (o: Outcome) => void>();
+export class PipelinedRunner<T = Tensors> {
+  readonly #stages: PipelineStage<T>[];
+  readonly #queues: BoundedQueue<Outcome<T> | Item<T>>[];
+  readonly #results = new Map<number, Outcome<T>>();
+  readonly #waiters = new Map<number, (o: Outcome<T>) => void>();
   readonly #stats: StageStats[];
   readonly #locks = new DeviceLocks();
   readonly #now: () => number;
@@ -113,14 +115,14 @@ export class PipelinedRunner {
   #nextOut = 0;
   #stopped = false;
 
-  constructor(stages: PipelineStage[], options: PipelineOptions = {}) {
+  constructor(stages: PipelineStage<T>[], options: PipelineOptions = {}) {
     if (stages.length === 0) throw new ReefError('INVALID_ARGUMENT', 'a pipeline needs at least one segment');
     const depth = options.queueDepth ?? 2;
     if (!Number.isInteger(depth) || depth < 1)
       throw new ReefError('INVALID_ARGUMENT', `queue depth ${depth} must be ≥ 1`);
     this.#stages = stages;
     this.#now = options.now ?? (() => performance.now());
-    this.#queues = stages.map(() => new BoundedQueue<Outcome | Item>(depth));
+    this.#queues = stages.map(() => new BoundedQueue<Outcome<T> | Item<T>>(depth));
     this.#stats = stages.map((s) => ({ name: s.name, deviceId: s.deviceId, runs: 0, totalMs: 0, meanMs: 0 }));
     this.#loops = stages.map((_, k) => this.#stageLoop(k));
   }
@@ -131,7 +133,7 @@ export class PipelinedRunner {
   }
 
   /** Queues an input for segment 0; waits while the pipeline is full. */
-  async push(inputs: Tensors): Promise<void> {
+  async push(inputs: T): Promise<void> {
     if (this.#stopped) throw new ReefError('FAILED_PRECONDITION', 'pipeline is stopped');
     const seq = this.#nextIn++;
     await this.#queues[0]!.put({ seq, tensors: inputs });
@@ -141,19 +143,19 @@ export class PipelinedRunner {
    * The next result in input order; throws the error of the segment that failed for that item.
    * A consumer may pop ahead of the producer: the pop waits for its push (or for stop()).
    */
-  async pop(): Promise<Tensors> {
+  async pop(): Promise<T> {
     if (this.#stopped && this.#nextOut >= this.#nextIn) throw cancelled();
     const seq = this.#nextOut++;
     const ready = this.#results.get(seq);
-    const outcome = ready ?? (await new Promise<Outcome>((resolve) => this.#waiters.set(seq, resolve)));
+    const outcome = ready ?? (await new Promise<Outcome<T>>((resolve) => this.#waiters.set(seq, resolve)));
     this.#results.delete(seq);
     if (!outcome.ok) throw outcome.error;
     return outcome.tensors;
   }
 
   /** Waits for every pushed item and returns their results in order. */
-  async flush(): Promise<Tensors[]> {
-    const out: Tensors[] = [];
+  async flush(): Promise<T[]> {
+    const out: T[] = [];
     while (this.inFlight > 0) out.push(await this.pop());
     return out;
   }
@@ -186,7 +188,7 @@ export class PipelinedRunner {
     for (;;) {
       const item = await this.#queues[k]!.take();
       if (item === undefined) return;
-      let outcome: Outcome;
+      let outcome: Outcome<T>;
       if ('ok' in item) {
         outcome = item; // an earlier segment failed: pass the failure along in order
       } else {
@@ -214,7 +216,7 @@ export class PipelinedRunner {
     }
   }
 
-  #finish(outcome: Outcome): void {
+  #finish(outcome: Outcome<T>): void {
     const waiter = this.#waiters.get(outcome.seq);
     if (waiter) {
       this.#waiters.delete(outcome.seq);
@@ -225,4 +227,133 @@ export class PipelinedRunner {
 
 function cancelled(): ReefError {
   return new ReefError('CANCELLED', 'pipeline stopped before this input finished');
+}
+
+const SEGMENT_NAME = /_segment_(\d+)_of_(\d+)_edgetpu\.tflite$/;
+
+/** `K` and `N` of a `*_segment_K_of_N_edgetpu.tflite` file name, or undefined for other names. */
+export function segmentOf(fileName: string): { index: number; count: number } | undefined {
+  const m = SEGMENT_NAME.exec(fileName);
+  if (!m) return undefined;
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/**
+ * Puts segment files in pipeline order (by their `_segment_K_of_N_` names) and checks the set is
+ * complete: every K from 0 to N−1 once, all with the same N. Names without the pattern keep their
+ * given order (a pipeline of unrelated models also works, stage by stage).
+ */
+export function orderSegments<S extends { name: string }>(segments: readonly S[]): S[] {
+  const parsed = segments.map((s) => ({ s, seg: segmentOf(s.name) }));
+  if (parsed.every((p) => p.seg === undefined)) return [...segments];
+  const bad = parsed.find((p) => p.seg === undefined);
+  if (bad) {
+    throw new ReefError('INVALID_ARGUMENT', `${bad.s.name} is not a *_segment_K_of_N_edgetpu.tflite file`, {
+      reason: 'not-a-segment',
+    });
+  }
+  const count = parsed[0]!.seg!.count;
+  const byIndex = new Map<number, S>();
+  for (const { s, seg } of parsed) {
+    if (seg!.count !== count || seg!.index >= count || byIndex.has(seg!.index)) {
+      throw new ReefError('INVALID_ARGUMENT', `${s.name} does not belong to a ${count}-segment pipeline`, {
+        reason: 'segment-mismatch',
+      });
+    }
+    byIndex.set(seg!.index, s);
+  }
+  const missing = [...Array(count).keys()].filter((k) => !byIndex.has(k));
+  if (missing.length > 0) {
+    throw new ReefError('INVALID_ARGUMENT', `segment(s) ${missing.join(', ')} of ${count} are missing`, {
+      reason: 'segment-missing',
+    });
+  }
+  return [...Array(count).keys()].map((k) => byIndex.get(k)!);
+}
+
+/**
+ * Which device runs each of `segments` segments: one each while devices last; with fewer devices
+ * than segments, neighbouring segments share one (contiguous blocks, so a device hands its output
+ * to itself rather than back and forth).
+ */
+export function assignSegmentDevices(segments: number, devices: readonly string[]): string[] {
+  if (devices.length === 0) throw new ReefError('INVALID_ARGUMENT', 'a pipeline needs at least one device');
+  return [...Array(segments).keys()].map(
+    (k) => devices[Math.floor((k * Math.min(devices.length, segments)) / segments)]!,
+  );
+}
+
+/** One typed array per tensor, as the runtime's engines take and give them. */
+export type SegmentArray = Float32Array | Int32Array | Uint8Array | Int8Array | Int16Array | BigInt64Array;
+
+/** A loaded segment, shaped like the runtime's `LoadedModel` (the runtime sits above this layer). */
+export interface SegmentModel {
+  run(inputs: readonly SegmentArray[]): Promise<{ outputs: readonly { data: SegmentArray }[] }>;
+  dispose(): void;
+}
+
+export interface SegmentSource {
+  /** File name (`…_segment_K_of_N_edgetpu.tflite` decides the order) or any label. */
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface SegmentPipelineOptions extends PipelineOptions {
+  /** Devices to spread the segments over (`usb:0`, …); fewer than segments is fine. */
+  devices: readonly string[];
+  /**
+   * Loads one segment with its Edge TPU op placed on `runner` — typically
+   * `new PartitionedEngine({ runtime, tpu: runner }).load(bytes)`, which also runs the segment's
+   * CPU ops (e.g. the SSD's DEQUANTIZE → TFLite_Detection_PostProcess tail) in WASM.
+   */
+  loadSegment(bytes: Uint8Array, runner: PoolOpRunner, deviceId: string): Promise<SegmentModel>;
+}
+
+export interface SegmentPipeline {
+  runner: PipelinedRunner<SegmentArray[]>;
+  /** Segment k runs on `devices[k]`. */
+  devices: string[];
+  segments: string[];
+  /** Stops the runner and unloads every segment. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads `*_segment_K_of_N_edgetpu.tflite` files into the pool, segment k on its device, and wires
+ * them into a pipelined runner: `push(inputs)`, `pop()` → the last segment's outputs, in order.
+ */
+export async function createSegmentPipeline(
+  pool: DevicePool,
+  sources: readonly SegmentSource[],
+  options: SegmentPipelineOptions,
+): Promise<SegmentPipeline> {
+  const ordered = orderSegments(sources);
+  const devices = assignSegmentDevices(ordered.length, options.devices);
+  const models: SegmentModel[] = [];
+  try {
+    for (const [k, source] of ordered.entries()) {
+      const deviceId = devices[k]!;
+      models.push(
+        await options.loadSegment(source.bytes, pool.opRunner({ device: deviceId, name: source.name }), deviceId),
+      );
+    }
+  } catch (error) {
+    for (const m of models) m.dispose();
+    throw error;
+  }
+  const stages: PipelineStage<SegmentArray[]>[] = ordered.map((source, k) => ({
+    name: `segment ${k} (${source.name}) on ${devices[k]}`,
+    deviceId: devices[k]!,
+    run: async (inputs) => (await models[k]!.run(inputs)).outputs.map((t) => t.data),
+  }));
+  const runner = new PipelinedRunner(stages, options);
+  return {
+    runner,
+    devices,
+    segments: ordered.map((s) => s.name),
+    async close() {
+      await runner.stop();
+      for (const m of models) m.dispose();
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { PipelinedRunner, type PipelineStage } from '../../../src/lib/edgetpu/pipeline.ts';
 
+type Bytes = Uint8Array[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A stage that adds `k` to every byte, after a delay, recording how many stages run at once. */
@@ -10,7 +11,7 @@ function addStage(
   deviceId: string,
   probe: { running: number; max: number },
   delay = (_: number) => 2,
-): PipelineStage {
+): PipelineStage<Bytes> {
   return {
     name: `segment ${k}`,
     deviceId,
@@ -63,7 +64,7 @@ describe('PipelinedRunner', () => {
   it('applies backpressure: push waits while the first queue is full', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const stage: PipelineStage = {
+    const stage: PipelineStage<Bytes> = {
       name: 's',
       deviceId: 'usb:0',
       run: async (t) => {
@@ -86,7 +87,7 @@ describe('PipelinedRunner', () => {
 
   it('fails only the item whose segment failed, in order, and keeps going', async () => {
     const probe = { running: 0, max: 0 };
-    const failing: PipelineStage = {
+    const failing: PipelineStage<Bytes> = {
       name: 'segment 1',
       deviceId: 'usb:1',
       run: async ([t]) => {
@@ -108,7 +109,7 @@ describe('PipelinedRunner', () => {
   });
 
   it('stop() cancels what is pending and refuses new work, without hanging', async () => {
-    const stage: PipelineStage = { name: 's', deviceId: 'usb:0', run: async (t) => (await sleep(5), t) };
+    const stage: PipelineStage<Bytes> = { name: 's', deviceId: 'usb:0', run: async (t) => (await sleep(5), t) };
     const runner = new PipelinedRunner([stage, { ...stage, deviceId: 'usb:1' }], { queueDepth: 4 });
     for (let i = 0; i < 6; i++) await runner.push([new Uint8Array([i])]);
     const pops = Array.from({ length: 6 }, () =>
