@@ -45,3 +45,12 @@ export {
   type PtqResult,
 } from './ptq/quantize.ts';
 export { buildSmallCnn, trainImageModel, type ImageTrainingOptions, type SmallCnnOptions } from './small-cnn.ts';
+export {
+  embedImages,
+  extractorId,
+  extractorOutput,
+  MemoryEmbeddingCache,
+  type EmbedOptions,
+  type EmbeddingCache,
+} from './embeddings.ts';
+export { composeModel, appendSpecOf, headInputOf, labelsFile, type ComposeOptions } from './compose.ts';

@@ -1,0 +1,173 @@
+/**
+ * Transfer learning on real embeddings: the CPU twin of the Edge TPU embedding extractor runs in
+ * WASM on augmented crops of three fixture images; heads are trained (backprop) or imprinted,
+ * quantized, composed after the extractor and run again in WASM.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inspectModel } from '../../../src/lib/edgetpu/executable/index.ts';
+import { composeModel } from '../../../src/lib/learn/compose.ts';
+import { embedImages, extractorOutput, MemoryEmbeddingCache } from '../../../src/lib/learn/embeddings.ts';
+import { emitModel } from '../../../src/lib/learn/emit.ts';
+import { headSpec } from '../../../src/lib/learn/head-spec.ts';
+import { accuracy, predictClasses, trainHead } from '../../../src/lib/learn/head.ts';
+import { imprintHead } from '../../../src/lib/learn/imprint.ts';
+import { tf } from '../../../src/lib/learn/tfjs.ts';
+import type { LoadedModel } from '../../../src/lib/runtime/index.ts';
+import { imageToTensor } from '../../../src/lib/tasks/index.ts';
+import { readModel } from '../../../src/lib/tflite/index.ts';
+import { readFixture } from '../../support/fixtures.ts';
+import { augmentedSet, loadClassImages, type ImageSet } from './images.ts';
+import { topIncludes, wasmEngine } from './litert-harness.ts';
+
+const LABELS = ['cat', 'bird', 'grace_hopper'];
+const SIZE = 224;
+
+interface Embedded {
+  set: ImageSet;
+  embeddings: Float32Array;
+  /** The extractor's raw uint8 outputs, row by row. */
+  raw: Uint8Array;
+}
+
+describe('transfer learning on the MobileNet v1 embedding extractor', () => {
+  let extractorBytes: Uint8Array;
+  let extractor: LoadedModel;
+  let train: Embedded;
+  let heldOut: Embedded;
+
+  async function embed(set: ImageSet): Promise<Embedded> {
+    const { embeddings } = await embedImages(extractor, set.images);
+    const out = extractorOutput(extractor);
+    const raw = Uint8Array.from(embeddings, (v) => Math.round(v / out.scale) + out.zeroPoint);
+    return { set, embeddings, raw };
+  }
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    extractorBytes = await readFixture('mobilenet_v1_1.0_224_quant_embedding_extractor.tflite');
+    extractor = await wasmEngine().load(extractorBytes);
+    const sources = await loadClassImages();
+    train = await embed(augmentedSet(sources, 24, SIZE, 11));
+    heldOut = await embed(augmentedSet(sources, 12, SIZE, 12));
+  });
+
+  it('reads the extractor output the fixture notes describe', () => {
+    const out = extractorOutput(extractor);
+    expect(out).toMatchObject({ dtype: 'uint8', shape: [1, 1, 1, 1024], zeroPoint: 0 });
+    expect(out.scale).toBeCloseTo(0.023528477, 8);
+    expect(train.embeddings.length).toBe(72 * 1024);
+  });
+
+  it('caches embeddings per sample and extractor', async () => {
+    const cache = new MemoryEmbeddingCache();
+    const images = heldOut.set.images.slice(0, 2);
+    const first = await embedImages(extractor, images, { cache, extractorId: 'x', ids: ['a', 'b'] });
+    const second = await embedImages(extractor, images, { cache, extractorId: 'x', ids: ['a', 'b'] });
+    expect(first.cached).toBe(0);
+    expect(second.cached).toBe(2);
+    expect(second.embeddings).toEqual(first.embeddings);
+    expect(first.embeddings).toEqual(heldOut.embeddings.subarray(0, 2048));
+  });
+
+  it('trains a 3-class head that classifies held-out crops ≥ 90% correctly, reporting each epoch', async () => {
+    const before = tf.memory().numTensors;
+    const epochs: number[] = [];
+    const head = await trainHead(
+      { embeddings: train.embeddings, dim: 1024, labels: train.set.labels, numClasses: 3 },
+      { epochs: 30, validationSplit: 0.2, patience: 8, onEpoch: (p) => epochs.push(p.epoch) },
+    );
+    expect(epochs[0]).toBe(1);
+    expect(epochs.length).toBe(head.history.length);
+    expect(head.history.every((h) => h.valAccuracy !== undefined && Number.isFinite(h.loss))).toBe(true);
+    const acc = accuracy(head.model, {
+      embeddings: heldOut.embeddings,
+      dim: 1024,
+      labels: heldOut.set.labels,
+      numClasses: 3,
+    });
+    console.log(`backprop head: held-out accuracy ${acc}, best epoch ${head.bestEpoch}/${head.history.length}`);
+    expect(acc).toBeGreaterThanOrEqual(0.9);
+    head.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('imprints a head (no training) that classifies held-out crops ≥ 90% correctly', () => {
+    const before = tf.memory().numTensors;
+    const head = imprintHead({ embeddings: train.embeddings, dim: 1024, labels: train.set.labels, numClasses: 3 });
+    const acc = accuracy(head, {
+      embeddings: heldOut.embeddings,
+      dim: 1024,
+      labels: heldOut.set.labels,
+      numClasses: 3,
+    });
+    console.log(`imprinted head: held-out accuracy ${acc}`);
+    expect(acc).toBeGreaterThanOrEqual(0.9);
+    head.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('composes extractor + quantized head into one model whose top-1 matches the float head', async () => {
+    const head = await trainHead(
+      { embeddings: train.embeddings, dim: 1024, labels: train.set.labels, numClasses: 3 },
+      { epochs: 20, hiddenUnits: 32, validationSplit: 0 },
+    );
+    const all = new Float32Array([...train.embeddings, ...heldOut.embeddings]);
+    const allRaw = new Uint8Array([...train.raw, ...heldOut.raw]);
+    const floatTop = predictClasses(head.model, all, 1024);
+
+    // The head alone, on every embedding (train + held-out).
+    const headOnly = await wasmEngine().load(
+      emitModel(headSpec(head.model, extractorOutput(extractor), train.embeddings)),
+    );
+    let agree = 0;
+    const n = all.length / 1024;
+    for (let i = 0; i < n; i++) {
+      const out = await headOnly.run([allRaw.subarray(i * 1024, (i + 1) * 1024)]);
+      if (topIncludes(out.outputs[0]!.data, floatTop[i]!)) agree++;
+    }
+    headOnly.dispose();
+    console.log(`quantized head agreement ${agree}/${n}`);
+    expect(agree / n).toBeGreaterThanOrEqual(0.99);
+
+    // The composed model (CPU twin + head) end to end on held-out images.
+    const composed = composeModel(extractorBytes, head.model, train.embeddings, { labels: LABELS });
+    const read = readModel(composed);
+    expect(read.labels).toEqual(LABELS);
+    const ops = read.subgraphs[0]!.operators.map((op) => read.operatorCodes[op.opcodeIndex]!.builtinCode);
+    expect(ops.slice(-3)).toEqual([9, 9, 25]); // FULLY_CONNECTED, FULLY_CONNECTED, SOFTMAX
+    const model = await wasmEngine().load(composed);
+    expect(model.outputs[0]!.shape).toEqual([1, 3]);
+    const heldTop = predictClasses(head.model, heldOut.embeddings, 1024);
+    let composedAgree = 0;
+    for (let i = 0; i < heldOut.set.images.length; i++) {
+      const input = imageToTensor(heldOut.set.images[i]!, model.inputs[0]!).data;
+      const out = await model.run([input]);
+      if (topIncludes(out.outputs[0]!.data, heldTop[i]!)) composedAgree++;
+    }
+    model.dispose();
+    expect(composedAgree / heldOut.set.images.length).toBeGreaterThanOrEqual(0.99);
+    head.model.dispose();
+  });
+
+  it('composes onto the compiled extractor: one Edge TPU segment, then the head on the CPU', async () => {
+    const compiled = await readFixture('mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite');
+    const head = imprintHead({ embeddings: train.embeddings, dim: 1024, labels: train.set.labels, numClasses: 3 });
+    const composed = composeModel(compiled, head, train.embeddings, { labels: LABELS });
+    head.dispose();
+    const inspection = inspectModel(composed);
+    expect(inspection.segments.map((s) => [s.placement, s.ops.length])).toEqual([
+      ['tpu', 1],
+      ['cpu', 2],
+    ]);
+    expect(inspection.labels).toEqual(LABELS);
+    const read = readModel(composed);
+    const names = read.subgraphs[0]!.operators.map((op) => {
+      const code = read.operatorCodes[op.opcodeIndex]!;
+      return code.customCode ?? code.builtinCode;
+    });
+    expect(names).toEqual(['edgetpu-custom-op', 9, 25]);
+    // The Edge TPU op's package is carried over byte for byte.
+    const original = readModel(compiled).subgraphs[0]!.operators[0]!.customOptions!;
+    expect(read.subgraphs[0]!.operators[0]!.customOptions).toEqual(original);
+  });
+});
