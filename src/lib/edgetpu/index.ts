@@ -13,6 +13,12 @@ export {
   type TensorSpec,
   type TpuTypedArray,
 } from './driver.ts';
+export {
+  createEdgeTpuOpRunner,
+  type EdgeTpuOpRunnerImpl,
+  type PreparedEdgeTpuOp,
+  type TpuOpSpec,
+} from './op-runner.ts';
 export { DEFAULT_OPTIONS, type EdgeTpuOptions } from './driver-options.ts';
 export {
   flashFirmware,
