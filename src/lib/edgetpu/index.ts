@@ -61,10 +61,30 @@ export {
   type PlacementDecision,
 } from './placement.ts';
 export {
+  assignSegmentDevices,
+  createSegmentPipeline,
+  orderSegments,
   PipelinedRunner,
+  segmentOf,
   type PipelineOptions,
   type PipelineStage,
+  type SegmentArray,
+  type SegmentModel,
+  type SegmentPipeline,
+  type SegmentPipelineOptions,
+  type SegmentSource,
   type StageStats,
   type Tensors,
 } from './pipeline.ts';
+export {
+  DevicePool,
+  PooledModel,
+  type DevicePoolOptions,
+  type OpOutputArray,
+  type PoolDeviceInfo,
+  type PoolDeviceState,
+  type PoolEvent,
+  type PoolLoadOptions,
+  type PoolOpRunner,
+} from './device-pool.ts';
 export * as executable from './executable/index.ts';
