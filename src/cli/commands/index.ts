@@ -9,6 +9,18 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'describe a .tflite / Edge TPU model (I/O, ops and placement, executables, labels)',
     load: async () => (await import('./inspect.ts')).command,
   },
+  list: {
+    summary: 'list Coral USB Accelerators (usb:N, personality, USB speed)',
+    load: async () => (await import('./list.ts')).command,
+  },
+  flash: {
+    summary: 'download the Edge TPU firmware into a Coral in DFU mode',
+    load: async () => (await import('./flash.ts')).command,
+  },
+  bench: {
+    summary: 'time a compiled model on a Coral (--device usb:N): latency, throughput, bytes on the bus',
+    load: async () => (await import('./bench.ts')).command,
+  },
   run: {
     summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
     load: async () => (await import('./run.ts')).command,

@@ -36,7 +36,8 @@ Options:
   --labels <file>      label file (default: labels packed in the model, if any)
   --top-k <n>          classify: how many classes (default 5)
   --threshold <x>      minimum score (default: classify 0, detect 0.4)
-  --device <spec>      where to run: cpu (default)
+  --device <spec>      where to run: cpu (default), usb or usb:N (a Coral; flashed if needed)
+  --trace <file>       with a Coral: record every USB transfer as JSON lines
   --cpu-twin <file>    the CPU version of a compiled model, used when no Edge TPU is available
   --overlay <out.bmp>  segment: write the image with the class mask drawn over it
   --mask <out.bmp>     segment: write the class mask (8-bit palette BMP, index = class id)
@@ -164,6 +165,7 @@ export const command: Command = {
         threshold: { type: 'string' },
         device: { type: 'string', default: 'cpu' },
         'cpu-twin': { type: 'string' },
+        trace: { type: 'string' },
         overlay: { type: 'string' },
         mask: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -195,7 +197,10 @@ export const command: Command = {
     const labels = values.labels
       ? parseLabels(await readFile(values.labels, 'utf8'))
       : labelsFrom(readModel(bytes).labels);
-    const engine = await createEngineForDevice(values.device);
+    const engine = await createEngineForDevice(values.device, {
+      log: io.err,
+      ...(values.trace ? { trace: values.trace } : {}),
+    });
     try {
       const cpuTwin = values['cpu-twin'] ? new Uint8Array(await readFile(values['cpu-twin'])) : undefined;
       const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});

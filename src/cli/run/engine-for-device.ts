@@ -6,10 +6,16 @@ import { ReefError } from '../../lib/errors.ts';
 import type { PartitionedEngine } from '../../lib/runtime/index.ts';
 import { WasmEngine } from '../../lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
+import { createUsbEngine, type UsbEngineOptions } from '../usb/usb-engine.ts';
 
-export async function createEngineForDevice(spec: string): Promise<PartitionedEngine> {
+export async function createEngineForDevice(spec: string, options: UsbEngineOptions = {}): Promise<PartitionedEngine> {
   if (spec === 'cpu') return new WasmEngine(nodeLiteRtLoader);
-  throw new ReefError('UNIMPLEMENTED', `device '${spec}' is not available in this build; use --device cpu`, {
-    reason: 'unknown-device',
-  });
+  if (/^usb(:\d+)?$/.test(spec)) return createUsbEngine(spec, options);
+  throw new ReefError(
+    'UNIMPLEMENTED',
+    `device '${spec}' is not available in this build; use --device cpu, usb or usb:N`,
+    {
+      reason: 'unknown-device',
+    },
+  );
 }
