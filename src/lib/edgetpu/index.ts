@@ -88,3 +88,16 @@ export {
   type PoolOpRunner,
 } from './device-pool.ts';
 export * as executable from './executable/index.ts';
+// The model side most callers need, without the namespace (the rest stays under `executable`).
+export {
+  inspectModel,
+  findEdgeTpuOps,
+  readEdgeTpuPackage,
+  selectExecutables,
+  assertSupportedCustomOps,
+  EDGETPU_CUSTOM_OP,
+  type ModelInspection,
+  type EdgeTpuOp,
+  type EdgeTpuPackage,
+  type EdgeTpuExecutable,
+} from './executable/index.ts';
