@@ -69,8 +69,8 @@ await baseTpu.close(); // … then the chip is put back in reset: reopen it bare
   framedPcInstr.set(pc.chunks[0]!.bitstream, HEADER_BYTES);
   const event = baseCoral.device!.transferIn(2, 16);
   await baseCoral.device!.transferOut(1, framedPcInstr);
-  await baseCoral.device!.transferOut(1, encodeHeader(pc.parameters.length, 2));
-  await baseCoral.device!.transferOut(1, pc.parameters);
+  await baseCoral.device!.transferOut(1, encodeHeader(pc.parameters.length, 2) as Uint8Array<ArrayBuffer>);
+  await baseCoral.device!.transferOut(1, pc.parameters as Uint8Array<ArrayBuffer>);
   await event;
 }
 const bare = baseCoral.device!;

@@ -69,6 +69,29 @@ describe('firmware flash (DFU) on the virtual Coral', () => {
     expect(coral.personality).toBe('dfu');
   });
 
+  it('an unplug in the middle of the download is a device-gone error', async () => {
+    const coral = new VirtualCoral();
+    coral.unplugAtTransfer(20);
+    await expect(flashFirmware(coral.device!, await readFixture('apex_latest_single_ep.bin'))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      reason: 'device-gone',
+    });
+    expect(coral.personality).toBe('unplugged');
+  });
+
+  it('a failing reset() (macOS/Windows, §2.7) leaves the bootloader; the wait ends in a typed error', async () => {
+    const coral = new VirtualCoral();
+    coral.failNextResets(1);
+    await expect(
+      flashFirmware(coral.device!, await readFixture('apex_latest_single_ep.bin'), {
+        usb: coral.usb,
+        reconnectTimeoutMs: 150,
+        pollIntervalMs: 20,
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', reason: 'needs-permission' });
+    expect(coral.personality).toBe('dfu');
+  });
+
   it('checks a user-given firmware file by sha256', async () => {
     await expect(checkFirmware(await readFixture('apex_latest_single_ep.bin'))).resolves.toEqual({
       variant: 'single-ep',
