@@ -19,6 +19,8 @@ export interface CoralFarmOptions {
   speed?: LinkSpeed;
   /** CPU twins per compiled fixture: the emulator computes those models' outputs with LiteRT. */
   twins?: Partial<Record<FixtureName, FixtureName>>;
+  /** Other compute functions per compiled fixture (default: the emulator's synthetic outputs). */
+  compute?: Partial<Record<FixtureName, (program: TpuProgram) => ComputeFn>>;
 }
 
 export interface CoralFarm {
@@ -43,11 +45,11 @@ export async function coralFarm(
     const entry = await fixtureProgram(name);
     bytes.set(name, entry.bytes);
     const twin = options.twins?.[name];
-    programs.push({
-      name,
-      program: entry.program,
-      compute: twin ? await litertTwin(twin, entry.program.main.outputLayers[0]!.name) : undefined,
-    });
+    const custom = options.compute?.[name];
+    let compute: ComputeFn | undefined;
+    if (twin) compute = await litertTwin(twin, entry.program.main.outputLayers[0]!.name);
+    else if (custom) compute = custom(entry.program);
+    programs.push({ name, program: entry.program, compute });
   }
   const corals: VirtualCoral[] = [];
   for (let i = 0; i < count; i++) {

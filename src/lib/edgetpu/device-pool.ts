@@ -207,7 +207,12 @@ export class PooledModel {
 /** The structural twin of the runtime's `EdgeTpuOpRunner` (the runtime sits above this layer). */
 export interface PoolOpRunner {
   readonly device: string;
-  prepare(op: { customOptions: Uint8Array }): Promise<{
+  prepare(op: {
+    customOptions: Uint8Array;
+    inputs: readonly { dtype: string }[];
+    outputs: readonly { dtype: string }[];
+  }): Promise<{
+    readonly model: PooledModel;
     run(inputs: readonly { data: ArrayBufferView }[]): Promise<OpOutputArray[]>;
     dispose(): void;
   }>;
@@ -274,8 +279,18 @@ export class DevicePool {
       prepare: async (op) => {
         const pkg = readEdgeTpuPackage(readEdgeTpuCustomOptions(op.customOptions).packageBytes);
         const model = await this.load(programFromPackage(pkg), options);
+        if (model.inputs.length !== op.inputs.length || model.outputs.length !== op.outputs.length) {
+          model.dispose();
+          throw new ReefError(
+            'INVALID_ARGUMENT',
+            `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${model.outputs.length}`,
+            { reason: 'op-io-mismatch' },
+          );
+        }
         return {
-          run: async (inputs) => (await model.run(inputs.map((t) => t.data))).map((t) => opArray(t, model.name)),
+          model,
+          run: async (inputs) =>
+            (await model.run(inputs.map((t) => t.data))).map((out, i) => opArray(out, op.outputs[i]!.dtype)),
           dispose: () => model.dispose(),
         };
       },
@@ -497,16 +512,19 @@ function settle(run: PendingRun, error: unknown): void {
   run.reject(error);
 }
 
-function opArray(tensor: EdgeTpuTensor, name: string): OpOutputArray {
-  const data = tensor.data;
-  if (data instanceof Uint16Array) {
-    throw new ReefError(
-      'UNIMPLEMENTED',
-      `${name}: output '${tensor.name}' is ${tensor.dataType}, which the CPU side cannot take`,
-      {
-        reason: 'unsupported-output-type',
-      },
-    );
+/** The driver's output bytes as the element type the graph gives that tensor. */
+function opArray(tensor: EdgeTpuTensor, dtype: string): OpOutputArray {
+  const { buffer, byteOffset, byteLength } = tensor.data;
+  switch (dtype) {
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, byteLength);
+    case 'int16':
+      return new Int16Array(buffer, byteOffset, byteLength / 2);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, byteLength / 4);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, byteLength / 4);
+    default:
+      return new Uint8Array(buffer, byteOffset, byteLength);
   }
-  return data;
 }

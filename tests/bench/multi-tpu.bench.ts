@@ -1,0 +1,217 @@
+/**
+ * Several Edge TPUs: throughput with 1, 2 and 4 virtual Corals for (a) 4 independent models and
+ * (b) the SSD MobileNet v2 COCO 2-segment pipeline, with scaling ratios against 1 TPU measured in
+ * the same run. The virtual Coral's latency model is a fixed compute time per request; it has no
+ * shared-bus model (each emulated stick sleeps on its own), so host CPU work (driver, emulator
+ * checks, the SSD's CPU tail in WASM) is what limits scaling here. These are emulator figures,
+ * never hardware results.
+ */
+import { DevicePool, type PooledModel } from '../../src/lib/edgetpu/device-pool.ts';
+import { createSegmentPipeline, PipelinedRunner, type SegmentArray } from '../../src/lib/edgetpu/pipeline.ts';
+import { LiteRtRuntime, PartitionedEngine } from '../../src/lib/runtime/index.ts';
+import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
+import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
+import { syntheticOutputs, type ComputeFn } from '../emulator/app-function.ts';
+import { coralFarm } from '../emulator/multi.ts';
+import type { FixtureName } from '../support/fixtures.ts';
+
+const PER_REQUEST_MS = Number(process.env['REEF_BENCH_TPU_MS'] ?? 10);
+const LATENCY = { perTransferMs: 0, perByteMs: 0, perInferenceMs: PER_REQUEST_MS };
+const RUNS_PER_MODEL = 40;
+const FRAMES = 60;
+
+const MODELS: FixtureName[] = [
+  'mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+  'split_concat_edgetpu.tflite',
+  'testconv1-edgetpu.tflite',
+  'mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+];
+const SEG0: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_0_of_2_edgetpu.tflite';
+const SEG1: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_1_of_2_edgetpu.tflite';
+
+/**
+ * Segment 1's TPU outputs as in a real scene: box encodings synthetic, class scores low except a
+ * few anchors (the emulator's default synthetic bytes would make every anchor a candidate and turn
+ * the CPU post-process into a worst case that no camera frame produces).
+ */
+function sparseScores(program: TpuProgram): ComputeFn {
+  return (inputs) => {
+    const out = syntheticOutputs(program.main, inputs);
+    const largest = [...out.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+    const scores = largest[1];
+    for (let i = 0; i < scores.length; i++) if (i % 997 !== 0) scores[i] = 0;
+    return out;
+  };
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed * 7) & 0xff;
+  return bytes;
+}
+
+/** 4 models, each streaming RUNS_PER_MODEL inferences, spread over `tpus` TPUs (explicit devices). */
+async function independentModels(tpus: number): Promise<{ perSecond: number; swaps: number }> {
+  const farm = await coralFarm(tpus, MODELS, { latency: LATENCY });
+  const pool = new DevicePool(farm.usb);
+  await pool.refresh();
+  const models: PooledModel[] = [];
+  for (const [i, name] of MODELS.entries()) {
+    models.push(
+      await pool.load(farm.bytes.get(name)!, { name, device: `usb:${Math.floor((i * tpus) / MODELS.length)}` }),
+    );
+  }
+  const inputs = models.map((m) => m.inputs.map((spec, i) => pattern(spec.sizeBytes, i)));
+  await Promise.all(models.map((m, i) => m.run(inputs[i]!))); // warm-up: first parameter uploads
+  const start = performance.now();
+  await Promise.all(
+    models.map(async (m, i) => {
+      for (let r = 0; r < RUNS_PER_MODEL; r++) await m.run(inputs[i]!);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const swaps = pool.devices().reduce((n, d) => n + d.swaps, 0);
+  await pool.close();
+  if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
+  return { perSecond: (models.length * RUNS_PER_MODEL) / seconds, swaps };
+}
+
+/** The SSD pipeline's Edge TPU ops only (no CPU tail): how the pipelining itself scales. */
+async function ssdTpuOnly(tpus: number): Promise<number> {
+  const farm = await coralFarm(tpus, [SEG0, SEG1], { latency: LATENCY, compute: { [SEG1]: sparseScores } });
+  const pool = new DevicePool(farm.usb);
+  await pool.refresh();
+  const groups =
+    tpus === 4
+      ? [
+          ['usb:0', 'usb:1'],
+          ['usb:2', 'usb:3'],
+        ]
+      : [[...Array(tpus).keys()].map((k) => `usb:${k}`)];
+  const runners = [];
+  for (const devices of groups) {
+    const stages = [];
+    for (const [k, name] of [SEG0, SEG1].entries()) {
+      const deviceId = devices[Math.min(k, devices.length - 1)]!;
+      const model = await pool.load(farm.bytes.get(name)!, { name: `${name} ${deviceId}`, device: deviceId });
+      stages.push({
+        name,
+        deviceId,
+        run: async (inputs: Uint8Array[]) => (await model.run(inputs)).map((t) => t.data as Uint8Array),
+      });
+    }
+    runners.push(new PipelinedRunner<Uint8Array[]>(stages, { queueDepth: 2 }));
+  }
+  const frames = [...Array(FRAMES).keys()].map((k) => [pattern(300 * 300 * 3, k)]);
+  for (const r of runners) {
+    await r.push(frames[0]!);
+    await r.pop();
+  }
+  const start = performance.now();
+  await Promise.all(
+    runners.map(async (r, j) => {
+      const mine = frames.filter((_, k) => k % runners.length === j);
+      const producer = (async () => {
+        for (const f of mine) await r.push(f);
+      })();
+      for (let k = 0; k < mine.length; k++) await r.pop();
+      await producer;
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  for (const r of runners) await r.stop();
+  await pool.close();
+  if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
+  return FRAMES / seconds;
+}
+
+/** The SSD pipeline: 1 TPU (both segments share it), 2 TPUs, 4 TPUs (two pipelines, frames alternated). */
+async function ssdPipeline(
+  tpus: number,
+): Promise<{ perSecond: number; stages: string[]; detections: (number | undefined)[] }> {
+  const farm = await coralFarm(tpus, [SEG0, SEG1], { latency: LATENCY, compute: { [SEG1]: sparseScores } });
+  const pool = new DevicePool(farm.usb);
+  await pool.refresh();
+  const runtime = new LiteRtRuntime(nodeLiteRtLoader);
+  const sources = [SEG0, SEG1].map((name) => ({ name, bytes: farm.bytes.get(name)! }));
+  const groups =
+    tpus === 4
+      ? [
+          ['usb:0', 'usb:1'],
+          ['usb:2', 'usb:3'],
+        ]
+      : [[...Array(tpus).keys()].map((k) => `usb:${k}`)];
+  const pipelines = [];
+  for (const devices of groups) {
+    pipelines.push(
+      await createSegmentPipeline(pool, sources, {
+        devices,
+        queueDepth: 2,
+        loadSegment: (bytes, tpu) => new PartitionedEngine({ runtime, tpu }).load(bytes),
+      }),
+    );
+  }
+  const frames: SegmentArray[][] = [...Array(FRAMES).keys()].map((k) => [pattern(300 * 300 * 3, k)]);
+  for (const p of pipelines) {
+    await p.runner.push(frames[0]!);
+    await p.runner.pop();
+  }
+  const start = performance.now();
+  await Promise.all(
+    pipelines.map(async (p, j) => {
+      const mine = frames.filter((_, k) => k % pipelines.length === j);
+      const producer = (async () => {
+        for (const f of mine) await p.runner.push(f);
+      })();
+      for (let k = 0; k < mine.length; k++) await p.runner.pop();
+      await producer;
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const detections = (
+    await Promise.all(pipelines.map(async (p) => (await p.runner.push(frames[1]!), p.runner.pop())))
+  ).map((o) => (o[3] as Float32Array)[0]);
+  const stages = pipelines.flatMap((p) => p.runner.stats().map((s) => `${s.deviceId} ${s.meanMs.toFixed(1)} ms`));
+  for (const p of pipelines) await p.close();
+  await pool.close();
+  runtime.discard();
+  if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
+  return { perSecond: FRAMES / seconds, stages, detections };
+}
+
+console.log(
+  `virtual Coral latency model: ${PER_REQUEST_MS} ms per request, no bus cost (emulator figures, not hardware)`,
+);
+console.log(`\n4 independent models × ${RUNS_PER_MODEL} inferences`);
+const independent = new Map<number, number>();
+for (const tpus of [1, 2, 4]) {
+  const r = await independentModels(tpus);
+  independent.set(tpus, r.perSecond);
+  console.log(
+    `  ${tpus} TPU(s): ${r.perSecond.toFixed(1)} inferences/s, ${r.swaps} parameter swaps, ` +
+      `ratio to 1 TPU: ${(r.perSecond / independent.get(1)!).toFixed(2)}x`,
+  );
+}
+console.log(`\nSSD MobileNet v2 COCO, 2 segments, ${FRAMES} frames (segment 1's CPU tail in WASM)`);
+const ssd = new Map<number, number>();
+for (const tpus of [1, 2, 4]) {
+  const r = await ssdPipeline(tpus);
+  ssd.set(tpus, r.perSecond);
+  console.log(
+    `  ${tpus} TPU(s): ${r.perSecond.toFixed(1)} frames/s [${r.stages.join(', ')}], detections in a frame: ${r.detections.join('/')}, ` +
+      `ratio to 1 TPU: ${(r.perSecond / ssd.get(1)!).toFixed(2)}x`,
+  );
+}
+console.log(`\nSSD 2 segments, Edge TPU ops only (CPU tail left out), ${FRAMES} frames`);
+const tpuOnly = new Map<number, number>();
+for (const tpus of [1, 2, 4]) {
+  const perSecond = await ssdTpuOnly(tpus);
+  tpuOnly.set(tpus, perSecond);
+  console.log(
+    `  ${tpus} TPU(s): ${perSecond.toFixed(1)} frames/s, ratio to 1 TPU: ${(perSecond / tpuOnly.get(1)!).toFixed(2)}x`,
+  );
+}
+console.log(
+  `\nscaling at 2 TPUs (goal ≥ 1.8x): independent models ${(independent.get(2)! / independent.get(1)!).toFixed(2)}x, ` +
+    `SSD pipeline ${(ssd.get(2)! / ssd.get(1)!).toFixed(2)}x, its TPU part ${(tpuOnly.get(2)! / tpuOnly.get(1)!).toFixed(2)}x`,
+);
