@@ -11,6 +11,7 @@ import {
   type LoadedModel,
   type RunResult,
   type TensorArray,
+  type LiteRtVariantInfo,
   type TensorInfo,
 } from '../lib/runtime/index.ts';
 import {
@@ -45,6 +46,8 @@ export interface LoadedModelInfo {
   device: string;
   /** Labels found in the model (metadata or appended ZIP), index = class id. */
   labels: string[] | null;
+  /** The LiteRT build running the CPU parts (`threaded` when cross-origin isolated) and its threads. */
+  runtime: LiteRtVariantInfo;
 }
 
 export type WorkerImage = ImageBitmap | VideoFrame | ImageData | RgbaImage;
@@ -118,6 +121,7 @@ export class WorkerEngines {
       engine: model.engine,
       device: model.device,
       labels,
+      runtime: await this.#cpu().runtimeInfo(),
     };
   }
 

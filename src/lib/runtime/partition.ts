@@ -158,6 +158,12 @@ export function partitionModel(model: Model, kernels: readonly ReefKernel[] = RE
     return { placement: g.placement, ops: g.ops, inputs, outputs };
   });
 
+  // A whole-model segment is loaded from the original bytes: its tensors come in the model's order.
+  if (segments.length === 1) {
+    segments[0]!.inputs = [...subgraph.inputs];
+    segments[0]!.outputs = [...subgraph.outputs];
+  }
+
   // What crosses into or out of LiteRT must be a type Reef can hand over.
   for (const s of segments) {
     if (s.placement !== 'litert') continue;

@@ -45,6 +45,11 @@ describe('partitionModel', () => {
     expect(movenet.segments.map((s) => s.placement)).toEqual(['litert', 'edgetpu', 'litert']);
   });
 
+  it('keeps the model’s output order for a whole-model segment (split_concat lists outputs out of op order)', async () => {
+    const p = await partition('split_concat.tflite');
+    expect(p.segments[0]!.outputs).toEqual([4, 6, 8, 5, 10]);
+  });
+
   it('rejects an op nobody runs, naming it', async () => {
     const error = await partition('model_invoking_error.tflite').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReefError);

@@ -203,6 +203,27 @@ describe('WasmEngine: never a silent wrong answer', () => {
   });
 });
 
+describe('WasmEngine: multi-input, multi-output', () => {
+  it('split_concat: each output is the right channel of the concatenated inputs, in the model’s output order', async () => {
+    const model = await load('split_concat.tflite');
+    // Channel c of the concatenation holds the value 10 + c.
+    const input1 = new Uint8Array(192).map((_, i) => 10 + (i % 3));
+    const rnn1 = new Uint8Array(64).fill(13);
+    const rnn2 = new Uint8Array(128).map((_, i) => 14 + (i % 2));
+    const { outputs } = await model.run([input1, rnn1, rnn2]);
+    expect(outputs.map((o) => o.name)).toEqual([
+      'concat/split0',
+      'concat/split2',
+      'concat/split4',
+      'outputs/rnn1',
+      'outputs/rnn2',
+    ]);
+    // SPLIT's outputs are tensors 4..9 = channels 0..5; the model lists them as 4, 6, 8, 5, then CONCAT(7, 9).
+    expect(outputs.slice(0, 4).map((o) => o.data[0])).toEqual([10, 12, 14, 11]);
+    expect([...outputs[4]!.data.subarray(0, 4)]).toEqual([13, 15, 13, 15]);
+  });
+});
+
 describe('WasmEngine: every CPU fixture model runs in Node', () => {
   const models = fixtureNames(
     (name) => name.endsWith('.tflite') && !name.includes('edgetpu') && name !== 'model_invoking_error.tflite',

@@ -17,7 +17,7 @@ import {
   type TensorInfo,
 } from '../engine.ts';
 import { REEF_KERNELS, type PreparedKernel, type ReefKernel } from '../kernels/registry.ts';
-import type { LiteRtGraph, LiteRtRuntime } from '../litert-runtime.ts';
+import type { LiteRtGraph, LiteRtRuntime, LiteRtVariantInfo } from '../litert-runtime.ts';
 import { tensorInfo } from '../model-tensors.ts';
 import { sliceExtractor } from '../submodel.ts';
 import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
@@ -212,6 +212,11 @@ export class PartitionedEngine implements Engine {
       step.graph = undefined;
       throw litertFailure(error, 'running the model');
     }
+  }
+
+  /** Which LiteRT build runs the CPU parts and with how many threads (loads it if needed). */
+  runtimeInfo(): Promise<LiteRtVariantInfo> {
+    return this.#runtime.ready();
   }
 
   dispose(): void {
