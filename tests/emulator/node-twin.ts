@@ -43,9 +43,9 @@ export async function twinCompute(
     ...subgraph.operators.map((o, i) => (o.inputs.some((t) => inputs.includes(t)) ? i : Infinity)),
   );
   const last = Math.max(...outputs.map((t) => subgraph.operators.findIndex((o) => o.outputs.includes(t))));
-  const whole = first === 0 && last === subgraph.operators.length - 1;
   shared ??= new LiteRtRuntime(nodeLiteRtLoader);
-  const graph = await shared.compile(whole ? twinBytes : writeModel(sliceModel(twin, first, last, inputs, outputs)));
+  // Always a slice, even of the whole graph: its outputs then come in exactly the op's order.
+  const graph = await shared.compile(writeModel(sliceModel(twin, first, last, inputs, outputs)));
   const inLayers = program.main.inputLayers;
   const outLayers = program.main.outputLayers;
   return async (values) => {
