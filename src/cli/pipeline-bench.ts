@@ -18,11 +18,12 @@ import {
   type StageStats,
   type UsbHostLike,
 } from '../lib/edgetpu/index.ts';
-import type { ClockPreset } from '../lib/edgetpu/index.ts';
 import { ReefError } from '../lib/errors.ts';
 import { LiteRtRuntime, PartitionedEngine, allocateTensorArray, elementCount } from '../lib/runtime/index.ts';
 import type { CliIo } from './command.ts';
 import { nodeLiteRtLoader } from './litert-node.ts';
+import { nodeUsb, permissionHint } from './usb/node-usb.ts';
+import { parseClock } from './usb/open-coral.ts';
 
 export const PIPELINE_USAGE = `Usage: reef bench --pipeline <seg0.tflite> <seg1.tflite> … [--devices usb:0,usb:1] [options]
 
@@ -35,7 +36,7 @@ Options:
                        fewer devices than segments is fine (neighbouring segments share one)
   --frames <n>         frames per measurement (default 100)
   --queue-depth <n>    frames that may wait between two segments (default 2)
-  --clock <preset>     Edge TPU clock: high (default, libedgetpu-std) or max
+  --clock max|std      core clock: max (500 MHz) or std (250 MHz, default)
   --json               print the result as JSON
 `;
 
@@ -138,12 +139,6 @@ export function formatPipelineBench(result: PipelineBenchResult): string[] {
   ];
 }
 
-/** node-usb's WebUSB with every device visible (the CLI has no permission prompt); loaded on use. */
-async function nodeUsb(): Promise<UsbHostLike> {
-  const { WebUSB } = await import('usb');
-  return new WebUSB({ allowAllDevices: true }) as unknown as UsbHostLike;
-}
-
 /** The `--pipeline` mode of `reef bench`; `args` are bench's arguments. */
 export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbHostLike): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -154,7 +149,7 @@ export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbH
       devices: { type: 'string' },
       frames: { type: 'string', default: '100' },
       'queue-depth': { type: 'string', default: '2' },
-      clock: { type: 'string', default: 'high' },
+      clock: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -168,14 +163,11 @@ export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbH
     throw new ReefError('INVALID_ARGUMENT', `--frames ${values.frames} is not a positive integer`, {
       reason: 'bad-option',
     });
-  const clock = values.clock as ClockPreset;
-  if (!['low', 'medium', 'high', 'max'].includes(clock)) {
-    throw new ReefError('INVALID_ARGUMENT', `--clock ${clock}: use high or max`, { reason: 'bad-option' });
-  }
+  const clock = parseClock(values.clock);
   const sources = await Promise.all(
     positionals.map(async (path) => ({ name: basename(path), bytes: new Uint8Array(await readFile(path)) })),
   );
-  const pool = new DevicePool(usbHost ?? (await nodeUsb()), { driver: { clock } });
+  const pool = new DevicePool(usbHost ?? (await nodeUsb()), { driver: clock ? { clock } : {} });
   try {
     let listed;
     try {
@@ -183,19 +175,15 @@ export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbH
     } catch (error) {
       throw new ReefError(
         'UNAVAILABLE',
-        `cannot list USB devices: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          reason: 'no-usb',
-          cause: error,
-        },
+        `cannot list USB devices (${error instanceof Error ? error.message : String(error)}). ${permissionHint()}`,
+        { reason: 'usb-unavailable', cause: error },
       );
     }
     const found = listed.filter((d) => d.personality === 'app');
     if (found.length === 0) {
       throw new ReefError(
         'UNAVAILABLE',
-        'no Coral USB Accelerator ready (none found, or only in its DFU bootloader: run `reef flash`). On Linux a udev ' +
-          'rule for 18d1:9302 and 1a6e:089a grants access; on Windows the device needs the WinUSB driver.',
+        `no Coral USB Accelerator ready (none found, or only in its DFU bootloader: run \`reef flash\`). ${permissionHint()}`,
         { reason: 'no-tpu' },
       );
     }

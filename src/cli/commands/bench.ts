@@ -20,6 +20,10 @@ Options:
   --firmware FILE    firmware to flash if the Coral is in DFU mode (default: pinned download)
   --trace FILE       record every USB transfer as JSON lines
   --json             print the result as JSON
+
+Pipeline mode (several Corals):
+  reef bench --pipeline <seg0.tflite> <seg1.tflite> … [--devices usb:0,usb:1] [--frames N] [--queue-depth N]
+  frames/s of *_segment_K_of_N_edgetpu.tflite pipelined across the devices vs in sequence on one.
 `;
 
 function percentile(sorted: number[], p: number): number {
@@ -118,6 +122,8 @@ export const command: Command = {
   summary: 'time a compiled model on a Coral (--device usb:N): latency, throughput, bytes on the bus',
   usage: USAGE,
   async run(args, io) {
+    // Pipelined segments across several Corals live in their own module (issue 7).
+    if (args.includes('--pipeline')) return (await import('../pipeline-bench.ts')).runPipelineBench(args, io);
     return benchModel(args, io, await nodeUsb());
   },
 };
