@@ -8,7 +8,7 @@ import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type Local
 import { workerUsb } from './usb-source.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
-import type { RunResult, TensorArray } from '../lib/runtime/index.ts';
+import { allocateTensorArray, elementCount, type RunResult, type TensorArray } from '../lib/runtime/index.ts';
 import {
   WorkerEngines,
   type LoadedModelInfo,
@@ -130,5 +130,35 @@ export class AcceleratorApi {
 
   unloadModel(id: string): boolean {
     return this.#engines.unload(id);
+  }
+
+  /**
+   * Times `iterations` runs of a stored model on one engine, after one warm-up run that is not
+   * counted. Inputs are a fixed pattern of the model's own shapes and types; `onProgress` (a comlink
+   * `proxy()`) gets the count done so far.
+   */
+  async benchmarkModel(
+    source: { sha256: string },
+    options: LoadModelOptions,
+    iterations: number,
+    onProgress?: (done: number) => void,
+  ): Promise<{ engine: string; device: string; samplesMs: number[] }> {
+    const info = await this.loadModel(source, options);
+    try {
+      const inputs = info.inputs.map((t) => {
+        const data = allocateTensorArray(t.dtype, elementCount(t.shape));
+        if (!(data instanceof BigInt64Array)) for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 127;
+        return data;
+      });
+      const warm = await this.#engines.run(info.id, inputs);
+      const samplesMs: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        samplesMs.push((await this.#engines.run(info.id, inputs)).ms);
+        if (i % 5 === 4 || i === iterations - 1) onProgress?.(i + 1);
+      }
+      return { engine: warm.engine, device: warm.device, samplesMs };
+    } finally {
+      this.#engines.unload(info.id);
+    }
   }
 }

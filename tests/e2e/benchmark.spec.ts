@@ -41,7 +41,7 @@ test.describe('benchmark page', () => {
       expect(line).toMatch(/^mobilenet_v1_0\.25_128_quant\.tflite,wasm,[^,]+,\d+,\d+\.\d{3}$/);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await overflowing(page)).toEqual([]);
+    await expect.poll(() => overflowing(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/screens/benchmark-results-phone.png', fullPage: true });
     expect(watch.consoleErrors).toEqual([]);
     expect(watch.pageErrors).toEqual([]);

@@ -31,7 +31,7 @@ test.describe('model inspector', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: 'test-results/screens/inspector-phone.png', fullPage: true });
     await inspector.screenshot({ path: 'test-results/screens/inspector-card-phone.png' });
-    expect(await overflowing(page)).toEqual([]);
+    await expect.poll(() => overflowing(page)).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // The CPU twin: all on the CPU, not compiled.

@@ -16,7 +16,11 @@ test.describe('live page', () => {
     // The fake camera plays cat.bmp (tests/e2e/global-setup.ts).
     await page.getByRole('button', { name: 'Start camera' }).click();
     const topK = page.getByTestId('top-k');
-    await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
+    // The camera frame is cat.bmp letterboxed into 640×480 and JPEG-encoded: the two cat classes
+    // MobileNet 0.25 hesitates between lead (cat.bmp itself says tiger cat, below).
+    await expect(topK.locator('li')).toHaveCount(3, { timeout: 60_000 });
+    await expect(topK).toContainText('Egyptian cat');
+    await expect(topK).toContainText('tiger cat');
     await expect(page.getByTestId('live-engine-used')).toContainText('cpu');
     await expect(page.getByTestId('live-latency')).toHaveText(/^\d+(\.\d)? ms$/);
     await expect(page.getByTestId('live-fps')).toHaveText(/^\d+(\.\d)?$/);
@@ -29,10 +33,10 @@ test.describe('live page', () => {
     await expect(page.getByRole('img', { name: 'cat.bmp' })).toBeVisible();
     await expect(topK.locator('li').first()).toContainText('tiger cat');
     await pickImage(page, 'Pick an image…', 'bird.bmp');
-    await expect(topK.locator('li').first()).not.toContainText('tiger cat');
+    await expect(topK.locator('li').first()).toContainText('chickadee');
 
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await overflowing(page)).toEqual([]);
+    await expect.poll(() => overflowing(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/screens/live-image-phone.png', fullPage: true });
 
     expect(watch.consoleErrors).toEqual([]);

@@ -30,7 +30,7 @@ test.describe('every page', () => {
       await nav.getByRole('link', { name: 'System' }).scrollIntoViewIfNeeded();
       await expect(nav.getByRole('link', { name: 'System' })).toBeInViewport();
       await page.evaluate(() => scrollTo(0, 0));
-      expect(await overflowing(page)).toEqual([]);
+      await expect.poll(() => overflowing(page)).toEqual([]);
       await page.screenshot({ path: `test-results/screens/${id}-phone.png`, fullPage: true });
 
       expect(watch.consoleErrors).toEqual([]);

@@ -96,7 +96,7 @@ test.describe('training studio', () => {
     await expect(count(page, 'cat')).toHaveText(`${catSamples} samples`);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await overflowing(page)).toEqual([]);
+    await expect.poll(() => overflowing(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/screens/train-phone.png', fullPage: true });
 
     expect(watch.consoleErrors).toEqual([]);

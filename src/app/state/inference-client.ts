@@ -1,8 +1,11 @@
 /**
- * The page's side of inference: sends a frame and the chosen model to the accelerator worker and
- * gets back a task result to draw. Frames travel as transferable ImageBitmaps.
+ * The page's side of inference: loads the chosen model in the accelerator worker once, then sends
+ * frames (transferred ImageBitmaps) and gets back task results to draw.
  */
-import type { InferenceResult } from './inference.ts';
+import { proxy, transfer } from 'comlink';
+import type { LoadModelOptions } from '../../worker/accelerator-api.ts';
+import { accelerator } from '../accelerator.ts';
+import { toInferenceResult, type InferenceResult } from './inference.ts';
 import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
 
 /** `auto` (a TPU when one is connected, else WASM), `wasm`, or a device id such as `usb:0`. */
@@ -15,26 +18,74 @@ export interface InferenceRequest {
   topK?: number;
 }
 
-export async function infer(request: InferenceRequest, frame: ImageBitmap): Promise<InferenceResult> {
-  void request;
-  frame.close();
-  throw new Error('Inference is not available in this build yet: the worker has no engine to run models on.');
+/** What to load for an engine choice: which stored file, on which worker engine. */
+export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: LoadModelOptions } {
+  if (engine.startsWith('usb'))
+    throw new Error('Running on the Edge TPU from this page is not available in this build yet; choose WASM.');
+  // `auto` without a TPU engine and `wasm` both run the CPU version when there is one.
+  const sha256 = model.cpu ?? model.edgetpu;
+  if (!sha256) throw new Error(`${model.title} has no model file.`);
+  if (!model.cpu && engine === 'wasm')
+    throw new Error(`${model.title} is compiled for the Edge TPU only; WASM needs its CPU version (import it too).`);
+  return { sha256, options: { engine: 'cpu' } };
+}
+
+/** One model loaded in the worker at a time; changing model or engine reloads it. */
+export class ModelSession {
+  #key = '';
+  #id: Promise<string> | undefined;
+
+  async #ensure(request: InferenceRequest): Promise<string> {
+    const { sha256, options } = loadPlan(request.model, request.engine);
+    const key = `${sha256}|${request.engine}`;
+    if (key !== this.#key || !this.#id) {
+      this.dispose();
+      this.#key = key;
+      this.#id = accelerator()
+        .loadModel({ sha256 }, options)
+        .then((info) => info.id);
+      // A failed load is not cached: the next frame tries again.
+      this.#id.catch(() => {
+        if (this.#key === key) this.#id = undefined;
+      });
+    }
+    return this.#id;
+  }
+
+  async run(request: InferenceRequest, frame: ImageBitmap): Promise<InferenceResult> {
+    let id: string;
+    try {
+      id = await this.#ensure(request);
+    } catch (error) {
+      frame.close();
+      throw error;
+    }
+    const { width, height } = frame;
+    const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, { topK: request.topK ?? 3 });
+    return toInferenceResult(result, width, height);
+  }
+
+  dispose(): void {
+    const id = this.#id;
+    this.#id = undefined;
+    this.#key = '';
+    // Unloading a model that failed to load has nothing to free.
+    id?.then((loaded) => accelerator().unloadModel(loaded)).catch(() => undefined);
+  }
+}
+
+/** Times `iterations` runs of the model in the worker; `onProgress` gets the count done so far. */
+export function benchmarkModel(
+  request: InferenceRequest,
+  iterations: number,
+  onProgress: (done: number) => void,
+): Promise<BenchmarkResult> {
+  const { sha256, options } = loadPlan(request.model, request.engine);
+  return accelerator().benchmarkModel({ sha256 }, options, iterations, proxy(onProgress));
 }
 
 export interface BenchmarkResult {
   engine: string;
   device: string;
   samplesMs: number[];
-}
-
-/** Times `iterations` runs of the model in the worker; `onProgress` gets the count done so far. */
-export async function benchmarkModel(
-  request: InferenceRequest,
-  iterations: number,
-  onProgress: (done: number) => void,
-): Promise<BenchmarkResult> {
-  void request;
-  void iterations;
-  void onProgress;
-  throw new Error('Benchmarks are not available in this build yet: the worker has no engine to run models on.');
 }

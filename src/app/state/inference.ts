@@ -1,7 +1,10 @@
+import type { AcceleratorApi } from '../../worker/accelerator-api.ts';
+
 /** What the Live and Kiosk pages draw: one task result, in source-image coordinates normalised to 0..1. */
 export interface Classification {
   label: string;
-  index: number;
+  /** Index in the model's output. */
+  id: number;
   score: number;
 }
 
@@ -24,6 +27,79 @@ export type TaskOutput =
   | { task: 'detect'; detections: Detection[] }
   | { task: 'segment'; width: number; height: number; mask: Uint8Array; labels: string[] }
   | { task: 'pose'; keypoints: Keypoint[] };
+
+/** The worker's task result, as `AcceleratorApi.runTask` returns it (pixel coordinates of the frame). */
+export type WorkerTaskResult = Awaited<ReturnType<AcceleratorApi['runTask']>>;
+
+const KEYPOINTS = [
+  'nose',
+  'left eye',
+  'right eye',
+  'left ear',
+  'right ear',
+  'left shoulder',
+  'right shoulder',
+  'left elbow',
+  'right elbow',
+  'left wrist',
+  'right wrist',
+  'left hip',
+  'right hip',
+  'left knee',
+  'right knee',
+  'left ankle',
+  'right ankle',
+];
+
+/** Normalises the worker's pixel coordinates to 0..1 of the frame, so overlays scale with the view. */
+export function toInferenceResult(result: WorkerTaskResult, width: number, height: number): InferenceResult {
+  const base = { engine: result.engine, device: result.device, ms: result.ms };
+  switch (result.task) {
+    case 'classify':
+      return { ...base, output: { task: 'classify', classes: result.classes } };
+    case 'detect':
+      return {
+        ...base,
+        output: {
+          task: 'detect',
+          detections: result.objects.map((o) => ({
+            label: o.label,
+            score: o.score,
+            box: {
+              xmin: o.box.xmin / width,
+              ymin: o.box.ymin / height,
+              xmax: o.box.xmax / width,
+              ymax: o.box.ymax / height,
+            },
+          })),
+        },
+      };
+    case 'segment':
+      return {
+        ...base,
+        output: {
+          task: 'segment',
+          width: result.width,
+          height: result.height,
+          mask: result.mask,
+          labels: result.classes.filter((c) => c.id !== 0).map((c) => c.label),
+        },
+      };
+    case 'pose':
+      return {
+        ...base,
+        output: {
+          task: 'pose',
+          keypoints: (result.poses[0]?.keypoints ?? []).map((k, i) => ({
+            name: KEYPOINTS[i] ?? `point ${i}`,
+            x: k.x / width,
+            y: k.y / height,
+            score: k.score,
+          })),
+        },
+      };
+  }
+}
 
 export interface InferenceResult {
   output: TaskOutput;

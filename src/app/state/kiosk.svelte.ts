@@ -9,7 +9,7 @@ import { accelerator, onAcceleratorCrash, restartAccelerator } from '../accelera
 import { CameraState } from './camera.svelte.ts';
 import { errorMessage } from './errors.ts';
 import type { InferenceResult } from './inference.ts';
-import { infer } from './inference-client.ts';
+import { ModelSession } from './inference-client.ts';
 import { choicesFrom, type ModelChoice, type ModelTask } from './model-choices.svelte.ts';
 
 const TASKS: readonly ModelTask[] = ['classify', 'detect', 'segment', 'pose'];
@@ -59,6 +59,7 @@ export class KioskState {
   #stopped = false;
   #cleanups: (() => void)[] = [];
   #wake: WakeLockSentinel | undefined;
+  #session = new ModelSession();
 
   constructor(params: URLSearchParams) {
     this.params = readKioskParams(params);
@@ -85,6 +86,7 @@ export class KioskState {
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     void this.#wake?.release();
     this.camera.stop();
+    this.#session.dispose();
   }
 
   /** Fullscreen needs a gesture in most browsers: try at start, and again on the first touch. */
@@ -186,7 +188,7 @@ export class KioskState {
     });
     try {
       this.result = await Promise.race([
-        infer({ model, task: this.params.task ?? model.task, engine, topK: 3 }, frame),
+        this.#session.run({ model, task: this.params.task ?? model.task, engine, topK: 3 }, frame),
         watchdog,
       ]);
       this.status = { kind: 'running' };
@@ -206,6 +208,8 @@ export class KioskState {
     if (this.#stopped) return;
     this.status = { kind: 'recovering', text: `${reason} Restarting it…` };
     restartAccelerator();
+    // The old worker took its loaded model with it.
+    this.#session = new ModelSession();
     this.result = undefined;
     await this.#sleep(500);
     void this.#watchDevices();

@@ -3,7 +3,7 @@ import { accelerator } from '../accelerator.ts';
 import { CameraState } from './camera.svelte.ts';
 import { errorMessage } from './errors.ts';
 import type { InferenceResult } from './inference.ts';
-import { infer, type EngineChoice } from './inference-client.ts';
+import { ModelSession, type EngineChoice } from './inference-client.ts';
 import { ModelChoicesState, type ModelTask } from './model-choices.svelte.ts';
 
 /** Frame-rate over the last few results, so the figure is steady enough to read. */
@@ -33,8 +33,11 @@ export class LiveState {
     if (this.engine === 'wasm' && !m.cpu)
       return 'This model is compiled for the Edge TPU only; WASM needs its CPU twin.';
     if (this.engine.startsWith('usb') && !m.edgetpu) return 'This model is not compiled for the Edge TPU.';
+    if (this.engine === 'auto' && !m.cpu && this.devices.length === 0)
+      return 'No Edge TPU is connected and this model has no CPU version: connect a Coral or import the CPU twin.';
     return undefined;
   });
+  readonly #session = new ModelSession();
   #stamps: number[] = [];
   #image: ImageBitmap | undefined;
 
@@ -114,7 +117,7 @@ export class LiveState {
       return false;
     }
     try {
-      this.result = await infer({ model, task: this.task, engine: this.engine, topK: 3 }, frame);
+      this.result = await this.#session.run({ model, task: this.task, engine: this.engine, topK: 3 }, frame);
       this.error = undefined;
       this.#tick();
       return true;
@@ -133,6 +136,7 @@ export class LiveState {
 
   dispose(): void {
     this.stop();
+    this.#session.dispose();
     this.#image?.close();
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
   }

@@ -34,6 +34,7 @@ export function builtWorkerUrl(root = process.cwd()): string {
 }
 
 const HTML = `<!doctype html><meta charset="utf-8"><title>Reef engine harness</title>
+<script>/* tsx (esbuild keepNames) wraps functions passed to page.evaluate in __name() */ window.__name = (f) => f;</script>
 <script type="importmap">{"imports":{"@litertjs/wasm-utils":"/__harness/lib/wasm-utils.js"}}</script>
 <script src="/__harness/lib/tf.min.js"></script>
 <script src="/__harness/lib/tf-tflite.min.js"></script>
