@@ -81,30 +81,38 @@ export function subset(set: EmbeddingSet, indices: readonly number[]): Embedding
 
 /**
  * Splits each class separately so validation sees every class; a class with a single sample
- * keeps it for training.
+ * keeps it for training. Returns row indices.
  */
-export function stratifiedSplit(
-  set: EmbeddingSet,
+export function stratifiedIndices(
+  labels: Int32Array,
+  numClasses: number,
   validationFraction: number,
   seed: number,
-): { train: EmbeddingSet; validation: EmbeddingSet | undefined } {
-  if (validationFraction <= 0) return { train: set, validation: undefined };
+): { train: number[]; validation: number[] } {
+  const all = [...labels.keys()];
+  if (validationFraction <= 0) return { train: all, validation: [] };
   const random = seededRandom(seed);
   const train: number[] = [];
   const validation: number[] = [];
-  for (let c = 0; c < set.numClasses; c++) {
+  for (let c = 0; c < numClasses; c++) {
     const members = shuffled(
-      [...set.labels.keys()].filter((i) => set.labels[i] === c),
+      all.filter((i) => labels[i] === c),
       random,
     );
     const take = members.length > 1 ? Math.max(1, Math.round(members.length * validationFraction)) : 0;
     validation.push(...members.slice(0, take));
     train.push(...members.slice(take));
   }
-  return {
-    train: subset(set, shuffled(train, random)),
-    validation: validation.length ? subset(set, validation) : undefined,
-  };
+  return { train: shuffled(train, random), validation };
+}
+
+export function stratifiedSplit(
+  set: EmbeddingSet,
+  validationFraction: number,
+  seed: number,
+): { train: EmbeddingSet; validation: EmbeddingSet | undefined } {
+  const { train, validation } = stratifiedIndices(set.labels, set.numClasses, validationFraction, seed);
+  return { train: subset(set, train), validation: validation.length ? subset(set, validation) : undefined };
 }
 
 /** Weights n / (k × count_c): every class contributes equally to the loss. */

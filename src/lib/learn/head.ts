@@ -22,6 +22,8 @@ export interface HeadTrainingOptions {
   hiddenUnits?: number;
   /** Fraction of each class held out for validation (0 = none). */
   validationSplit?: number;
+  /** An explicit validation set (then `set` is all training data and no split is made). */
+  validation?: EmbeddingSet;
   /** Epochs without a validation-loss improvement before stopping (0 = never stop early). */
   patience?: number;
   balanceClasses?: boolean;
@@ -111,7 +113,9 @@ export async function trainHead(set: EmbeddingSet, options: HeadTrainingOptions 
   const seed = options.seed ?? 1;
   const patience = options.patience ?? 5;
   if (options.signal?.aborted) throw cancelled();
-  const { train, validation } = stratifiedSplit(set, options.validationSplit ?? 0.2, seed);
+  const { train, validation } = options.validation
+    ? { train: set, validation: options.validation }
+    : stratifiedSplit(set, options.validationSplit ?? 0.2, seed);
   const model = buildHead({
     inputDim: set.dim,
     numClasses: set.numClasses,

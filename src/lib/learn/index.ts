@@ -8,6 +8,7 @@ export {
   balancedClassWeights,
   classCounts,
   seededRandom,
+  stratifiedIndices,
   stratifiedSplit,
   subset,
   type EmbeddingSet,
@@ -54,3 +55,18 @@ export {
   type EmbeddingCache,
 } from './embeddings.ts';
 export { composeModel, appendSpecOf, headInputOf, labelsFile, type ComposeOptions } from './compose.ts';
+export { loadTfjsModel, saveTfjsModel, WEIGHTS_FILE, type TfjsModelFiles } from './tfjs-io.ts';
+export {
+  imageBatch,
+  labelsZip,
+  quantizeToTflite,
+  trainSmallCnnModel,
+  trainTransfer,
+  type LabeledImages,
+  type QuantizeResult,
+  type SmallCnnResult,
+  type SmallCnnTrainOptions,
+  type TrainingEvent,
+  type TransferOptions,
+  type TransferResult,
+} from './pipeline.ts';

@@ -13,6 +13,11 @@ export interface QuantParams {
   zeroPoint: number;
 }
 
+/** Round half away from zero, as TFLite's quantizer does (Math.round rounds −0.5 up). */
+export function roundHalfAway(x: number): number {
+  return Math.sign(x) * Math.round(Math.abs(x));
+}
+
 export const QMIN: Record<QuantDType, number> = { uint8: 0, int8: -128 };
 export const QMAX: Record<QuantDType, number> = { uint8: 255, int8: 127 };
 
@@ -40,7 +45,7 @@ export function convertParams(params: QuantParams, from: QuantDType, to: QuantDT
 }
 
 export function quantizeValue(value: number, params: QuantParams, dtype: QuantDType): number {
-  const q = Math.round(value / params.scale) + params.zeroPoint;
+  const q = roundHalfAway(value / params.scale) + params.zeroPoint;
   return Math.min(QMAX[dtype], Math.max(QMIN[dtype], q));
 }
 
@@ -89,7 +94,7 @@ export function quantizeWeightsSymmetric(
   const scales = Array.from(maxAbs, (m) => (m > 0 ? m / 127 : 1e-9));
   const data = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const q = Math.round(values[i]! / scales[channelOf(i)]!);
+    const q = roundHalfAway(values[i]! / scales[channelOf(i)]!);
     data[i] = Math.min(127, Math.max(-127, q));
   }
   return { data, scales, zeroPoints: scales.map(() => 0), axis: axis ?? 0 };
@@ -117,7 +122,7 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
   const out = new Int32Array(bias.length);
   for (let c = 0; c < bias.length; c++) {
     const scale = inputScale * weightScales[weightScales.length === 1 ? 0 : c]!;
-    out[c] = Math.max(-2147483647, Math.min(2147483647, Math.round(bias[c]! / scale)));
+    out[c] = Math.max(-2147483647, Math.min(2147483647, roundHalfAway(bias[c]! / scale)));
   }
   return out;
 }

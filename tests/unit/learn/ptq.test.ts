@@ -1,7 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Training and WASM inference share 2 cores with the rest of the suite: allow for a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 import { rgbBytes } from '../../../src/lib/learn/augment.ts';
 import { emitModel } from '../../../src/lib/learn/emit.ts';
 import { checkEdgeTpuCompatibility, readModel } from '../../../src/lib/tflite/index.ts';
+import { trainSmallCnnModel } from '../../../src/lib/learn/pipeline.ts';
 import { quantizeLayersModel } from '../../../src/lib/learn/ptq/quantize.ts';
 import { buildSmallCnn, trainImageModel } from '../../../src/lib/learn/small-cnn.ts';
 import { tf } from '../../../src/lib/learn/tfjs.ts';
@@ -151,6 +155,31 @@ describe('PTQ op coverage', () => {
     console.log(`op-coverage agreement ${agree}/${heldOut.images.length}, max |Δp| ${maxDiff.toFixed(3)}`);
     expect(agree / heldOut.images.length).toBeGreaterThanOrEqual(0.9);
     expect(maxDiff).toBeLessThan(0.15);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('offline path: a small CNN from scratch, quantized, run in WASM', () => {
+  it('trains on three fixture images, exports full-int8 TFLite with labels that runs and is Edge-TPU-compatible', async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    const sources = await loadClassImages();
+    const result = await trainSmallCnnModel(
+      { classes: ['cat', 'bird', 'person'], images: sources, labels: new Int32Array([0, 1, 2]) },
+      { size: SIZE, epochs: 10, augmentCopies: 12 },
+    );
+    expect(result.compatibility.compatible).toBe(true);
+    expect(result.report.ops['QUANTIZE']).toBe(2);
+    expect(readModel(result.model).labels).toEqual(['cat', 'bird', 'person']);
+    expect(JSON.parse(result.tfjsModel.modelJson).format).toBe('layers-model');
+    const lite = await loadLiteRtModel(result.model);
+    const { centerCrop } = await import('../../../src/lib/learn/augment.ts');
+    let correct = 0;
+    for (let c = 0; c < 3; c++)
+      if (argMax(await lite.run(rgbBytes(centerCrop(sources[c]!, SIZE, SIZE)))) === c) correct++;
+    lite.delete();
+    expect(correct).toBeGreaterThanOrEqual(2);
+    expect(result.train.accuracy).toBeGreaterThan(0.6);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

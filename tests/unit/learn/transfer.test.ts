@@ -3,7 +3,10 @@
  * WASM on augmented crops of three fixture images; heads are trained (backprop) or imprinted,
  * quantized, composed after the extractor and run again in WASM.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Training and WASM inference share 2 cores with the rest of the suite: allow for a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 import { inspectModel } from '../../../src/lib/edgetpu/executable/index.ts';
 import { composeModel } from '../../../src/lib/learn/compose.ts';
 import { embedImages, extractorOutput, MemoryEmbeddingCache } from '../../../src/lib/learn/embeddings.ts';
@@ -11,6 +14,7 @@ import { emitModel } from '../../../src/lib/learn/emit.ts';
 import { headSpec } from '../../../src/lib/learn/head-spec.ts';
 import { accuracy, predictClasses, trainHead } from '../../../src/lib/learn/head.ts';
 import { imprintHead } from '../../../src/lib/learn/imprint.ts';
+import { trainTransfer, type TrainingEvent } from '../../../src/lib/learn/pipeline.ts';
 import { tf } from '../../../src/lib/learn/tfjs.ts';
 import type { LoadedModel } from '../../../src/lib/runtime/index.ts';
 import { imageToTensor } from '../../../src/lib/tasks/index.ts';
@@ -169,5 +173,51 @@ describe('transfer learning on the MobileNet v1 embedding extractor', () => {
     // The Edge TPU op's package is carried over byte for byte.
     const original = readModel(compiled).subgraphs[0]!.operators[0]!.customOptions!;
     expect(read.subgraphs[0]!.operators[0]!.customOptions).toEqual(original);
+  });
+
+  it('runs the whole flow from images: augmentation, embeddings, training, composed model with labels', async () => {
+    const before = tf.memory().numTensors;
+    const sources = await loadClassImages();
+    const few = augmentedSet(sources, 4, SIZE, 21);
+    const events: TrainingEvent[] = [];
+    const result = await trainTransfer(
+      extractorBytes,
+      extractor,
+      { classes: LABELS, images: few.images, labels: few.labels },
+      { epochs: 15, augmentCopies: 2, validationSplit: 0.25, onEvent: (e) => events.push(e) },
+    );
+    // 12 images: 3 held out for validation, 9 trained on, each with 2 augmented copies.
+    expect(events.filter((e) => e.kind === 'embedding').at(-1)).toEqual({ kind: 'embedding', done: 30, total: 30 });
+    expect(events.filter((e) => e.kind === 'epoch').length).toBe(result.history.length);
+    expect(events.at(-1)).toEqual({ kind: 'stage', stage: 'done' });
+    expect(result.validation.accuracy).not.toBeNull();
+    expect(result.train.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(new TextDecoder().decode(result.labelsTxt)).toBe('cat\nbird\ngrace_hopper\n');
+    expect(readModel(result.model).labels).toEqual(LABELS);
+    const composed = await wasmEngine().load(result.model);
+    const out = await composed.run([imageToTensor(sources[1]!, composed.inputs[0]!).data]);
+    composed.dispose();
+    expect(
+      Array.from(out.outputs[0]!.data as Uint8Array).indexOf(Math.max(...(out.outputs[0]!.data as Uint8Array))),
+    ).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('imprinting through the same flow, and cancellation before any work', async () => {
+    const sources = await loadClassImages();
+    const few = augmentedSet(sources, 3, SIZE, 22);
+    const data = { classes: LABELS, images: few.images, labels: few.labels };
+    const result = await trainTransfer(extractorBytes, extractor, data, { method: 'imprint', validationSplit: 0 });
+    expect(result.history).toEqual([]);
+    expect(result.validation.accuracy).toBeNull();
+    expect(result.train.accuracy).toBe(1);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(trainTransfer(extractorBytes, extractor, data, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    await expect(
+      trainTransfer(extractorBytes, extractor, { ...data, labels: new Int32Array(data.labels.length) }),
+    ).rejects.toMatchObject({ reason: 'empty-class' });
   });
 });

@@ -1,0 +1,304 @@
+/**
+ * The end-to-end flows the worker and the CLI run: transfer learning on an extractor (backprop or
+ * imprinting) producing one composed model, and the offline path (small CNN from scratch →
+ * full-int8 TFLite). Inputs are decoded images with class indices; outputs are bytes ready to save.
+ */
+import { zipSync } from 'fflate';
+import { ReefError } from '../errors.ts';
+import type { LoadedModel } from '../runtime/index.ts';
+import type { RgbaImage } from '../tasks/index.ts';
+import { checkEdgeTpuCompatibility, readModel, type CompatibilityReport } from '../tflite/index.ts';
+import { augmentMany, centerCrop, rgbBytes, type AugmentOptions } from './augment.ts';
+import { composeModel, labelsFile } from './compose.ts';
+import { stratifiedIndices, subset, type EmbeddingSet } from './dataset.ts';
+import { embedImages, extractorOutput, type EmbeddingCache } from './embeddings.ts';
+import { emitModel } from './emit.ts';
+import { headSpec } from './head-spec.ts';
+import { accuracy, trainHead, type EpochProgress } from './head.ts';
+import { imprintHead } from './imprint.ts';
+import { quantizeLayersModel, type Calibration, type PtqReport } from './ptq/quantize.ts';
+import { buildSmallCnn, trainImageModel } from './small-cnn.ts';
+import { tf } from './tfjs.ts';
+import { saveTfjsModel, type TfjsModelFiles } from './tfjs-io.ts';
+
+export interface LabeledImages {
+  classes: string[];
+  images: RgbaImage[];
+  /** Class index per image. */
+  labels: Int32Array;
+  /** Stable ids per image (sample ids) for the embedding cache. */
+  ids?: string[];
+}
+
+export type TrainingEvent =
+  | { kind: 'embedding'; done: number; total: number }
+  | { kind: 'epoch'; progress: EpochProgress }
+  | { kind: 'stage'; stage: 'embedding' | 'training' | 'quantizing' | 'composing' | 'done' };
+
+export interface TransferOptions {
+  method?: 'backprop' | 'imprint';
+  epochs?: number;
+  hiddenUnits?: number;
+  validationSplit?: number;
+  patience?: number;
+  learningRate?: number;
+  /** Extra augmented copies of each training image (validation images are never augmented). */
+  augmentCopies?: number;
+  augment?: AugmentOptions;
+  seed?: number;
+  cache?: EmbeddingCache;
+  extractorId?: string;
+  onEvent?: (event: TrainingEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface TransferResult {
+  classes: string[];
+  /** Extractor + quantized head + labels, one .tflite. */
+  model: Uint8Array;
+  /** The head alone (input = the extractor's output tensor), quantized. */
+  headModel: Uint8Array;
+  labelsTxt: Uint8Array;
+  tfjsHead: TfjsModelFiles;
+  train: { accuracy: number };
+  validation: { accuracy: number | null };
+  history: EpochProgress[];
+  ms: number;
+}
+
+function checkData(data: LabeledImages): void {
+  if (data.classes.length < 2)
+    throw new ReefError('INVALID_ARGUMENT', 'training needs at least 2 classes', { reason: 'too-few-classes' });
+  const counts = new Array<number>(data.classes.length).fill(0);
+  for (const l of data.labels) counts[l]!++;
+  const empty = counts.findIndex((c) => c === 0);
+  if (empty >= 0)
+    throw new ReefError('INVALID_ARGUMENT', `class "${data.classes[empty]}" has no images`, { reason: 'empty-class' });
+}
+
+/**
+ * `extractor` runs the embeddings (on the Edge TPU or in WASM); `extractorBytes` is the model the
+ * head is composed onto (the compiled extractor, or the CPU twin itself).
+ */
+export async function trainTransfer(
+  extractorBytes: Uint8Array,
+  extractor: LoadedModel,
+  data: LabeledImages,
+  options: TransferOptions = {},
+): Promise<TransferResult> {
+  const started = performance.now();
+  checkData(data);
+  const emit = options.onEvent ?? (() => undefined);
+  const seed = options.seed ?? 1;
+  const numClasses = data.classes.length;
+  const { train: trainIdx, validation: valIdx } = stratifiedIndices(
+    data.labels,
+    numClasses,
+    options.validationSplit ?? 0.2,
+    seed,
+  );
+  // Augmented copies are made from training images only, so validation stays honest.
+  const copies = options.augmentCopies ?? 0;
+  const inputSize = extractor.inputs[0]?.shape[1] ?? 224;
+  const extraImages: RgbaImage[] = [];
+  const extraLabels: number[] = [];
+  if (copies > 0)
+    for (const i of trainIdx) {
+      extraImages.push(...augmentMany(data.images[i]!, copies, inputSize, inputSize, seed * 7919 + i, options.augment));
+      for (let k = 0; k < copies; k++) extraLabels.push(data.labels[i]!);
+    }
+
+  emit({ kind: 'stage', stage: 'embedding' });
+  const total = data.images.length + extraImages.length;
+  const base = await embedImages(extractor, data.images, {
+    ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.extractorId ? { extractorId: options.extractorId } : {}),
+    ...(data.ids ? { ids: data.ids } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (done) => emit({ kind: 'embedding', done, total }),
+  });
+  const extra = await embedImages(extractor, extraImages, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (done) => emit({ kind: 'embedding', done: data.images.length + done, total }),
+  });
+  const dim = base.dim;
+  const all: EmbeddingSet = { embeddings: base.embeddings, dim, labels: data.labels, numClasses };
+  const trainBase = subset(all, trainIdx);
+  const trainSet: EmbeddingSet = {
+    embeddings: new Float32Array([...trainBase.embeddings, ...extra.embeddings]),
+    dim,
+    labels: Int32Array.from([...trainBase.labels, ...extraLabels]),
+    numClasses,
+  };
+  const validation = valIdx.length ? subset(all, valIdx) : undefined;
+
+  emit({ kind: 'stage', stage: 'training' });
+  let head: tf.LayersModel;
+  let history: EpochProgress[] = [];
+  if (options.method === 'imprint') {
+    head = imprintHead(trainSet);
+  } else {
+    const trained = await trainHead(trainSet, {
+      epochs: options.epochs ?? 30,
+      hiddenUnits: options.hiddenUnits ?? 0,
+      patience: options.patience ?? 5,
+      learningRate: options.learningRate ?? 0.001,
+      seed,
+      ...(validation ? { validation } : { validationSplit: 0 }),
+      onEpoch: (progress) => emit({ kind: 'epoch', progress }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    head = trained.model;
+    history = trained.history;
+  }
+  try {
+    const trainAccuracy = accuracy(head, trainSet);
+    const validationAccuracy = validation ? accuracy(head, validation) : null;
+    emit({ kind: 'stage', stage: 'quantizing' });
+    const headModel = emitModel(headSpec(head, extractorOutput(extractor), trainSet.embeddings));
+    emit({ kind: 'stage', stage: 'composing' });
+    const model = composeModel(extractorBytes, head, trainSet.embeddings, { labels: data.classes });
+    const tfjsHead = await saveTfjsModel(head);
+    emit({ kind: 'stage', stage: 'done' });
+    return {
+      classes: [...data.classes],
+      model,
+      headModel,
+      labelsTxt: labelsFile(data.classes),
+      tfjsHead,
+      train: { accuracy: trainAccuracy },
+      validation: { accuracy: validationAccuracy },
+      history,
+      ms: performance.now() - started,
+    };
+  } finally {
+    head.dispose();
+  }
+}
+
+export interface SmallCnnTrainOptions {
+  size?: number;
+  epochs?: number;
+  augmentCopies?: number;
+  io?: 'uint8' | 'int8';
+  calibration?: Calibration;
+  seed?: number;
+  onEvent?: (event: TrainingEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface SmallCnnResult {
+  classes: string[];
+  /** Full-int8 TFLite (uint8 I/O by default): runs in WASM, ready for the Edge TPU compiler. */
+  model: Uint8Array;
+  labelsTxt: Uint8Array;
+  tfjsModel: TfjsModelFiles;
+  compatibility: CompatibilityReport;
+  report: PtqReport;
+  train: { accuracy: number };
+  ms: number;
+}
+
+/** Images → N×size×size×3 floats in [0, 1] (center crop, or augmented copies). */
+export function imageBatch(images: readonly RgbaImage[], size: number): tf.Tensor4D {
+  const data = new Float32Array(images.length * size * size * 3);
+  images.forEach((image, i) => {
+    const px = image.width === size && image.height === size ? image : centerCrop(image, size, size);
+    data.set(
+      Float32Array.from(rgbBytes(px), (v) => v / 255),
+      i * size * size * 3,
+    );
+  });
+  return tf.tensor4d(data, [images.length, size, size, 3]);
+}
+
+/** The offline path: no extractor, a small CNN trained from scratch, then full-int8 PTQ. */
+export async function trainSmallCnnModel(
+  data: LabeledImages,
+  options: SmallCnnTrainOptions = {},
+): Promise<SmallCnnResult> {
+  const started = performance.now();
+  checkData(data);
+  const emit = options.onEvent ?? (() => undefined);
+  const size = options.size ?? 32;
+  const seed = options.seed ?? 1;
+  const images: RgbaImage[] = [];
+  const labels: number[] = [];
+  data.images.forEach((image, i) => {
+    images.push(centerCrop(image, size, size));
+    labels.push(data.labels[i]!);
+    for (const copy of augmentMany(image, options.augmentCopies ?? 4, size, size, seed * 7919 + i)) {
+      images.push(copy);
+      labels.push(data.labels[i]!);
+    }
+  });
+  const x = imageBatch(images, size);
+  const y = Int32Array.from(labels);
+  const model = buildSmallCnn({ numClasses: data.classes.length, size, batchNorm: true, blocks: 2, width: 8, seed });
+  try {
+    emit({ kind: 'stage', stage: 'training' });
+    await trainImageModel(model, x, y, data.classes.length, {
+      epochs: options.epochs ?? 20,
+      seed,
+      onEpoch: (progress) => emit({ kind: 'epoch', progress }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1).dataSync());
+    let correct = 0;
+    predicted.forEach((p, i) => (correct += p === y[i] ? 1 : 0));
+    emit({ kind: 'stage', stage: 'quantizing' });
+    const { spec, report } = quantizeLayersModel(model, x, {
+      io: options.io ?? 'uint8',
+      inputRange: { min: 0, max: 1 },
+      ...(options.calibration ? { calibration: options.calibration } : {}),
+      description: `Reef small CNN (${data.classes.length} classes, ${size}×${size})`,
+    });
+    const bytes = emitModel(spec, labelsZip(data.classes));
+    const labelsTxt = labelsFile(data.classes);
+    const tfjsModel = await saveTfjsModel(model);
+    emit({ kind: 'stage', stage: 'done' });
+    return {
+      classes: [...data.classes],
+      model: bytes,
+      labelsTxt,
+      tfjsModel,
+      compatibility: checkEdgeTpuCompatibility(readModel(bytes)),
+      report,
+      train: { accuracy: correct / y.length },
+      ms: performance.now() - started,
+    };
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}
+
+export interface QuantizeResult {
+  model: Uint8Array;
+  compatibility: CompatibilityReport;
+  report: PtqReport;
+  ms: number;
+}
+
+/** Full-int8 PTQ of any supported tfjs model on representative inputs, checked for the Edge TPU. */
+export function quantizeToTflite(
+  model: tf.LayersModel,
+  representative: tf.Tensor,
+  options: Parameters<typeof quantizeLayersModel>[2] = {},
+  labels?: readonly string[],
+): QuantizeResult {
+  const started = performance.now();
+  const { spec, report } = quantizeLayersModel(model, representative, options);
+  const bytes = emitModel(spec, labels ? labelsZip(labels) : undefined);
+  return {
+    model: bytes,
+    compatibility: checkEdgeTpuCompatibility(readModel(bytes)),
+    report,
+    ms: performance.now() - started,
+  };
+}
+
+/** labels.txt in a ZIP, appended after a model the way Coral's models carry their labels. */
+export function labelsZip(labels: readonly string[]): Uint8Array {
+  return zipSync({ 'labels.txt': [labelsFile(labels), { level: 0, mtime: new Date(1980, 0, 1) }] });
+}
