@@ -41,12 +41,14 @@ export class DeviceManager {
 
   /** Re-reads the granted devices (after a permission prompt) and starts listening for hot plug. */
   async refresh(): Promise<ManagedDevice[]> {
+    // List first: when USB itself is unavailable this rejects here, where the caller handles it
+    // (node-usb's first event listener starts its own listing, whose failure nobody could catch).
+    const present = await this.#usb.getDevices();
     if (!this.#watching) {
       this.#usb.addEventListener('connect', this.#onConnect);
       this.#usb.addEventListener('disconnect', this.#onDisconnect);
       this.#watching = true;
     }
-    const present = await this.#usb.getDevices();
     for (const known of [...this.#devices.keys()]) if (!present.includes(known)) this.#remove(known);
     for (const device of present) this.#add(device);
     return this.list();
