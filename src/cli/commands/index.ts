@@ -25,4 +25,12 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
     load: async () => (await import('./run.ts')).command,
   },
+  train: {
+    summary: 'train a classifier head on an extractor and write extractor + head as one .tflite',
+    load: async () => (await import('./train.ts')).command,
+  },
+  quantize: {
+    summary: 'full-int8 post-training quantization of a tfjs model.json to an Edge-TPU-ready .tflite',
+    load: async () => (await import('./quantize.ts')).command,
+  },
 };
