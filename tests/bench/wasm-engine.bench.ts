@@ -1,0 +1,212 @@
+/**
+ * CPU inference in one Chromium run on the same inputs: Reef's WASM engine through the accelerator
+ * worker (what the app does: comlink call, transfer in and out, partitioner, LiteRT bindings) vs
+ * raw LiteRT.js threaded on the page vs tfjs-tflite with 2 threads, for MobileNet v1 224 (embedding
+ * extractor), MobileNet v1 0.25/128, MoveNet Lightning and DeepLab v3. Then the Node CLI: wall time
+ * of `reef run` and its in-process inference time. Medians of timed runs after warm-up.
+ * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
+ */
+import { execFileSync, execSync, spawn } from 'node:child_process';
+import { chromium } from '@playwright/test';
+import type { FixtureName } from '../support/fixtures.ts';
+import { fixturePath } from '../support/fixtures.ts';
+import { openHarness } from '../e2e/support/engine-harness.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const PORT = 4187;
+const WARMUP = 5;
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
+const MODELS: FixtureName[] = [
+  'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
+  'mobilenet_v1_0.25_128_quant.tflite',
+  'movenet_single_pose_lightning_ptq.tflite',
+  'deeplabv3_mnv2_dm05_pascal_quant.tflite',
+];
+
+interface Timing {
+  median: number;
+  min: number;
+}
+
+execSync('npx vite build --logLevel error', { cwd: root, stdio: 'inherit' });
+const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+  cwd: root,
+  stdio: 'ignore',
+  detached: true,
+});
+try {
+  await waitForServer(`http://localhost:${PORT}/`);
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-features=WebAssemblyJSPromiseIntegration'],
+  });
+  const page = await (await browser.newContext({ baseURL: `http://localhost:${PORT}` })).newPage();
+  await openHarness(page);
+  const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+  console.log(
+    `Chromium ${browser.version()}, cross-origin isolated: ${env.isolated}, ${env.cores} cores, ${RUNS} runs`,
+  );
+  console.log('model'.padEnd(56), 'reef worker', '  raw LiteRT', ' tfjs-tflite', '  reef/raw', ' reef/tfjs');
+  for (const name of MODELS) {
+    const result = await page.evaluate(
+      async ({ name, warmup, runs }) => {
+        const w = window as unknown as {
+          reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
+          fixture(name: string): Promise<Uint8Array>;
+          pattern(dtype: string, n: number): Uint8Array | Float32Array;
+          litert: {
+            loadLiteRt(dir: string, options: object): Promise<unknown>;
+            getGlobalLiteRtPromise(): Promise<unknown> | undefined;
+            loadAndCompile(
+              bytes: Uint8Array,
+              options: object,
+            ): Promise<{
+              run(input: unknown): Promise<{ toTypedArray(): unknown; delete(): void }[]>;
+              getInputDetails(): { shape: Int32Array; dtype: string }[];
+            }>;
+            Tensor: new (data: Uint8Array | Float32Array, shape: number[]) => { delete(): void };
+          };
+          tflite: {
+            setWasmPath(path: string): void;
+            loadTFLiteModel(model: ArrayBuffer, options: object): Promise<{ predict(input: unknown): unknown }>;
+          };
+          tf: { tensor(values: ArrayLike<number>, shape: number[], dtype: string): { dispose(): void } };
+        };
+        const stats = (times: number[]) => {
+          const s = [...times].sort((a, b) => a - b);
+          return { median: s[s.length >> 1]!, min: s[0]! };
+        };
+        const time = async (fn: () => Promise<void>) => {
+          for (let i = 0; i < warmup; i++) await fn();
+          const times: number[] = [];
+          for (let i = 0; i < runs; i++) {
+            const t = performance.now();
+            await fn();
+            times.push(performance.now() - t);
+          }
+          return stats(times);
+        };
+        const bytes = await w.fixture(name);
+        // Reef: the accelerator worker, one call per inference, input transferred each time.
+        const info = (await w.reef('loadModel', [bytes.slice()])) as {
+          id: string;
+          inputs: { dtype: string; shape: number[] }[];
+          runtime: { variant: string; threads: number };
+        };
+        const shape = info.inputs[0]!.shape;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const dtype = info.inputs[0]!.dtype;
+        const reefRun = async () => {
+          const input = w.pattern(dtype, n);
+          await w.reef('runModel', [info.id, [input]], [input.buffer]);
+        };
+        // Raw LiteRT.js, threaded, on the page: tensor in, run, typed array out, delete.
+        if (!w.litert.getGlobalLiteRtPromise()) await w.litert.loadLiteRt('/litert/', { threads: true });
+        let rawRun: (() => Promise<void>) | string;
+        try {
+          const raw = await w.litert.loadAndCompile(bytes.slice(), { accelerator: 'wasm' });
+          rawRun = async () => {
+            const input = new w.litert.Tensor(w.pattern(dtype, n), shape);
+            const outs = await raw.run([input]);
+            for (const o of outs) {
+              o.toTypedArray();
+              o.delete();
+            }
+            input.delete();
+          };
+        } catch (e) {
+          rawRun = `fails: ${String(e).slice(0, 60)}`;
+        }
+        // Both engines keep thread pools on the same 2 cores: alternate blocks, keep each one's best.
+        let reef: Timing = { median: Infinity, min: Infinity };
+        let rawTime: Timing | string = typeof rawRun === 'string' ? rawRun : { median: Infinity, min: Infinity };
+        for (let round = 0; round < 3; round++) {
+          const r = await time(reefRun);
+          if (r.median < reef.median) reef = r;
+          if (typeof rawRun !== 'string' && typeof rawTime !== 'string') {
+            const t = await time(rawRun);
+            if (t.median < rawTime.median) rawTime = t;
+          }
+        }
+        await w.reef('unloadModel', [info.id]);
+        // tfjs-tflite with 2 threads.
+        w.tflite.setWasmPath('/__harness/lib/tflite/');
+        let tfl: Timing | string;
+        try {
+          const model = await w.tflite.loadTFLiteModel(bytes.slice().buffer, { numThreads: 2 });
+          tfl = await time(async () => {
+            const input = w.tf.tensor(
+              Array.from(w.pattern(dtype, n)),
+              shape,
+              dtype === 'float32' ? 'float32' : 'int32',
+            );
+            const out = model.predict(input) as
+              { dataSync(): unknown; dispose(): void } | Record<string, { dataSync(): unknown; dispose(): void }>;
+            const list = typeof (out as { dataSync?: unknown }).dataSync === 'function' ? [out] : Object.values(out);
+            for (const o of list as { dataSync(): unknown; dispose(): void }[]) {
+              o.dataSync();
+              o.dispose();
+            }
+            input.dispose();
+          });
+        } catch (e) {
+          tfl = `fails: ${String(e).slice(0, 60)}`;
+        }
+        return { reef, raw: rawTime, tfl, runtime: info.runtime };
+      },
+      { name, warmup: WARMUP, runs: RUNS },
+    );
+    const fmt = (t: Timing | string) =>
+      typeof t === 'string' ? 'n/a'.padStart(12) : `${t.median.toFixed(2)} ms`.padStart(12);
+    const ratio = (a: Timing, b: Timing | string) =>
+      typeof b === 'string' ? 'n/a' : `${(a.median / b.median).toFixed(2)}x`;
+    console.log(
+      name.padEnd(56),
+      fmt(result.reef),
+      fmt(result.raw),
+      fmt(result.tfl),
+      ratio(result.reef, result.raw).padStart(9),
+      ratio(result.reef, result.tfl).padStart(9),
+    );
+    if (typeof result.tfl === 'string') console.log(`  tfjs-tflite: ${result.tfl}`);
+    if (typeof result.raw === 'string') console.log(`  raw LiteRT: ${result.raw}`);
+    if (name === MODELS[0])
+      console.log(`  (Reef worker runs LiteRT ${result.runtime.variant} with ${result.runtime.threads} threads)`);
+  }
+  console.log('goals: reef/raw <= 1.05x; reef/tfjs <= 1.0x on MobileNet 224 and <= 0.6x on MoveNet');
+  await browser.close();
+} finally {
+  if (server.pid) process.kill(-server.pid);
+}
+
+// Node CLI: `reef run` wall time (process start, LiteRT load, model load, one inference) and the
+// inference time it reports, against the same model in the browser worker above.
+const cli = async (model: FixtureName, image: FixtureName): Promise<void> => {
+  const args = ['bin/reef.js', 'run', await fixturePath(model), await fixturePath(image), '--json'];
+  const times: number[] = [];
+  let inference = 0;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    times.push(performance.now() - t);
+    inference = (JSON.parse(out) as { ms: number }).ms;
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `Node CLI reef run ${model} ${image}: ${times[1]!.toFixed(0)} ms wall (median of 3), inference ${inference.toFixed(2)} ms, inference share ${(inference / times[1]!).toFixed(3)}x of wall`,
+  );
+};
+await cli('mobilenet_v1_0.25_128_quant.tflite', 'cat.bmp');
+await cli('movenet_single_pose_lightning_ptq.tflite', 'squat.bmp');
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
