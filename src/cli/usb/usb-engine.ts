@@ -1,28 +1,12 @@
 /**
- * `reef run --device usb[:N]`: the composite engine (Reef's WASM engine for CPU ops) with the
- * Edge TPU op on a Coral through node-usb. Disposing the engine closes the Edge TPU.
+ * `reef run --device usb[:N]`: the Edge TPU engine (the composite: Reef's WASM engine for CPU ops,
+ * the Edge TPU op on a Coral through node-usb). Disposing the engine closes the Edge TPU.
  */
-import { createEdgeTpuOpRunner, type EdgeTpu, type UsbHostLike } from '../../lib/edgetpu/index.ts';
-import { LiteRtRuntime, PartitionedEngine } from '../../lib/runtime/index.ts';
+import type { UsbHostLike } from '../../lib/edgetpu/index.ts';
+import { EdgeTpuEngine } from '../../lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
 import { nodeUsb } from './node-usb.ts';
 import { openCoral, traceToFile } from './open-coral.ts';
-
-export class UsbCompositeEngine extends PartitionedEngine {
-  readonly tpu: EdgeTpu;
-  /** Resolves when the Edge TPU was closed after `dispose()`. */
-  closed: Promise<void> = Promise.resolve();
-
-  constructor(tpu: EdgeTpu, device: string) {
-    super({ runtime: new LiteRtRuntime(nodeLiteRtLoader), tpu: createEdgeTpuOpRunner(tpu, device) });
-    this.tpu = tpu;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.closed = this.tpu.close();
-  }
-}
 
 export interface UsbEngineOptions {
   usb?: UsbHostLike;
@@ -32,7 +16,7 @@ export interface UsbEngineOptions {
   log?: (line: string) => void;
 }
 
-export async function createUsbEngine(spec: string, options: UsbEngineOptions = {}): Promise<UsbCompositeEngine> {
+export async function createUsbEngine(spec: string, options: UsbEngineOptions = {}): Promise<EdgeTpuEngine> {
   const usb = options.usb ?? (await nodeUsb());
   const { tpu, id } = await openCoral(usb, {
     spec,
@@ -40,5 +24,5 @@ export async function createUsbEngine(spec: string, options: UsbEngineOptions = 
     ...(options.firmwareFile ? { firmwareFile: options.firmwareFile } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  return new UsbCompositeEngine(tpu, id);
+  return new EdgeTpuEngine(tpu, { loader: nodeLiteRtLoader, device: id, closeDevice: true });
 }

@@ -43,6 +43,7 @@ export {
   type SubmodelExtractor,
 } from './engines/composite.ts';
 export { WasmEngine } from './engines/litert.ts';
+export { EdgeTpuEngine, type EdgeTpuEngineOptions } from './engines/edgetpu.ts';
 export {
   REEF_KERNELS,
   findKernel,

@@ -6,9 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { createEdgeTpuOpRunner } from '../../../src/lib/edgetpu/op-runner.ts';
 import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
-import { LiteRtRuntime, PartitionedEngine, WasmEngine, type TensorArray } from '../../../src/lib/runtime/index.ts';
+import { EdgeTpuEngine, WasmEngine, type TensorArray } from '../../../src/lib/runtime/index.ts';
 import { readFixture, type FixtureName } from '../../support/fixtures.ts';
 import { twinCompute } from '../../emulator/node-twin.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
@@ -34,7 +33,7 @@ const PAIRS: [FixtureName, FixtureName][] = [
   ['movenet_single_pose_lightning_ptq_edgetpu.tflite', 'movenet_single_pose_lightning_ptq.tflite'],
 ];
 
-describe('composite engine with the Edge TPU op on the virtual Coral', () => {
+describe('EdgeTpuEngine (composite) with the Edge TPU op on the virtual Coral', () => {
   it.each(PAIRS)('%s equals its CPU twin, parameters uploaded once', async (compiledName, twinName) => {
     const compiled = await readFixture(compiledName);
     const twin = await readFixture(twinName);
@@ -42,10 +41,7 @@ describe('composite engine with the Edge TPU op on the virtual Coral', () => {
     const coral = new VirtualCoral({ firmwareLoaded: true });
     coral.registerModel(compiledName, program, await twinCompute(compiled, program, twin));
     const tpu = await openEdgeTpu(coral.device!, { label: 'usb:0' });
-    const engine = new PartitionedEngine({
-      runtime: new LiteRtRuntime(nodeLiteRtLoader),
-      tpu: createEdgeTpuOpRunner(tpu),
-    });
+    const engine = new EdgeTpuEngine(tpu, { loader: nodeLiteRtLoader, closeDevice: true });
     const onTpu = await engine.load(compiled);
     const onCpu = await cpu.load(twin);
     expect(onTpu.device).toContain('usb:0');
@@ -77,6 +73,7 @@ describe('composite engine with the Edge TPU op on the virtual Coral', () => {
     onTpu.dispose();
     onCpu.dispose();
     engine.dispose();
-    await tpu.close();
+    await engine.closed;
+    expect(tpu.state).toBe('closed');
   });
 });
