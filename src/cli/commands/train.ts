@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ReefError } from '../../lib/errors.ts';
+import { initTf, trainTransfer } from '../../lib/learn/index.ts';
+import { hasEdgeTpuOps, WasmEngine } from '../../lib/runtime/index.ts';
+import { readModel } from '../../lib/tflite/index.ts';
+import type { Command } from '../command.ts';
+import { readClassFolders } from '../learn-data.ts';
+import { nodeLiteRtLoader } from '../litert-node.ts';
+
+const USAGE = `Usage: reef train --extractor <model.tflite> --data <dir> --out <model.tflite>
+                  [--method backprop|imprint] [--epochs N] [--hidden N] [--augment N]
+                  [--validation F] [--embed-with <cpu twin.tflite>] [--json]
+
+Trains a classification head on embeddings from an extractor model (e.g. Coral's
+mobilenet_v1_1.0_224_quant_embedding_extractor[_edgetpu].tflite) and writes ONE model: the
+extractor followed by the quantized head (FULLY_CONNECTED + SOFTMAX), labels embedded. On a
+compiled extractor the Edge TPU runs the extractor and the CPU the head; the result runs with
+\`reef run\`.
+
+  --data        one sub-folder per class, BMP/PNG/JPEG images inside (folder name = label)
+  --method      backprop (default: softmax head, Adam, early stopping) or imprint (no training)
+  --epochs      backprop epochs (default 30)
+  --hidden      units of an optional hidden ReLU layer (default 0 = none)
+  --augment     extra augmented copies (crop, flip, brightness) per training image (default 0)
+  --validation  fraction of each class held out for validation (default 0.2)
+  --embed-with  CPU twin that computes the embeddings when the extractor is compiled for the Edge
+                TPU (default: the same path without "_edgetpu")
+  --json        print {"classes":[…],"train":{"accuracy"},"validation":{"accuracy"},"ms"}
+`;
+
+function positiveNumber(value: string | undefined, name: string, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+    throw new ReefError('INVALID_ARGUMENT', `--${name} must be a non-negative ${integer ? 'integer' : 'number'}`, {
+      reason: `bad-${name}`,
+    });
+  return n;
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw new ReefError('NOT_FOUND', `cannot read ${file}: ${error instanceof Error ? error.message : error}`, {
+      reason: 'file-unreadable',
+    });
+  }
+}
+
+export const command: Command = {
+  name: 'train',
+  summary: 'train a classifier head on an extractor and write extractor + head as one .tflite',
+  usage: USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        extractor: { type: 'string' },
+        data: { type: 'string' },
+        out: { type: 'string' },
+        method: { type: 'string', default: 'backprop' },
+        epochs: { type: 'string' },
+        hidden: { type: 'string' },
+        augment: { type: 'string' },
+        validation: { type: 'string' },
+        'embed-with': { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (!values.extractor || !values.data || !values.out || positionals.length) {
+      io.err(USAGE);
+      return 2;
+    }
+    const method = values.method;
+    if (method !== 'backprop' && method !== 'imprint')
+      throw new ReefError('INVALID_ARGUMENT', '--method must be backprop or imprint', { reason: 'bad-method' });
+    const epochs = positiveNumber(values.epochs, 'epochs', 30, true);
+    const hidden = positiveNumber(values.hidden, 'hidden', 0, true);
+    const augment = positiveNumber(values.augment, 'augment', 0, true);
+    const validation = positiveNumber(values.validation, 'validation', 0.2, false);
+    const seed = positiveNumber(values.seed, 'seed', 1, true);
+    if (validation >= 1)
+      throw new ReefError('INVALID_ARGUMENT', '--validation must be below 1', { reason: 'bad-validation' });
+
+    const extractorBytes = await readBytes(values.extractor);
+    let embedFile = values['embed-with'];
+    if (!embedFile && hasEdgeTpuOps(readModel(extractorBytes))) {
+      const twin = values.extractor.replace(/_edgetpu\.tflite$/, '.tflite');
+      if (twin === values.extractor || !existsSync(twin))
+        throw new ReefError(
+          'FAILED_PRECONDITION',
+          `${values.extractor} is compiled for the Edge TPU; give its CPU twin with --embed-with to compute embeddings`,
+          { reason: 'needs-cpu-twin' },
+        );
+      embedFile = twin;
+    }
+    const embedBytes = embedFile ? await readBytes(embedFile) : extractorBytes;
+    const data = await readClassFolders(values.data);
+    await initTf({ backends: ['cpu'] });
+    const engine = new WasmEngine(nodeLiteRtLoader);
+    const extractor = await engine.load(embedBytes);
+    try {
+      const result = await trainTransfer(extractorBytes, extractor, data, {
+        method,
+        epochs,
+        hiddenUnits: hidden,
+        augmentCopies: augment,
+        validationSplit: validation,
+        seed,
+        onEvent: (event) => {
+          if (values.json) return;
+          if (event.kind === 'epoch') {
+            const p = event.progress;
+            const val = p.valAccuracy === undefined ? '' : `, validation ${(p.valAccuracy * 100).toFixed(1)}%`;
+            io.err(
+              `epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}, accuracy ${(p.accuracy * 100).toFixed(1)}%${val}`,
+            );
+          }
+        },
+      });
+      await writeFile(values.out, result.model);
+      const summary = {
+        classes: result.classes,
+        train: { accuracy: result.train.accuracy },
+        validation: { accuracy: result.validation.accuracy },
+        ms: Math.round(result.ms),
+      };
+      if (values.json) io.out(JSON.stringify(summary));
+      else
+        io.out(
+          [
+            `${values.out}: ${result.model.length} bytes, ${result.classes.length} classes (${result.classes.join(', ')})`,
+            `train accuracy ${(result.train.accuracy * 100).toFixed(1)}%` +
+              (result.validation.accuracy === null
+                ? ''
+                : `, validation accuracy ${(result.validation.accuracy * 100).toFixed(1)}%`),
+            `${method}, ${data.images.length} images, ${Math.round(result.ms)} ms`,
+          ].join('\n'),
+        );
+      return 0;
+    } finally {
+      extractor.dispose();
+      engine.dispose();
+    }
+  },
+};

@@ -1,0 +1,113 @@
+/** `reef train` and `reef quantize` end to end on fixture images in a temporary folder. */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { command as quantize } from '../../../src/cli/commands/quantize.ts';
+import { command as train } from '../../../src/cli/commands/train.ts';
+import { buildSmallCnn, saveTfjsModel, tf } from '../../../src/lib/learn/index.ts';
+import { inspectModel } from '../../../src/lib/edgetpu/executable/index.ts';
+import { readModel } from '../../../src/lib/tflite/index.ts';
+import { fixturePath } from '../../support/fixtures.ts';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+describe('reef train / reef quantize', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'reef-learn-'));
+    const classes = {
+      cat: ['cat.bmp', 'imprinting_cat_train_0.bmp'],
+      bird: ['bird.bmp'],
+      person: ['grace_hopper.bmp', 'squat.bmp'],
+    } as const;
+    for (const [name, files] of Object.entries(classes)) {
+      mkdirSync(join(dir, 'data', name), { recursive: true });
+      for (const f of files) copyFileSync(await fixturePath(f), join(dir, 'data', name, f));
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('train composes onto the compiled extractor (embedding with its CPU twin) and prints the JSON summary', async () => {
+    const { io, out } = capture();
+    const extractor = await fixturePath('mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite');
+    const code = await train.run(
+      [
+        '--extractor',
+        extractor,
+        '--data',
+        join(dir, 'data'),
+        '--out',
+        join(dir, 'head.tflite'),
+        '--method',
+        'imprint',
+        '--json',
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+    const summary = JSON.parse(out[0]!) as {
+      classes: string[];
+      train: { accuracy: number };
+      validation: { accuracy: number | null };
+      ms: number;
+    };
+    expect(summary.classes).toEqual(['bird', 'cat', 'person']);
+    expect(summary.train.accuracy).toBe(1);
+    expect(Object.keys(summary).sort()).toEqual(['classes', 'ms', 'train', 'validation']);
+    const inspection = inspectModel(new Uint8Array(readFileSync(join(dir, 'head.tflite'))));
+    expect(inspection.segments.map((s) => s.placement)).toEqual(['tpu', 'cpu']);
+    expect(inspection.labels).toEqual(['bird', 'cat', 'person']);
+  });
+
+  it('train refuses a compiled extractor without a CPU twin, and bad options', async () => {
+    const compiled = join(dir, 'lonely_edgetpu.tflite');
+    copyFileSync(await fixturePath('mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite'), compiled);
+    await expect(
+      train.run(['--extractor', compiled, '--data', join(dir, 'data'), '--out', join(dir, 'x.tflite')], capture().io),
+    ).rejects.toMatchObject({ reason: 'needs-cpu-twin' });
+    await expect(
+      train.run(['--extractor', compiled, '--data', dir, '--out', 'x', '--method', 'magic'], capture().io),
+    ).rejects.toMatchObject({ reason: 'bad-method' });
+    expect(await train.run(['--data', dir], capture().io)).toBe(2);
+  });
+
+  it('quantize turns a tfjs model.json into a full-int8 model that passes the Edge TPU check', async () => {
+    await tf.setBackend('cpu');
+    const model = buildSmallCnn({ numClasses: 3, size: 16, batchNorm: true, blocks: 2, width: 4 });
+    const files = await saveTfjsModel(model);
+    model.dispose();
+    writeFileSync(join(dir, 'model.json'), files.modelJson);
+    writeFileSync(join(dir, 'weights.bin'), files.weights);
+    const { io, out } = capture();
+    const code = await quantize.run(
+      [join(dir, 'model.json'), '--data', join(dir, 'data'), '--out', join(dir, 'q.tflite'), '--json'],
+      io,
+    );
+    expect(code).toBe(0);
+    const summary = JSON.parse(out[0]!) as { edgetpuCompatible: boolean; unsupported: unknown[]; ms: number };
+    expect(summary.edgetpuCompatible).toBe(true);
+    expect(summary.unsupported).toEqual([]);
+    const q = readModel(new Uint8Array(readFileSync(join(dir, 'q.tflite'))));
+    const input = q.subgraphs[0]!.tensors[q.subgraphs[0]!.inputs[0]!]!;
+    expect(input.dtype).toBe('uint8');
+    expect(input.shape).toEqual([1, 16, 16, 3]);
+
+    rmSync(join(dir, 'weights.bin'));
+    await expect(
+      quantize.run(
+        [join(dir, 'model.json'), '--data', join(dir, 'data'), '--out', join(dir, 'q2.tflite')],
+        capture().io,
+      ),
+    ).rejects.toMatchObject({ reason: 'weights-missing' });
+    await expect(
+      quantize.run([join(dir, 'model.json'), '--data', dir, '--out', 'x', '--calibration', 'median'], capture().io),
+    ).rejects.toMatchObject({ reason: 'bad-calibration' });
+  });
+});
