@@ -8,6 +8,7 @@ import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type Local
 import { workerUsb } from './usb-source.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
+import { parseLabels } from '../lib/tasks/index.ts';
 import { allocateTensorArray, elementCount, type RunResult, type TensorArray } from '../lib/runtime/index.ts';
 import {
   WorkerEngines,
@@ -42,9 +43,14 @@ export class AcceleratorApi {
     return this.#devices.refresh();
   }
 
+  /** The Corals as last seen (ids usb:N, state, clock, models placed, resident parameters, swaps). */
+  devices(): DeviceInfo[] {
+    return this.#devices.list();
+  }
+
   /**
-   * Pushes the device list to `onChange` (a comlink `proxy()`) after every plug and unplug.
-   * Returns an id for `unwatchDevices`.
+   * Pushes the device list to `onChange` (a comlink `proxy()`) after every plug, unplug and model
+   * placement, and after busy/idle changes at most every 250 ms. Returns an id for `unwatchDevices`.
    */
   watchDevices(onChange: (devices: DeviceInfo[]) => void): number {
     const id = ++this.#watchIds;
@@ -94,6 +100,13 @@ export class AcceleratorApi {
 
   deleteLocalFile(sha256: string): Promise<boolean> {
     return this.#library.deleteFile(sha256);
+  }
+
+  /** A stored label file as a list (index = class id; gaps in paired `id label` files read `class N`). */
+  async readLabels(sha256: string): Promise<string[]> {
+    const labels = parseLabels(new TextDecoder().decode(await this.#library.read(sha256)));
+    const size = Math.max(-1, ...labels.keys()) + 1;
+    return Array.from({ length: size }, (_, i) => labels.get(i) ?? `class ${i}`);
   }
 
   /** What a stored model is (I/O, TPU/CPU segments, parameter cache, labels), for the Models page's inspector. */

@@ -65,7 +65,7 @@ export interface DevicePoolOptions {
 export type PoolEvent =
   | { type: 'added' | 'removed'; device: string }
   | { type: 'changed'; device: string }
-  | { type: 'orphaned'; device: string; model: string };
+  | { type: 'placed' | 'orphaned'; device: string; model: string };
 
 const SLOW_LINK =
   'USB 2 link: inference is 4–12× slower than on USB 3. Plug the Coral into a USB 3 port with a USB 3 cable.';
@@ -346,7 +346,7 @@ export class DevicePool {
     const driverModel = await tpu.load(model.program);
     if (slot.gone) throw goneError(slot.id, `${model.name} could not be loaded`);
     model.attach(slot, driverModel, decision);
-    this.#emit({ type: 'changed', device: slot.id });
+    this.#emit({ type: 'placed', device: slot.id, model: model.name });
     return decision;
   }
 
@@ -375,7 +375,10 @@ export class DevicePool {
             resolve(outputs);
           }
         } catch (error) {
-          slot.resident.clear(); // a failed request leaves the chip's cache empty (§4.8)
+          // A failed request (and the reset after it) leaves the chip's cache empty (§4.8): the next
+          // upload refills it and is not a swap.
+          slot.resident.clear();
+          slot.uploadedBefore.clear();
           if (tpu.state === 'failed' && error instanceof ReefError) slot.error = error;
           settle(pending, slot.gone ? goneError(slot.id, `${model.name}'s run failed`) : error);
         } finally {

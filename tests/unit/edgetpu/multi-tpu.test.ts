@@ -184,7 +184,8 @@ describe('several Edge TPUs on the virtual Coral', () => {
     const pool = await poolOn(farm);
     const events: string[] = [];
     pool.subscribe((e) => {
-      if (e.type !== 'changed') events.push(`${e.type} ${e.device}${e.type === 'orphaned' ? ` ${e.model}` : ''}`);
+      if (e.type === 'added' || e.type === 'removed' || e.type === 'orphaned')
+        events.push(`${e.type} ${e.device}${e.type === 'orphaned' ? ` ${e.model}` : ''}`);
     });
     const models = [
       await pool.load(farm.bytes.get(MOBILENET)!, { name: 'a' }),
@@ -236,5 +237,23 @@ describe('several Edge TPUs on the virtual Coral', () => {
     ]);
     expect(farm.corals[0]!.violations).toEqual([]);
     expect(farm.corals[2]!.violations).toEqual([]);
+  });
+  it('a fault on one TPU fails only its run; the driver recovers and the re-upload is not a swap', async () => {
+    const farm = await coralFarm(2, [MOBILENET, SPLIT_CONCAT]);
+    const pool = await poolOn(farm);
+    const a = await pool.load(farm.bytes.get(MOBILENET)!, { name: 'a' });
+    const b = await pool.load(farm.bytes.get(SPLIT_CONCAT)!, { name: 'b' });
+    await runChecked(farm, a, 0);
+    await runChecked(farm, b, 0);
+    farm.corals[0]!.stallNext({ type: 'bulk', direction: 'out' });
+    const [ra, rb] = await Promise.allSettled([a.run(inputsFor(a, 1)), b.run(inputsFor(b, 1))]);
+    expect(ra).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE', reason: 'stall' } });
+    expect(rb!.status).toBe('fulfilled');
+    await runChecked(farm, a, 2); // reset and reopened: parameters uploaded again
+    expect(pool.devices().map((d) => [d.id, d.state, d.parameterUploads, d.swaps])).toEqual([
+      ['usb:0', 'idle', 2, 0],
+      ['usb:1', 'idle', 1, 0],
+    ]);
+    expect(farm.violations()).toEqual([]);
   });
 });
