@@ -12,8 +12,11 @@ export type TfBackend = 'wasm' | 'webgl' | 'cpu';
 export interface TfInitOptions {
   /** Tried in order; the first that initialises wins. */
   backends?: readonly TfBackend[];
-  /** Where tfjs-backend-wasm's .wasm files are served (a URL prefix, or a directory in Node). */
-  wasmPaths?: string;
+  /**
+   * Where tfjs-backend-wasm's .wasm files are served: a URL prefix (a directory in Node), or one
+   * URL per file name (what a bundler's `?url` imports give).
+   */
+  wasmPaths?: string | Record<string, string>;
 }
 
 /** Picks and initialises a tfjs backend; returns its name. */

@@ -1,0 +1,288 @@
+/**
+ * The training worker's API (a worker of its own, so a long training never blocks inference and
+ * the page can cancel by terminating it). Reads the dataset from IndexedDB itself, embeds with
+ * LiteRT.js, trains with tfjs, and returns bytes ready to download: the composed model, the head
+ * alone, labels.txt, the tfjs model, the dataset ZIP. Arguments and results are cloneable data.
+ */
+import { ReefError } from '../lib/errors.ts';
+import {
+  extractorId,
+  imageBatch,
+  initTf,
+  loadTfjsModel,
+  quantizeToTflite,
+  trainSmallCnnModel,
+  trainTransfer,
+  type Calibration,
+  type LabeledImages,
+  type TfBackend,
+  type TrainingEvent,
+} from '../lib/learn/index.ts';
+import { workerLiteRtLoader, WasmEngine } from '../lib/runtime/index.ts';
+import {
+  DatasetStore,
+  exportDatasetZip,
+  IdbEmbeddingCache,
+  openReefDb,
+  storageReport,
+  type ReefDb,
+  type StorageReport,
+} from '../lib/store/index.ts';
+import type { RgbaImage } from '../lib/tasks/index.ts';
+import type { CompatibilityReport } from '../lib/tflite/index.ts';
+
+export type { TrainingEvent };
+
+export interface TransferRequest {
+  datasetId: string;
+  /** The model the head is composed onto (compiled extractor or CPU model). */
+  extractor: Uint8Array;
+  /** CPU twin that computes the embeddings when `extractor` is compiled for the Edge TPU. */
+  embedWith?: Uint8Array;
+  method?: 'backprop' | 'imprint';
+  epochs?: number;
+  hiddenUnits?: number;
+  augmentCopies?: number;
+  validationSplit?: number;
+}
+
+export interface TfjsFiles {
+  modelJson: string;
+  weights: Uint8Array;
+}
+
+export interface TransferOutput {
+  classes: string[];
+  /** Extractor + head, labels embedded: the "Edge TPU model" when the extractor was compiled. */
+  model: Uint8Array;
+  /** The quantized head alone (input = the extractor's output). */
+  headModel: Uint8Array;
+  labelsTxt: Uint8Array;
+  tfjs: TfjsFiles;
+  train: { accuracy: number };
+  validation: { accuracy: number | null };
+  ms: number;
+  backend: TfBackend;
+}
+
+export interface OfflineRequest {
+  datasetId: string;
+  size?: number;
+  epochs?: number;
+  augmentCopies?: number;
+  io?: 'uint8' | 'int8';
+}
+
+export interface OfflineOutput {
+  classes: string[];
+  /** Full-int8 TFLite: runs in WASM, ready for the Edge TPU compiler. */
+  model: Uint8Array;
+  labelsTxt: Uint8Array;
+  tfjs: TfjsFiles;
+  compatibility: CompatibilityReport;
+  train: { accuracy: number };
+  ms: number;
+  backend: TfBackend;
+}
+
+export interface QuantizeRequest {
+  tfjs: TfjsFiles;
+  /** Representative images come from this dataset's samples. */
+  datasetId: string;
+  io?: 'uint8' | 'int8';
+  calibration?: Calibration;
+  inputRange?: { min: number; max: number };
+}
+
+export interface QuantizeOutput {
+  model: Uint8Array;
+  compatibility: CompatibilityReport;
+  ms: number;
+}
+
+function liteRtBaseUrl(): string {
+  return new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href;
+}
+
+async function decode(blob: Blob): Promise<RgbaImage> {
+  const bitmap = await createImageBitmap(blob);
+  try {
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d');
+    if (!context) throw new ReefError('UNAVAILABLE', 'no 2D canvas in this worker', { reason: 'no-canvas' });
+    context.drawImage(bitmap, 0, 0);
+    return {
+      width: bitmap.width,
+      height: bitmap.height,
+      data: context.getImageData(0, 0, bitmap.width, bitmap.height).data,
+    };
+  } finally {
+    bitmap.close();
+  }
+}
+
+export interface TrainingApiOptions {
+  backends?: readonly TfBackend[];
+  wasmPaths?: Record<string, string>;
+  /** Defaults to createImageBitmap + OffscreenCanvas; Node tests pass a file decoder. */
+  decode?: (blob: Blob) => Promise<RgbaImage>;
+  /** Defaults to LiteRT.js loaded from this origin's /litert/. */
+  engine?: WasmEngine;
+  dbName?: string;
+}
+
+export class TrainingApi {
+  #db: Promise<ReefDb> | undefined;
+  #backend: Promise<TfBackend> | undefined;
+  #engine: WasmEngine | undefined;
+  #abort = new AbortController();
+  readonly #backends: readonly TfBackend[];
+  readonly #wasmPaths: Record<string, string> | undefined;
+
+  readonly #decode: (blob: Blob) => Promise<RgbaImage>;
+  readonly #dbName: string | undefined;
+
+  constructor(options: TrainingApiOptions = {}) {
+    this.#backends = options.backends ?? ['webgl', 'cpu'];
+    this.#wasmPaths = options.wasmPaths;
+    this.#decode = options.decode ?? decode;
+    this.#dbName = options.dbName;
+    this.#engine = options.engine;
+  }
+
+  /** Initialises tfjs once; resolves to the backend in use. */
+  prepare(): Promise<TfBackend> {
+    this.#backend ??= initTf({ backends: this.#backends, ...(this.#wasmPaths ? { wasmPaths: this.#wasmPaths } : {}) });
+    return this.#backend;
+  }
+
+  /** Stops the running job at its next batch (the job rejects with CANCELLED). */
+  cancel(): void {
+    this.#abort.abort();
+  }
+
+  async storage(): Promise<StorageReport> {
+    return storageReport();
+  }
+
+  async exportDataset(datasetId: string): Promise<Uint8Array> {
+    return exportDatasetZip(await (await this.#store()).snapshot(datasetId));
+  }
+
+  async trainTransfer(request: TransferRequest, onEvent?: (event: TrainingEvent) => void): Promise<TransferOutput> {
+    const signal = this.#freshSignal();
+    const backend = await this.prepare();
+    const data = await this.#dataset(request.datasetId);
+    const embedBytes = request.embedWith ?? request.extractor;
+    this.#engine ??= new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() }));
+    const extractor = await this.#engine.load(embedBytes);
+    try {
+      const result = await trainTransfer(request.extractor, extractor, data, {
+        method: request.method ?? 'backprop',
+        epochs: request.epochs ?? 30,
+        hiddenUnits: request.hiddenUnits ?? 0,
+        augmentCopies: request.augmentCopies ?? 0,
+        validationSplit: request.validationSplit ?? 0.2,
+        cache: new IdbEmbeddingCache(await this.#database()),
+        extractorId: await extractorId(embedBytes),
+        signal,
+        ...(onEvent ? { onEvent } : {}),
+      });
+      return {
+        classes: result.classes,
+        model: result.model,
+        headModel: result.headModel,
+        labelsTxt: result.labelsTxt,
+        tfjs: result.tfjsHead,
+        train: result.train,
+        validation: result.validation,
+        ms: result.ms,
+        backend,
+      };
+    } finally {
+      extractor.dispose();
+    }
+  }
+
+  async trainOffline(request: OfflineRequest, onEvent?: (event: TrainingEvent) => void): Promise<OfflineOutput> {
+    const signal = this.#freshSignal();
+    const backend = await this.prepare();
+    const data = await this.#dataset(request.datasetId);
+    const result = await trainSmallCnnModel(data, {
+      size: request.size ?? 32,
+      epochs: request.epochs ?? 20,
+      augmentCopies: request.augmentCopies ?? 4,
+      io: request.io ?? 'uint8',
+      signal,
+      ...(onEvent ? { onEvent } : {}),
+    });
+    return {
+      classes: result.classes,
+      model: result.model,
+      labelsTxt: result.labelsTxt,
+      tfjs: result.tfjsModel,
+      compatibility: result.compatibility,
+      train: result.train,
+      ms: result.ms,
+      backend,
+    };
+  }
+
+  async quantize(request: QuantizeRequest): Promise<QuantizeOutput> {
+    await this.prepare();
+    const model = await loadTfjsModel(request.tfjs.modelJson, async () => request.tfjs.weights);
+    try {
+      const shape = model.inputs[0]?.shape ?? [];
+      const size = shape[1];
+      if (shape.length !== 4 || !size || shape[2] !== size || shape[3] !== 3)
+        throw new ReefError(
+          'INVALID_ARGUMENT',
+          `the model input is [${shape.join(',')}]; a square RGB input is needed`,
+          {
+            reason: 'not-an-image-model',
+          },
+        );
+      const data = await this.#dataset(request.datasetId);
+      const x = imageBatch(data.images, size);
+      try {
+        const result = quantizeToTflite(model, x, {
+          io: request.io ?? 'uint8',
+          calibration: request.calibration ?? 'minmax',
+          inputRange: request.inputRange ?? { min: 0, max: 1 },
+        });
+        return { model: result.model, compatibility: result.compatibility, ms: result.ms };
+      } finally {
+        x.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+
+  #freshSignal(): AbortSignal {
+    this.#abort = new AbortController();
+    return this.#abort.signal;
+  }
+
+  #database(): Promise<ReefDb> {
+    this.#db ??= openReefDb(this.#dbName);
+    return this.#db;
+  }
+
+  async #store(): Promise<DatasetStore> {
+    return new DatasetStore(await this.#database());
+  }
+
+  async #dataset(datasetId: string): Promise<LabeledImages> {
+    const snapshot = await (await this.#store()).snapshot(datasetId);
+    const index = new Map(snapshot.classes.map((c, i) => [c.id, i]));
+    const images: RgbaImage[] = [];
+    for (const s of snapshot.samples) images.push(await this.#decode(s.image));
+    return {
+      classes: snapshot.classes.map((c) => c.name),
+      images,
+      labels: Int32Array.from(snapshot.samples, (s) => index.get(s.classId)!),
+      ids: snapshot.samples.map((s) => s.id),
+    };
+  }
+}
