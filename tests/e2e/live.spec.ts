@@ -44,3 +44,50 @@ test.describe('live page', () => {
     expect(await watch.cspViolations()).toEqual([]);
   });
 });
+
+test.describe('live overlays', () => {
+  test('draws a segmentation mask and a pose skeleton from real models on uploaded images', async ({ page }) => {
+    const watch = await watchPage(page);
+    await importFixtures(page, [
+      'deeplabv3_mnv2_dm05_pascal_quant.tflite',
+      'pascal_voc_segmentation_labels.txt',
+      'movenet_single_pose_lightning_ptq.tflite',
+    ]);
+    await page.goto('/#/live');
+    await page.getByLabel('Engine').selectOption('wasm');
+
+    await page.getByLabel('Model').selectOption({ label: 'deeplabv3_mnv2_dm05_pascal_quant.tflite' });
+    await expect(page.getByLabel('Task')).toHaveValue('segment');
+    await page.getByLabel('Labels').selectOption({ label: 'pascal_voc_segmentation_labels.txt' });
+    await pickImage(page, 'Pick an image…', 'bird_segmentation.bmp');
+    const mask = page.getByTestId('mask');
+    await expect(mask).toBeVisible({ timeout: 60_000 });
+    // The bird covers a real part of the picture: painted (non-background) pixels in the mask.
+    const painted = await mask.evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n / (canvas.width * canvas.height);
+    });
+    expect(painted).toBeGreaterThan(0.05);
+    expect(painted).toBeLessThan(0.9);
+    await expect(page.getByTestId('segment-classes').locator('li').first()).toContainText('bird');
+    await page.screenshot({ path: 'test-results/screens/live-segment-desktop.png', fullPage: true });
+
+    await page.getByLabel('Model').selectOption({ label: 'movenet_single_pose_lightning_ptq.tflite' });
+    await expect(page.getByLabel('Task')).toHaveValue('pose');
+    await pickImage(page, 'Pick an image…', 'squat.bmp');
+    const skeleton = page.getByRole('img', { name: 'Pose skeleton' });
+    await expect(skeleton).toBeVisible({ timeout: 60_000 });
+    // A person squatting facing the camera: most of the 17 keypoints are confident.
+    await expect.poll(() => skeleton.locator('circle').count()).toBeGreaterThanOrEqual(12);
+    expect(await skeleton.locator('line').count()).toBeGreaterThanOrEqual(10);
+    await page.screenshot({ path: 'test-results/screens/live-pose-desktop.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: 'test-results/screens/live-pose-phone.png', fullPage: true });
+
+    expect(watch.consoleErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    expect(await watch.cspViolations()).toEqual([]);
+  });
+});

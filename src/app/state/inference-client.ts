@@ -16,6 +16,8 @@ export interface InferenceRequest {
   task: ModelTask;
   engine: EngineChoice;
   topK?: number;
+  /** sha256 of a stored label file that overrides the model's own labels. */
+  labels?: string;
 }
 
 /** What to load for an engine choice: which stored file, on which worker engine. */
@@ -61,8 +63,19 @@ export class ModelSession {
       throw error;
     }
     const { width, height } = frame;
-    const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, { topK: request.topK ?? 3 });
+    const labels = request.labels ? await this.#labels(request.labels) : undefined;
+    const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, {
+      topK: request.topK ?? 3,
+      ...(labels ? { labels } : {}),
+    });
     return toInferenceResult(result, width, height);
+  }
+
+  #labelCache: { sha256: string; labels: Promise<string[]> } | undefined;
+
+  #labels(sha256: string): Promise<string[]> {
+    if (this.#labelCache?.sha256 !== sha256) this.#labelCache = { sha256, labels: accelerator().readLabels(sha256) };
+    return this.#labelCache.labels;
   }
 
   dispose(): void {

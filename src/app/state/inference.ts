@@ -9,6 +9,8 @@ export interface Classification {
 }
 
 export interface Detection {
+  /** Class id in the model's output. */
+  id: number;
   label: string;
   score: number;
   /** Normalised to the image: left, top, right, bottom in 0..1. */
@@ -25,7 +27,14 @@ export interface Keypoint {
 export type TaskOutput =
   | { task: 'classify'; classes: Classification[] }
   | { task: 'detect'; detections: Detection[] }
-  | { task: 'segment'; width: number; height: number; mask: Uint8Array; labels: string[] }
+  | {
+      task: 'segment';
+      width: number;
+      height: number;
+      mask: Uint8Array;
+      /** Classes present, background excluded, largest first, with their share of the picture. */
+      classes: { id: number; label: string; share: number }[];
+    }
   | { task: 'pose'; keypoints: Keypoint[] };
 
 /** The worker's task result, as `AcceleratorApi.runTask` returns it (pixel coordinates of the frame). */
@@ -63,6 +72,7 @@ export function toInferenceResult(result: WorkerTaskResult, width: number, heigh
         output: {
           task: 'detect',
           detections: result.objects.map((o) => ({
+            id: o.id,
             label: o.label,
             score: o.score,
             box: {
@@ -82,7 +92,10 @@ export function toInferenceResult(result: WorkerTaskResult, width: number, heigh
           width: result.width,
           height: result.height,
           mask: result.mask,
-          labels: result.classes.filter((c) => c.id !== 0).map((c) => c.label),
+          classes: result.classes
+            .filter((c) => c.id !== 0)
+            .sort((a, b) => b.pixels - a.pixels)
+            .map((c) => ({ id: c.id, label: c.label, share: c.pixels / (result.width * result.height) })),
         },
       };
     case 'pose':
@@ -130,8 +143,23 @@ export const POSE_EDGES: readonly (readonly [number, number])[] = [
   [14, 16],
 ];
 
-/** Stable colour per class index for boxes and masks. */
+/** Stable colour per class index for boxes, masks and their legends (golden-angle hues). */
+export function classRgb(index: number): [number, number, number] {
+  const hue = ((index * 137.508) % 360) / 60;
+  const x = 1 - Math.abs((hue % 2) - 1);
+  const table: [number, number, number][] = [
+    [1, x, 0],
+    [x, 1, 0],
+    [0, 1, x],
+    [0, x, 1],
+    [x, 0, 1],
+    [1, 0, x],
+  ];
+  const [r, g, b] = table[Math.floor(hue) % 6] ?? [1, 1, 1];
+  return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+}
+
 export function classColor(index: number): string {
-  const hue = (index * 137.508) % 360;
-  return `hsl(${hue.toFixed(0)} 80% 60%)`;
+  const [r, g, b] = classRgb(index);
+  return `rgb(${r} ${g} ${b})`;
 }

@@ -188,7 +188,16 @@ export class KioskState {
     });
     try {
       this.result = await Promise.race([
-        this.#session.run({ model, task: this.params.task ?? model.task, engine, topK: 3 }, frame),
+        this.#session.run(
+          {
+            model,
+            task: this.params.task ?? model.task,
+            engine,
+            topK: 3,
+            ...(model.labels ? { labels: model.labels } : {}),
+          },
+          frame,
+        ),
         watchdog,
       ]);
       this.status = { kind: 'running' };

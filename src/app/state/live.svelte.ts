@@ -15,6 +15,8 @@ export class LiveState {
   devices = $state<string[]>([]);
   modelKey = $state('');
   engine = $state<EngineChoice>('auto');
+  /** sha256 of a stored label file, or '' for the model's own labels. */
+  labels = $state('');
   task = $state<ModelTask>('classify');
   source = $state<'camera' | 'image'>('camera');
   imageUrl = $state<string | undefined>(undefined);
@@ -55,7 +57,10 @@ export class LiveState {
   selectModel(key: string): void {
     this.modelKey = key;
     const m = this.models.find(key);
-    if (m) this.task = m.task;
+    if (m) {
+      this.task = m.task;
+      this.labels = m.labels ?? '';
+    }
     this.result = undefined;
   }
 
@@ -117,7 +122,10 @@ export class LiveState {
       return false;
     }
     try {
-      this.result = await this.#session.run({ model, task: this.task, engine: this.engine, topK: 3 }, frame);
+      this.result = await this.#session.run(
+        { model, task: this.task, engine: this.engine, topK: 3, ...(this.labels ? { labels: this.labels } : {}) },
+        frame,
+      );
       this.error = undefined;
       this.#tick();
       return true;
