@@ -18,7 +18,7 @@ import {
   type TfBackend,
   type TrainingEvent,
 } from '../lib/learn/index.ts';
-import { workerLiteRtLoader, WasmEngine } from '../lib/runtime/index.ts';
+import type { WasmEngine } from '../lib/runtime/index.ts';
 import {
   DatasetStore,
   exportDatasetZip,
@@ -100,10 +100,6 @@ export interface QuantizeOutput {
   ms: number;
 }
 
-function liteRtBaseUrl(): string {
-  return new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href;
-}
-
 async function decode(blob: Blob): Promise<RgbaImage> {
   const bitmap = await createImageBitmap(blob);
   try {
@@ -126,8 +122,8 @@ export interface TrainingApiOptions {
   wasmPaths?: Record<string, string>;
   /** Defaults to createImageBitmap + OffscreenCanvas; Node tests pass a file decoder. */
   decode?: (blob: Blob) => Promise<RgbaImage>;
-  /** Defaults to LiteRT.js loaded from this origin's /litert/. */
-  engine?: WasmEngine;
+  /** Makes the WASM engine that runs the extractor (the worker entry knows where LiteRT's files are). */
+  engine: () => WasmEngine;
   dbName?: string;
 }
 
@@ -142,12 +138,14 @@ export class TrainingApi {
   readonly #decode: (blob: Blob) => Promise<RgbaImage>;
   readonly #dbName: string | undefined;
 
-  constructor(options: TrainingApiOptions = {}) {
+  readonly #makeEngine: () => WasmEngine;
+
+  constructor(options: TrainingApiOptions) {
     this.#backends = options.backends ?? ['webgl', 'cpu'];
     this.#wasmPaths = options.wasmPaths;
     this.#decode = options.decode ?? decode;
     this.#dbName = options.dbName;
-    this.#engine = options.engine;
+    this.#makeEngine = options.engine;
   }
 
   /** Initialises tfjs once; resolves to the backend in use. */
@@ -174,7 +172,7 @@ export class TrainingApi {
     const backend = await this.prepare();
     const data = await this.#dataset(request.datasetId);
     const embedBytes = request.embedWith ?? request.extractor;
-    this.#engine ??= new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() }));
+    this.#engine ??= this.#makeEngine();
     const extractor = await this.#engine.load(embedBytes);
     try {
       const result = await trainTransfer(request.extractor, extractor, data, {

@@ -5,12 +5,18 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { expose } from 'comlink';
+import { WasmEngine, workerLiteRtLoader } from '../lib/runtime/index.ts';
 import { TrainingApi } from './training-api.ts';
 import { installTransferHandlers } from './transfer-handlers.ts';
 
 installTransferHandlers();
 expose(
   new TrainingApi({
+    // wasm/stage-litert.ts serves LiteRT's files from our own origin under /litert/.
+    engine: () =>
+      new WasmEngine(
+        workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
+      ),
     // WebGL trains convolutions; tfjs-wasm lacks their gradients, so it is not used for training.
     backends: ['webgl', 'cpu'],
     wasmPaths: {

@@ -37,7 +37,7 @@ function api(dbName: string): TrainingApi {
   return new TrainingApi({
     backends: ['cpu'],
     dbName,
-    engine: new WasmEngine(nodeLiteRtLoader),
+    engine: () => new WasmEngine(nodeLiteRtLoader),
     decode: async (blob) => decodeImageFile(new Uint8Array(await blob.arrayBuffer())),
   });
 }
