@@ -6,7 +6,7 @@
 import { encodeEvent, decodeHeader, EVENT_BYTES, TAG } from '../../src/lib/edgetpu/usb/framing.ts';
 import { CSR } from '../../src/lib/edgetpu/usb/registers.ts';
 import type { ProgramExecutable, ProgramHint, ProgramLayer, TpuProgram } from '../../src/lib/edgetpu/program.ts';
-import { actualBytes } from '../../src/lib/edgetpu/program.ts';
+import { actualBytes, bufferKey } from '../../src/lib/edgetpu/program.ts';
 import { flipSigned, scatterOutput } from '../../src/lib/edgetpu/relayout.ts';
 import { CsrModel } from './csr-model.ts';
 import { EmulatorProtocolError } from './errors.ts';
@@ -38,6 +38,8 @@ export interface AppStats {
 }
 
 interface Request {
+  /** Buffer addresses read from the relocated instruction fields (§5.6), for DMA reports. */
+  addresses: Map<string, { lo: number; hi: number }>;
   owner: RegisteredProgram;
   exe: ProgramExecutable;
   next: number;
@@ -314,7 +316,15 @@ export class AppFunction {
       this.cachedSet.clear();
     }
     this.stats.requests++;
-    const request: Request = { owner, exe, next: 0, buffers: new Map(), outputs: undefined, chain: Promise.resolve() };
+    const request: Request = {
+      addresses: new Map(),
+      owner,
+      exe,
+      next: 0,
+      buffers: new Map(),
+      outputs: undefined,
+      chain: Promise.resolve(),
+    };
     for (const layer of exe.inputLayers)
       request.buffers.set(key(layer.name, 0), new Uint8Array(layer.sizeBytes * layer.executionCount));
     this.#current = request;
@@ -333,6 +343,7 @@ export class AppFunction {
         );
       }
       this.stats.verifiedInstructionBytes += payload.length;
+      this.#readAddresses(request, hint.chunk, payload);
       return;
     }
     if (hint.kind !== 'dma' || hint.direction !== 'infeed')
@@ -350,6 +361,7 @@ export class AppFunction {
           throw new EmulatorProtocolError(`${where}: parameter byte ${hint.offset + i} differs from the model`);
       }
       this.stats.verifiedParameterBytes += payload.length;
+      this.#report(request, hint, TAG.parameters);
       return;
     }
     const name = hint.buffer === 'scratch' ? '__scratch' : hint.name;
@@ -362,6 +374,37 @@ export class AppFunction {
       throw new EmulatorProtocolError(`${where}: input slice beyond the layer`);
     buffer.set(payload, hint.offset);
     this.stats.inputBytes += payload.length;
+    this.#report(request, hint, TAG.inputActivations);
+  }
+
+  /** Reads back the addresses the host wrote into the instruction fields (§5.6). */
+  #readAddresses(request: Request, chunk: number, payload: Uint8Array): void {
+    const original = request.exe.chunks[chunk]!;
+    let unpatched = original.fieldOffsets.length > 0;
+    for (const f of original.fieldOffsets) {
+      const value = readBits32(payload, f.offsetBit);
+      if (value !== readBits32(original.bitstream, f.offsetBit)) unpatched = false;
+      const key = bufferKey(f.buffer, f.name, f.batch);
+      const entry = request.addresses.get(key) ?? { lo: 0, hi: 0 };
+      if (f.position === 0) entry.lo = value;
+      else entry.hi = value;
+      request.addresses.set(key, entry);
+    }
+    if (unpatched && this.#descriptorMode) {
+      this.#hooks.violation(`descriptor mode (descr_ep = 0xFF) with unrelocated instruction chunk ${chunk} (§8 #18)`);
+    }
+  }
+
+  get #descriptorMode(): boolean {
+    return (Number(this.csr.values.get(CSR.descr_ep) ?? 0n) & 0x0e) !== 0;
+  }
+
+  /** Descriptor mode (§4.6, §8 #18): report a DMA with the address the instructions carry. */
+  #report(request: Request, hint: Extract<ProgramHint, { kind: 'dma' }>, tag: number): void {
+    if ((Number(this.csr.values.get(CSR.descr_ep) ?? 0n) & (1 << tag)) === 0) return;
+    const a = request.addresses.get(bufferKey(hint.buffer, hint.name, hint.batch)) ?? { lo: 0, hi: 0 };
+    const address = ((BigInt(a.hi) << 32n) | BigInt(a.lo)) + BigInt(hint.offset);
+    this.#pushEvent(encodeEvent({ address, length: hint.size, tag }));
   }
 
   /** Runs the hints that need no host data: outputs, interrupts, fences (§4.4). */
@@ -400,6 +443,7 @@ export class AppFunction {
       request.outputs.get(key(hint.buffer === 'scratch' ? '__scratch' : hint.name, hint.batch)) ??
       new Uint8Array(hint.offset + hint.size);
     const slice = buffer.subarray(hint.offset, hint.offset + hint.size);
+    this.#report(request, hint, TAG.outputActivations);
     // §4.5/§8 #15: chunks of outfeed_chunk_length × 8 bytes, each ending a transfer.
     const chunk = Number(this.csr.values.get(CSR.outfeed_chunk_length)!) * 8 || 1024;
     for (let at = 0; at < slice.length; at += chunk)
@@ -536,6 +580,15 @@ export class AppFunction {
   get requestInFlight(): boolean {
     return this.#current !== undefined || this.#producing > 0;
   }
+}
+
+function readBits32(bytes: Uint8Array, offsetBit: number): number {
+  let value = 0;
+  for (let i = 0; i < 32; i++) {
+    const bit = offsetBit + i;
+    if ((bytes[bit >> 3]! >> (bit & 7)) & 1) value |= 1 << i;
+  }
+  return value >>> 0;
 }
 
 /** Device input buffer → what a CPU twin takes: actual size, signed flip undone. */

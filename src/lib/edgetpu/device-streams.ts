@@ -12,6 +12,7 @@ import {
   TOP_LEVEL_INTERRUPT_NAMES,
   decodeEvent,
   decodeInterrupt,
+  type EventDescriptor,
 } from './usb/framing.ts';
 import type { UsbTransport } from './usb/transfer.ts';
 
@@ -36,6 +37,8 @@ export class DeviceStreams {
   #chunks: Uint8Array[] = [];
   #chunkOffset = 0;
   #events: number[] = [];
+  /** DMA reports (tags 1–3), only sent in descriptor mode (descr_ep = 0xFF, §4.6). */
+  #descriptors: EventDescriptor[] = [];
   #waiters = new Set<Waiter>();
   #failure: ReefError | undefined;
   #stopped = false;
@@ -113,7 +116,9 @@ export class DeviceStreams {
       (data) => {
         if (this.#stopped) return;
         try {
-          this.#events.push(decodeEvent(data).tag);
+          const event = decodeEvent(data);
+          if (event.tag >= 1 && event.tag <= 3) this.#descriptors.push(event);
+          else this.#events.push(event.tag);
         } catch (error) {
           this.#onReadError(error, 'event read (0x82)');
           return;
@@ -225,6 +230,19 @@ export class DeviceStreams {
       what,
       timeoutMs,
     );
+  }
+
+  /** The next DMA report with this tag (descriptor mode), in arrival order. */
+  async takeDescriptor(tag: number, what: string, timeoutMs: number): Promise<EventDescriptor> {
+    let found: EventDescriptor | undefined;
+    const take = () => {
+      const i = this.#descriptors.findIndex((d) => d.tag === tag);
+      if (i < 0) return false;
+      found = this.#descriptors.splice(i, 1)[0];
+      return true;
+    };
+    if (!take()) await this.#wait(take, what, timeoutMs);
+    return found!;
   }
 
   /** Bytes received on 0x81 that no output claimed (a protocol mismatch if non-zero between requests). */

@@ -25,6 +25,12 @@ export interface EdgeTpuOptions {
   forceLargestBulkInChunk?: boolean;
   /** Largest single bulk OUT transfer (libedgetpu `max_bulk_out_transfer_size`). Default 1 MiB. */
   maxBulkOutBytes?: number;
+  /**
+   * Ask the device to report every DMA on the event endpoint (descr_ep = 0xFF, protocol §4.6, §4.10)
+   * and check each report's address and length against the relocated buffers. Default false
+   * (libedgetpu's default 0xF0: completion events only).
+   */
+  bulkDescriptorsFromDevice?: boolean;
   /** Reset and reopen the device after a transfer fault (protocol §6). Default true. */
   recover?: boolean;
   /** How long a `reset()` may take before it counts as failed. Default 5000 ms. */
@@ -44,6 +50,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<EdgeTpuOptions, 'trace'>>> 
   postedOutputReads: 8,
   forceLargestBulkInChunk: false,
   maxBulkOutBytes: 1024 * 1024,
+  bulkDescriptorsFromDevice: false,
   recover: true,
   resetTimeoutMs: 5000,
 };

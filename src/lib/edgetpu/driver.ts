@@ -21,6 +21,7 @@ import {
   checkProgram,
   prepareExecutable,
   stageInputs,
+  type DmaReport,
   type PreparedExecutable,
 } from './prepared-program.ts';
 import { actualBytes, paddedBytes, type LayerDataType, type ProgramLayer, type TpuProgram } from './program.ts';
@@ -270,7 +271,7 @@ export class EdgeTpu {
     const report = await runOpenSequence(this.usb, {
       clock: this.options.clock,
       outfeedChunkUnits: small ? 0x20 : 0x80,
-      descriptorEnable: 0xf0,
+      descriptorEnable: this.options.bulkDescriptorsFromDevice ? 0xff : 0xf0,
       pollTimeoutMs: this.options.pollTimeoutMs,
     });
     this.#info = {
@@ -413,6 +414,7 @@ export class EdgeTpu {
         },
       );
     }
+    const descriptors = this.options.bulkDescriptorsFromDevice;
     for (const step of prepared.steps) {
       switch (step.kind) {
         case 'framed':
@@ -450,6 +452,20 @@ export class EdgeTpu {
           if (step.tag >= 0) await streams.waitEvent(step.tag, step.what, timeout);
           break;
       }
+      if (descriptors && step.kind !== 'interrupt' && step.report)
+        await this.#checkReport(streams, step.report, step.what);
+    }
+  }
+
+  /** Descriptor mode: the device's DMA report must name the relocated address and the hinted length. */
+  async #checkReport(streams: DeviceStreams, report: DmaReport, what: string): Promise<void> {
+    const got = await streams.takeDescriptor(report.tag, `DMA report for ${what}`, this.options.requestTimeoutMs);
+    if (got.address !== report.address || got.length !== report.length) {
+      throw new ReefError(
+        'DATA_LOSS',
+        `${this.options.label}: the device reported ${what} at 0x${got.address.toString(16)} (+${got.length}), expected 0x${report.address.toString(16)} (+${report.length})`,
+        { reason: 'descriptor-mismatch' },
+      );
     }
   }
 

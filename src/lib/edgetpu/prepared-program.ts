@@ -9,6 +9,7 @@ import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
 import {
   MAX_RUNTIME_VERSION,
   actualBytes,
+  bufferKey,
   paddedBytes,
   type FieldOffset,
   type ProgramExecutable,
@@ -17,16 +18,31 @@ import {
 } from './program.ts';
 
 /** One host→device item: header + payload in one buffer, or a big payload streamed in pieces. */
+/** Where a DMA lands on the device, as it reports it in descriptor mode (§4.6): tag, address, length. */
+export interface DmaReport {
+  tag: number;
+  address: bigint;
+  length: number;
+}
+
 export type OutStep =
-  | { kind: 'framed'; bytes: Uint8Array; what: string }
-  | { kind: 'stream'; header: Uint8Array; payload: Uint8Array; what: string };
+  | { kind: 'framed'; bytes: Uint8Array; what: string; report?: DmaReport }
+  | { kind: 'stream'; header: Uint8Array; payload: Uint8Array; what: string; report?: DmaReport };
 
 export type PreparedStep =
   | OutStep
-  | { kind: 'input'; layer: number; staging: Uint8Array; offset: number; whole: boolean; what: string }
-  | { kind: 'output'; layer: number; offset: number; size: number; what: string }
-  | { kind: 'scratch-in'; offset: number; size: number; what: string }
-  | { kind: 'scratch-out'; offset: number; size: number; what: string }
+  | {
+      kind: 'input';
+      layer: number;
+      staging: Uint8Array;
+      offset: number;
+      whole: boolean;
+      what: string;
+      report: DmaReport;
+    }
+  | { kind: 'output'; layer: number; offset: number; size: number; what: string; report: DmaReport }
+  | { kind: 'scratch-in'; offset: number; size: number; what: string; report: DmaReport }
+  | { kind: 'scratch-out'; offset: number; size: number; what: string; report: DmaReport }
   | { kind: 'interrupt'; tag: number; what: string };
 
 export interface PreparedExecutable {
@@ -72,7 +88,7 @@ export class AddressMap {
   }
 
   addressOf(f: Pick<FieldOffset, 'buffer' | 'name' | 'batch'>): bigint {
-    const key = `${f.buffer}:${f.name}:${f.batch}`;
+    const key = bufferKey(f.buffer, f.name, f.batch);
     let address = this.#slots.get(key);
     if (address === undefined) {
       address = this.#base + (BigInt(this.#slots.size) << 32n);
@@ -146,6 +162,14 @@ export function prepareExecutable(exe: ProgramExecutable, addresses: AddressMap)
           });
         }
         const what = `${hint.buffer} ${hint.name || ''} [${hint.offset}, +${hint.size})`.replace('  ', ' ');
+        const at = addresses.addressOf(hint) + BigInt(hint.offset);
+        const tag =
+          hint.direction === 'outfeed'
+            ? TAG.outputActivations
+            : hint.buffer === 'parameter'
+              ? TAG.parameters
+              : TAG.inputActivations;
+        const report: DmaReport = { tag, address: at, length: hint.size };
         if (hint.buffer === 'parameter') {
           if (hint.direction !== 'infeed' || hint.offset + hint.size > exe.parameters.length) {
             throw new ReefError(
@@ -156,12 +180,15 @@ export function prepareExecutable(exe: ProgramExecutable, addresses: AddressMap)
               },
             );
           }
-          return frame(TAG.parameters, exe.parameters.subarray(hint.offset, hint.offset + hint.size), what);
+          return {
+            ...frame(TAG.parameters, exe.parameters.subarray(hint.offset, hint.offset + hint.size), what),
+            report,
+          };
         }
         if (hint.buffer === 'scratch') {
           return hint.direction === 'infeed'
-            ? { kind: 'scratch-in', offset: hint.offset, size: hint.size, what }
-            : { kind: 'scratch-out', offset: hint.offset, size: hint.size, what };
+            ? { kind: 'scratch-in', offset: hint.offset, size: hint.size, what, report }
+            : { kind: 'scratch-out', offset: hint.offset, size: hint.size, what, report };
         }
         if (hint.buffer === 'input') {
           const layer = inputIndex.get(hint.name);
@@ -173,7 +200,7 @@ export function prepareExecutable(exe: ProgramExecutable, addresses: AddressMap)
           const staging = new Uint8Array(HEADER_BYTES + hint.size);
           encodeHeader(hint.size, TAG.inputActivations, staging);
           const whole = hint.offset === 0 && hint.size === paddedBytes(exe.inputLayers[layer]!) && !inputBuffers[layer];
-          return { kind: 'input', layer, staging, offset: hint.offset, whole, what };
+          return { kind: 'input', layer, staging, offset: hint.offset, whole, what, report };
         }
         const layer = outputIndex.get(hint.name);
         if (layer === undefined || hint.direction !== 'outfeed') {
@@ -181,7 +208,7 @@ export function prepareExecutable(exe: ProgramExecutable, addresses: AddressMap)
             reason: 'bad-hint',
           });
         }
-        return { kind: 'output', layer, offset: hint.offset, size: hint.size, what: `output ${hint.name}` };
+        return { kind: 'output', layer, offset: hint.offset, size: hint.size, what: `output ${hint.name}`, report };
       }
     }
   });

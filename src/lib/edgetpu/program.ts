@@ -101,3 +101,8 @@ export function actualBytes(layer: ProgramLayer): number {
 export function paddedBytes(layer: ProgramLayer): number {
   return layer.sizeBytes * layer.executionCount;
 }
+
+/** Key of the buffer a relocation or hint refers to; parameters and scratch have no name (§5.6). */
+export function bufferKey(buffer: BufferKind, name: string, batch: number): string {
+  return buffer === 'parameter' || buffer === 'scratch' ? `${buffer}::0` : `${buffer}:${name}:${batch}`;
+}

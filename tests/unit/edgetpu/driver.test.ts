@@ -168,6 +168,26 @@ describe('Edge TPU driver on the virtual Coral', () => {
     await tpu.close();
   });
 
+  it.each(['split_concat_edgetpu.tflite', 'mobilenet_v1_0.25_128_quant_edgetpu.tflite'] as const)(
+    'in descriptor mode (descr_ep = 0xFF) every DMA report of %s names the relocated address',
+    async (name) => {
+      const { coral, models } = await coralWith([name]);
+      const tpu = await openEdgeTpu(coral.device!, { bulkDescriptorsFromDevice: true });
+      expect(coral.app.csr.values.get(CSR.descr_ep)).toBe(0xffn);
+      const model = await tpu.load(models.get(name)!.bytes);
+      for (let run = 0; run < 3; run++)
+        await model.run(model.inputs.map((spec, i) => pattern(spec.sizeBytes, run + i)));
+      const dmaHints = (exe: { hints: readonly { kind: string }[] } | undefined) =>
+        exe?.hints.filter((h) => h.kind === 'dma').length ?? 0;
+      const { program } = models.get(name)!;
+      expect(coral.app.stats.eventsSent).toBe(
+        3 * (dmaHints(program.main) + 1) + (program.parameterCaching ? dmaHints(program.parameterCaching) + 1 : 0),
+      );
+      expect(coral.violations).toEqual([]);
+      await tpu.close();
+    },
+  );
+
   it('records every transfer as JSON lines', async () => {
     const { coral, models } = await coralWith(['testconv1-edgetpu.tflite']);
     const lines: string[] = [];

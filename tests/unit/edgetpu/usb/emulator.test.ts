@@ -166,6 +166,16 @@ describe('virtual Coral: app personality (§8 #6–#16)', () => {
     await expect(device.transferIn(2, 8)).rejects.toThrow(/16 bytes/);
   });
 
+  it('flags unrelocated instructions in descriptor mode (§8 #18)', async () => {
+    const name = 'testconv1-edgetpu.tflite';
+    const { coral, device, usb, models } = await openedApp([name]);
+    const { writeCsr64 } = await import('../../../../src/lib/edgetpu/usb/csr.ts');
+    await writeCsr64(usb, 0x4c148, 0xff);
+    const exe = models.get(name)!.program.main;
+    await device.transferOut(1, framed(0, exe.chunks[0]!.bitstream));
+    expect(coral.violations.join()).toMatch(/unrelocated instruction chunk 0/);
+  });
+
   it('a halt written while a request is pending wedges the chip (§8 #19)', async () => {
     const name = 'mobilenet_v1_0.25_128_quant_edgetpu.tflite';
     const { coral, device, models } = await openedApp([name]);
