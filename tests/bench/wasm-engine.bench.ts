@@ -15,7 +15,7 @@ import { openHarness } from '../e2e/support/engine-harness.ts';
 const root = new URL('../../', import.meta.url).pathname;
 const PORT = 4187;
 const WARMUP = 5;
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 40);
 const MODELS: FixtureName[] = [
   'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
   'mobilenet_v1_0.25_128_quant.tflite',
@@ -117,16 +117,31 @@ try {
         } catch (e) {
           rawRun = `fails: ${String(e).slice(0, 60)}`;
         }
-        // Both engines keep thread pools on the same 2 cores: alternate blocks, keep each one's best.
-        let reef: Timing = { median: Infinity, min: Infinity };
-        let rawTime: Timing | string = typeof rawRun === 'string' ? rawRun : { median: Infinity, min: Infinity };
-        for (let round = 0; round < 3; round++) {
-          const r = await time(reefRun);
-          if (r.median < reef.median) reef = r;
-          if (typeof rawRun !== 'string' && typeof rawTime !== 'string') {
-            const t = await time(rawRun);
-            if (t.median < rawTime.median) rawTime = t;
+        // Both engines keep thread pools on the same 2 cores: alternate them run by run, so drift and
+        // background load hit both alike.
+        let reef: Timing;
+        let rawTime: Timing | string;
+        if (typeof rawRun === 'string') {
+          reef = await time(reefRun);
+          rawTime = rawRun;
+        } else {
+          const run = rawRun;
+          for (let i = 0; i < warmup; i++) {
+            await reefRun();
+            await run();
           }
+          const a: number[] = [];
+          const b: number[] = [];
+          for (let i = 0; i < runs; i++) {
+            let t = performance.now();
+            await reefRun();
+            a.push(performance.now() - t);
+            t = performance.now();
+            await run();
+            b.push(performance.now() - t);
+          }
+          reef = stats(a);
+          rawTime = stats(b);
         }
         await w.reef('unloadModel', [info.id]);
         // tfjs-tflite with 2 threads.
