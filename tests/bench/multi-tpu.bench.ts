@@ -44,6 +44,22 @@ function sparseScores(program: TpuProgram): ComputeFn {
   };
 }
 
+/** Host CPU (user + system) in ms: one Node thread runs driver, emulator and WASM, so it bounds throughput. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Best of `REPEATS` runs: the machine may be shared, and a slow run says more about the neighbours. */
+const REPEATS = Number(process.env['REEF_BENCH_REPEATS'] ?? 3);
+async function best<T extends { perSecond: number }>(measure: () => Promise<T>): Promise<T> {
+  let top: T | undefined;
+  for (let i = 0; i < REPEATS; i++) {
+    const r = await measure();
+    if (!top || r.perSecond > top.perSecond) top = r;
+  }
+  return top!;
+}
+
 function pattern(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed * 7) & 0xff;
@@ -51,7 +67,7 @@ function pattern(length: number, seed: number): Uint8Array {
 }
 
 /** 4 models, each streaming RUNS_PER_MODEL inferences, spread over `tpus` TPUs (explicit devices). */
-async function independentModels(tpus: number): Promise<{ perSecond: number; swaps: number }> {
+async function independentModels(tpus: number): Promise<{ perSecond: number; swaps: number; hostMsEach: number }> {
   const farm = await coralFarm(tpus, MODELS, { latency: LATENCY });
   const pool = new DevicePool(farm.usb);
   await pool.refresh();
@@ -64,20 +80,26 @@ async function independentModels(tpus: number): Promise<{ perSecond: number; swa
   const inputs = models.map((m) => m.inputs.map((spec, i) => pattern(spec.sizeBytes, i)));
   await Promise.all(models.map((m, i) => m.run(inputs[i]!))); // warm-up: first parameter uploads
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     models.map(async (m, i) => {
       for (let r = 0; r < RUNS_PER_MODEL; r++) await m.run(inputs[i]!);
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const hostMs = cpuMs(process.cpuUsage(cpu));
   const swaps = pool.devices().reduce((n, d) => n + d.swaps, 0);
   await pool.close();
   if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
-  return { perSecond: (models.length * RUNS_PER_MODEL) / seconds, swaps };
+  return {
+    perSecond: (models.length * RUNS_PER_MODEL) / seconds,
+    swaps,
+    hostMsEach: hostMs / (models.length * RUNS_PER_MODEL),
+  };
 }
 
 /** The SSD pipeline's Edge TPU ops only (no CPU tail): how the pipelining itself scales. */
-async function ssdTpuOnly(tpus: number): Promise<number> {
+async function ssdTpuOnly(tpus: number): Promise<{ perSecond: number; hostMsEach: number }> {
   const farm = await coralFarm(tpus, [SEG0, SEG1], { latency: LATENCY, compute: { [SEG1]: sparseScores } });
   const pool = new DevicePool(farm.usb);
   await pool.refresh();
@@ -108,6 +130,7 @@ async function ssdTpuOnly(tpus: number): Promise<number> {
     await r.pop();
   }
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     runners.map(async (r, j) => {
       const mine = frames.filter((_, k) => k % runners.length === j);
@@ -119,16 +142,17 @@ async function ssdTpuOnly(tpus: number): Promise<number> {
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const hostMs = cpuMs(process.cpuUsage(cpu));
   for (const r of runners) await r.stop();
   await pool.close();
   if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
-  return FRAMES / seconds;
+  return { perSecond: FRAMES / seconds, hostMsEach: hostMs / FRAMES };
 }
 
 /** The SSD pipeline: 1 TPU (both segments share it), 2 TPUs, 4 TPUs (two pipelines, frames alternated). */
 async function ssdPipeline(
   tpus: number,
-): Promise<{ perSecond: number; stages: string[]; detections: (number | undefined)[] }> {
+): Promise<{ perSecond: number; stages: string[]; detections: (number | undefined)[]; hostMsEach: number }> {
   const farm = await coralFarm(tpus, [SEG0, SEG1], { latency: LATENCY, compute: { [SEG1]: sparseScores } });
   const pool = new DevicePool(farm.usb);
   await pool.refresh();
@@ -157,6 +181,7 @@ async function ssdPipeline(
     await p.runner.pop();
   }
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     pipelines.map(async (p, j) => {
       const mine = frames.filter((_, k) => k % pipelines.length === j);
@@ -168,6 +193,7 @@ async function ssdPipeline(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const hostMs = cpuMs(process.cpuUsage(cpu));
   const detections = (
     await Promise.all(pipelines.map(async (p) => (await p.runner.push(frames[1]!), p.runner.pop())))
   ).map((o) => (o[3] as Float32Array)[0]);
@@ -176,7 +202,7 @@ async function ssdPipeline(
   await pool.close();
   runtime.discard();
   if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
-  return { perSecond: FRAMES / seconds, stages, detections };
+  return { perSecond: FRAMES / seconds, stages, detections, hostMsEach: hostMs / FRAMES };
 }
 
 console.log(
@@ -185,30 +211,32 @@ console.log(
 console.log(`\n4 independent models × ${RUNS_PER_MODEL} inferences`);
 const independent = new Map<number, number>();
 for (const tpus of [1, 2, 4]) {
-  const r = await independentModels(tpus);
+  const r = await best(() => independentModels(tpus));
   independent.set(tpus, r.perSecond);
   console.log(
-    `  ${tpus} TPU(s): ${r.perSecond.toFixed(1)} inferences/s, ${r.swaps} parameter swaps, ` +
+    `  ${tpus} TPU(s): ${r.perSecond.toFixed(1)} inferences/s, ${r.swaps} parameter swaps, host CPU ${r.hostMsEach.toFixed(1)} ms each, ` +
       `ratio to 1 TPU: ${(r.perSecond / independent.get(1)!).toFixed(2)}x`,
   );
 }
 console.log(`\nSSD MobileNet v2 COCO, 2 segments, ${FRAMES} frames (segment 1's CPU tail in WASM)`);
 const ssd = new Map<number, number>();
 for (const tpus of [1, 2, 4]) {
-  const r = await ssdPipeline(tpus);
+  const r = await best(() => ssdPipeline(tpus));
   ssd.set(tpus, r.perSecond);
   console.log(
     `  ${tpus} TPU(s): ${r.perSecond.toFixed(1)} frames/s [${r.stages.join(', ')}], detections in a frame: ${r.detections.join('/')}, ` +
+      `host CPU ${r.hostMsEach.toFixed(1)} ms/frame, ` +
       `ratio to 1 TPU: ${(r.perSecond / ssd.get(1)!).toFixed(2)}x`,
   );
 }
 console.log(`\nSSD 2 segments, Edge TPU ops only (CPU tail left out), ${FRAMES} frames`);
 const tpuOnly = new Map<number, number>();
 for (const tpus of [1, 2, 4]) {
-  const perSecond = await ssdTpuOnly(tpus);
+  const { perSecond, hostMsEach } = await best(() => ssdTpuOnly(tpus));
   tpuOnly.set(tpus, perSecond);
   console.log(
-    `  ${tpus} TPU(s): ${perSecond.toFixed(1)} frames/s, ratio to 1 TPU: ${(perSecond / tpuOnly.get(1)!).toFixed(2)}x`,
+    `  ${tpus} TPU(s): ${perSecond.toFixed(1)} frames/s, host CPU ${hostMsEach.toFixed(1)} ms/frame, ` +
+      `ratio to 1 TPU: ${(perSecond / tpuOnly.get(1)!).toFixed(2)}x`,
   );
 }
 console.log(
