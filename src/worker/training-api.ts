@@ -148,11 +148,22 @@ export class TrainingApi {
     this.#makeEngine = options.engine;
   }
 
-  /** Initialises tfjs once; resolves to the backend in use. */
-  prepare(): Promise<TfBackend> {
-    this.#backend ??= initTf({ backends: this.#backends, ...(this.#wasmPaths ? { wasmPaths: this.#wasmPaths } : {}) });
-    return this.#backend;
+  /**
+   * Picks the tfjs backend for a job. Head training (Dense only) is fastest on tfjs-wasm in
+   * Chromium (tests/bench/learn.bench.ts); convolution training needs gradients tfjs-wasm lacks,
+   * so the small CNN skips it.
+   */
+  async prepare(job: 'head' | 'cnn' = 'head'): Promise<TfBackend> {
+    const wanted = this.#backends.filter((b) => !(job === 'cnn' && b === 'wasm'));
+    const key = wanted.join();
+    if (this.#backendKey !== key) {
+      this.#backendKey = key;
+      this.#backend = initTf({ backends: wanted, ...(this.#wasmPaths ? { wasmPaths: this.#wasmPaths } : {}) });
+    }
+    return this.#backend!;
   }
+
+  #backendKey = '';
 
   /** Stops the running job at its next batch (the job rejects with CANCELLED). */
   cancel(): void {
@@ -204,7 +215,7 @@ export class TrainingApi {
 
   async trainOffline(request: OfflineRequest, onEvent?: (event: TrainingEvent) => void): Promise<OfflineOutput> {
     const signal = this.#freshSignal();
-    const backend = await this.prepare();
+    const backend = await this.prepare('cnn');
     const data = await this.#dataset(request.datasetId);
     const result = await trainSmallCnnModel(data, {
       size: request.size ?? 32,
@@ -227,7 +238,7 @@ export class TrainingApi {
   }
 
   async quantize(request: QuantizeRequest): Promise<QuantizeOutput> {
-    await this.prepare();
+    await this.prepare('cnn');
     const model = await loadTfjsModel(request.tfjs.modelJson, async () => request.tfjs.weights);
     try {
       const shape = model.inputs[0]?.shape ?? [];

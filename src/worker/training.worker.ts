@@ -17,8 +17,8 @@ expose(
       new WasmEngine(
         workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
       ),
-    // WebGL trains convolutions; tfjs-wasm lacks their gradients, so it is not used for training.
-    backends: ['webgl', 'cpu'],
+    // Fastest first (tests/bench/learn.bench.ts); the API skips wasm for convolution training.
+    backends: ['wasm', 'webgl', 'cpu'],
     wasmPaths: {
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
