@@ -154,3 +154,18 @@ describe('readModel details', () => {
     expect(model.operatorCodes.find((c) => c.customCode === 'TFLite_Detection_PostProcess')?.builtinCode).toBe(32);
   });
 });
+
+describe('readModel input forms', () => {
+  it('reads a model that sits at an odd offset inside a larger buffer', async () => {
+    const file = await readFixture('keras_lstm_mnist_ptq_edgetpu.tflite');
+    const big = new Uint8Array(file.length + 7);
+    big.set(file, 3);
+    const inner = big.subarray(3, 3 + file.length);
+    const a = readModel(file);
+    const b = readModel(inner);
+    expect(b.subgraphs[0]!.tensors).toEqual(a.subgraphs[0]!.tensors);
+    const custom = b.subgraphs[0]!.operators[0]!.customOptions!;
+    expect(custom.buffer).toBe(big.buffer);
+    expect(Buffer.compare(custom, a.subgraphs[0]!.operators[0]!.customOptions!)).toBe(0);
+  });
+});

@@ -215,3 +215,29 @@ describe('package checks (protocol §5.3)', () => {
     expect(() => assertSupportedCustomOps(ssd, ['TFLite_Detection_PostProcess'])).not.toThrow();
   });
 });
+
+describe('damaged edgetpu-custom-op options', () => {
+  it('every truncation of the options (and of the package) is a typed error, never a crash', async () => {
+    const { op, model } = await edgeTpuOp('split_concat_edgetpu.tflite');
+    const raw = model.subgraphs[0]!.operators[op.opIndex]!.customOptions!;
+    const reasons = new Set<string>();
+    for (let cut = 0; cut < raw.length; cut += 97) {
+      try {
+        readEdgeTpuPackage(readEdgeTpuCustomOptions(raw.subarray(0, cut)).packageBytes);
+        expect.unreachable(`a ${cut}-byte prefix parsed`);
+      } catch (error) {
+        expect(isModelError(error)).toBe(true);
+        reasons.add((error as { reason: string }).reason);
+      }
+    }
+    expect(reasons.size).toBeGreaterThan(0);
+    const pkg = op.options.packageBytes;
+    for (let cut = 0; cut < pkg.length; cut += 61) {
+      try {
+        readEdgeTpuPackage(pkg.subarray(0, cut));
+      } catch (error) {
+        expect(isModelError(error)).toBe(true);
+      }
+    }
+  });
+});
