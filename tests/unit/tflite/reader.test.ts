@@ -169,3 +169,20 @@ describe('readModel input forms', () => {
     expect(Buffer.compare(custom, a.subgraphs[0]!.operators[0]!.customOptions!)).toBe(0);
   });
 });
+
+describe('signatures', () => {
+  it('reads the serving_default signature of a Keras model', async () => {
+    const model = readModel(await readFixture('keras_lstm_mnist_ptq.tflite'));
+    expect(model.signatures).toEqual([
+      {
+        key: 'serving_default',
+        subgraphIndex: 0,
+        inputs: [{ name: 'x', tensorIndex: 0 }],
+        outputs: [{ name: 'output_0', tensorIndex: 28 }],
+      },
+    ]);
+    const graph = model.subgraphs[0]!;
+    expect(graph.inputs).toEqual([0]);
+    expect(graph.outputs).toEqual([28]);
+  });
+});
