@@ -108,6 +108,13 @@ export class VirtualCoral {
 
   // ---- test-facing API
 
+  #ready: Promise<unknown> = Promise.resolve();
+
+  /** Bulk OUT waits for `work` first (e.g. a browser build still fetching the models to register). */
+  whenReady(work: Promise<unknown>): void {
+    this.#ready = work.catch((error: unknown) => this.violations.push(`emulator setup failed: ${String(error)}`));
+  }
+
   /** Tells the emulator about a model, so it can check the stream and compute outputs (§8 #12). */
   registerModel(name: string, program: TpuProgram, compute?: ComputeFn): void {
     const entry = { name, program, compute };
@@ -306,6 +313,7 @@ export class VirtualCoral {
           }
           return this.#hang();
         }
+        await this.#ready;
         // The transfer that wedges the chip is still taken into its FIFO; later ones hit the budget.
         guard(() => app.bulkOut(data));
         return { status: 'ok', bytesWritten: data.length } as USBOutTransferResult;
