@@ -274,8 +274,13 @@ function readChecked(bytes: Uint8Array): Model {
     warnings,
   };
   validateReferences(model);
-  // Alignment padding after the last object read still belongs to the flatbuffer.
+  // Alignment padding after the last object read still belongs to the flatbuffer, and so does
+  // data that large models keep after it (Buffer.offset, large custom options).
   let end = bb.highWater();
+  const viewEnd = (view: Uint8Array | null) =>
+    view && view.length ? view.byteOffset - bytes.byteOffset + view.length : 0;
+  for (const buffer of buffers) end = Math.max(end, viewEnd(buffer.data));
+  for (const subgraph of subgraphs) for (const op of subgraph.operators) end = Math.max(end, viewEnd(op.customOptions));
   while (end < bytes.length && end % 16 !== 0 && bytes[end] === 0) end++;
   readAppended(bytes, end, model);
   return model;

@@ -82,6 +82,8 @@ describe('offset-based buffers and custom options (>2 GB layout)', () => {
     expect([...model.buffers[1]!.data]).toEqual([...WEIGHTS]);
     expect(model.buffers[1]!.data.byteOffset).toBe(tail);
     expect([...model.subgraphs[0]!.operators[0]!.customOptions!]).toEqual([...OPTIONS]);
+    // The external data is part of the model, not appended bytes.
+    expect(model.appended.length).toBe(0);
     const again = readModel(writeModel(model));
     expect([...again.buffers[1]!.data]).toEqual([...WEIGHTS]);
     expect([...again.subgraphs[0]!.operators[0]!.customOptions!]).toEqual([...OPTIONS]);
