@@ -31,11 +31,13 @@ export {
 } from './dfu/flash.ts';
 export {
   createTraceRecorder,
+  createTraceSwitch,
   parseTrace,
   toHex,
   type TraceRecord,
   type TraceRecorder,
   type TraceSink,
+  type TraceSwitch,
 } from './trace.ts';
 export type { UsbDeviceLike, UsbHostLike } from './usb/device.ts';
 export type { ClockPreset } from './usb/registers.ts';

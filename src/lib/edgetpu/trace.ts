@@ -76,3 +76,49 @@ export function parseTrace(text: string): TraceRecord[] {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as TraceRecord);
 }
+
+/**
+ * A trace that can be switched on and off while devices stay open (the worker API's toggle): pass
+ * `recorder` as the driver's `trace` option once; `enable()` starts keeping lines, `take()` hands
+ * them over as one JSON-lines text (for a bug report download) and clears them.
+ */
+export interface TraceSwitch {
+  readonly recorder: TraceRecorder;
+  readonly enabled: boolean;
+  enable(): void;
+  disable(): void;
+  /** The lines recorded since the last `take()`, newline-terminated. */
+  take(): string;
+}
+
+export function createTraceSwitch(options: { dataLimitBytes?: number; maxLines?: number } = {}): TraceSwitch {
+  const maxLines = options.maxLines ?? 200_000;
+  let enabled = false;
+  const inner = createTraceRecorder({ dataLimitBytes: options.dataLimitBytes ?? 4096 });
+  const recorder: TraceRecorder = {
+    lines: inner.lines,
+    dataLimitBytes: inner.dataLimitBytes,
+    sink(record) {
+      if (!enabled) return;
+      if (inner.lines.length >= maxLines) inner.lines.shift(); // keep the most recent transfers
+      inner.sink(record);
+    },
+  };
+  return {
+    recorder,
+    get enabled() {
+      return enabled;
+    },
+    enable() {
+      enabled = true;
+    },
+    disable() {
+      enabled = false;
+    },
+    take() {
+      const text = inner.lines.length ? `${inner.lines.join('\n')}\n` : '';
+      inner.lines.length = 0;
+      return text;
+    },
+  };
+}

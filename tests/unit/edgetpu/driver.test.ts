@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { createTraceRecorder, parseTrace } from '../../../src/lib/edgetpu/trace.ts';
+import { createTraceRecorder, createTraceSwitch, parseTrace } from '../../../src/lib/edgetpu/trace.ts';
 import { CSR } from '../../../src/lib/edgetpu/usb/registers.ts';
 import type { FixtureName } from '../../support/fixtures.ts';
 import { readFixture } from '../../support/fixtures.ts';
@@ -204,5 +204,22 @@ describe('Edge TPU driver on the virtual Coral', () => {
     const setup = records.find((r) => r['type'] === 'control')!['setup'];
     expect(setup).toMatchObject({ requestType: 'vendor', recipient: 'device', request: 1, value: 0xa30c, index: 1 });
     expect(records.some((r) => r['dir'] === 'in' && r['endpoint'] === 2 && r['status'] === 'ok')).toBe(true);
+  });
+
+  it('a trace switch records only while enabled and hands the lines over once', async () => {
+    const { coral, models } = await coralWith(['testconv1-edgetpu.tflite']);
+    const trace = createTraceSwitch({ dataLimitBytes: 8 });
+    const tpu = await openEdgeTpu(coral.device!, { trace: trace.recorder });
+    expect(trace.take()).toBe(''); // off during the open
+    const model = await tpu.load(models.get('testconv1-edgetpu.tflite')!.bytes);
+    trace.enable();
+    await model.run([await readFixture('testconv1-test-input.bin')]);
+    trace.disable();
+    await model.run([await readFixture('testconv1-test-input.bin')]);
+    const records = parseTrace(trace.take());
+    expect(records.filter((r) => r.type === 'bulk' && r.dir === 'out')).toHaveLength(3); // instr, input, params
+    expect(records.some((r) => r.endpoint === 1 && r.dir === 'in' && r.length === 1024)).toBe(true);
+    expect(trace.take()).toBe('');
+    await tpu.close();
   });
 });
