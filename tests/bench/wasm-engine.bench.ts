@@ -8,8 +8,9 @@
  */
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
-import type { FixtureName } from '../support/fixtures.ts';
-import { fixturePath } from '../support/fixtures.ts';
+import { partitionModel, sliceModel } from '../../src/lib/runtime/index.ts';
+import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
+import { fixturePath, readFixture, type FixtureName } from '../support/fixtures.ts';
 import { openHarness } from '../e2e/support/engine-harness.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -49,7 +50,7 @@ try {
   console.log('model'.padEnd(56), 'reef worker', '  raw LiteRT', ' tfjs-tflite', '  reef/raw', ' reef/tfjs');
   for (const name of MODELS) {
     const result = await page.evaluate(
-      async ({ name, warmup, runs }) => {
+      async ({ name, warmup, runs, rawModel }) => {
         const w = window as unknown as {
           reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
           fixture(name: string): Promise<Uint8Array>;
@@ -104,7 +105,9 @@ try {
         if (!w.litert.getGlobalLiteRtPromise()) await w.litert.loadLiteRt('/litert/', { threads: true });
         let rawRun: (() => Promise<void>) | string;
         try {
-          const raw = await w.litert.loadAndCompile(bytes.slice(), { accelerator: 'wasm' });
+          const raw = await w.litert.loadAndCompile(rawModel ? new Uint8Array(rawModel) : bytes.slice(), {
+            accelerator: 'wasm',
+          });
           rawRun = async () => {
             const input = new w.litert.Tensor(w.pattern(dtype, n), shape);
             const outs = await raw.run([input]);
@@ -167,7 +170,7 @@ try {
         }
         return { reef, raw: rawTime, tfl, runtime: info.runtime };
       },
-      { name, warmup: WARMUP, runs: RUNS },
+      { name, warmup: WARMUP, runs: RUNS, rawModel: await rawLiteRtModel(name) },
     );
     const fmt = (t: Timing | string) =>
       typeof t === 'string' ? 'n/a'.padStart(12) : `${t.median.toFixed(2)} ms`.padStart(12);
@@ -183,6 +186,8 @@ try {
     );
     if (typeof result.tfl === 'string') console.log(`  tfjs-tflite: ${result.tfl}`);
     if (typeof result.raw === 'string') console.log(`  raw LiteRT: ${result.raw}`);
+    if (name.startsWith('deeplab'))
+      console.log('  raw LiteRT runs DeepLab without its INT64 ARG_MAX (its API cannot return it)');
     if (name === MODELS[0])
       console.log(`  (Reef worker runs LiteRT ${result.runtime.variant} with ${result.runtime.threads} threads)`);
   }
@@ -211,6 +216,18 @@ const cli = async (model: FixtureName, image: FixtureName): Promise<void> => {
 };
 await cli('mobilenet_v1_0.25_128_quant.tflite', 'cat.bmp');
 await cli('movenet_single_pose_lightning_ptq.tflite', 'squat.bmp');
+
+/**
+ * What raw LiteRT.js runs: the model itself, except DeepLab, whose INT64 ARG_MAX output its public
+ * API rejects; it gets the model up to the ARG_MAX input (the same LiteRT part Reef runs).
+ */
+async function rawLiteRtModel(name: FixtureName): Promise<number[] | null> {
+  if (!name.startsWith('deeplab')) return null;
+  const model = readModel(await readFixture(name));
+  const partition = partitionModel(model);
+  const litert = partition.segments[0]!;
+  return Array.from(writeModel(sliceModel(model, litert.ops[0]!, litert.ops.at(-1)!, litert.inputs, litert.outputs)));
+}
 
 async function waitForServer(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
