@@ -144,6 +144,21 @@ describe('Edge TPU driver on the virtual Coral', () => {
     await tpu.close();
   });
 
+  it('refuses a program that needs a newer runtime, or a batched one, with typed errors', async () => {
+    const { coral, models } = await coralWith(['testconv1-edgetpu.tflite']);
+    const tpu = await openEdgeTpu(coral.device!);
+    const { program } = models.get('testconv1-edgetpu.tflite')!;
+    await expect(tpu.load({ ...program, minRuntimeVersion: 15 })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'runtime-version-unsupported',
+    });
+    await expect(tpu.load({ ...program, main: { ...program.main, batchSize: 4 } })).rejects.toMatchObject({
+      code: 'UNIMPLEMENTED',
+      reason: 'batched-executable',
+    });
+    await tpu.close();
+  });
+
   it('shares the parameter cache between co-compiled models and swaps otherwise (§4.8)', async () => {
     const a = 'mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite';
     const b = 'mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite';
