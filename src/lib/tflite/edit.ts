@@ -2,7 +2,7 @@ import { builtinOpCode, builtinOpName, CUSTOM_OP_CODE } from './builtin-ops.ts';
 import { modelError } from './errors.ts';
 import { optionsFields } from './options.ts';
 import { writeModel } from './writer.ts';
-import type { BuiltinOptions, DType, Model, Operator, Quantization, Subgraph, Tensor } from './types.ts';
+import type { BuiltinOptions, DType, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor } from './types.ts';
 
 /** Options table of each builtin op the builder knows how to fill in (others take explicit `kind`). */
 export const OPTIONS_KIND_BY_OP: Readonly<Record<string, string>> = {
@@ -219,6 +219,16 @@ export class ModelBuilder {
     return this.model.operatorCodes.length - 1;
   }
 
+  /** Index of an operator code copied from another model (kept as is, even if Reef does not know its name). */
+  opcodeOf(code: OperatorCode): number {
+    const existing = this.model.operatorCodes.findIndex(
+      (c) => c.builtinCode === code.builtinCode && c.customCode === code.customCode && c.version === code.version,
+    );
+    if (existing >= 0) return existing;
+    this.model.operatorCodes.push({ ...code });
+    return this.model.operatorCodes.length - 1;
+  }
+
   /** Appends an op; returns its index. */
   addOp(spec: OpSpec): number {
     const count = this.graph.tensors.length;
@@ -313,7 +323,7 @@ export function extractSubgraph(model: Model, range: { fromOp: number; toOp: num
   for (const op of slice) {
     const code = model.operatorCodes[op.opcodeIndex];
     if (!code) throw modelError('invalid-edit', `op refers to missing opcode ${op.opcodeIndex}`);
-    const opcodeIndex = b.opcode(code.customCode ?? code.builtinName, code.customCode !== null, code.version);
+    const opcodeIndex = b.opcodeOf(code);
     const built = b.build().subgraphs[0] as Subgraph;
     built.operators.push({
       ...op,
