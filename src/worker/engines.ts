@@ -145,6 +145,8 @@ export class WorkerEngines {
     const list = options.labels ?? own;
     const labels: Labels | undefined = list ? new Map(list.map((l, i) => [i, l])) : undefined;
     const rgba = toRgba(image);
+    // Bitmaps and frames arrive transferred: this worker owns them now, and frames hold decoder memory.
+    if ('close' in image) image.close();
     const prepared = imageToTensor(rgba, model.inputs[0]!, { fit: task === 'detect' ? 'letterbox' : 'stretch' });
     const result = await model.run([prepared.data]);
     const base = { engine: result.engine, device: result.device, ms: result.ms };
