@@ -21,6 +21,7 @@ import {
 
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
+export type { PipelineInfo, PipelineLoadOptions, StageStats };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -65,6 +66,47 @@ export class AcceleratorApi {
 
   #watchIds = 0;
   readonly #unwatch = new Map<number, () => void>();
+
+  // Segment pipelines across Edge TPUs (*_segment_K_of_N_edgetpu.tflite) -------------------------
+  readonly #pipelines = new WorkerPipelines(this.#devices.pool);
+
+  /**
+   * Loads a model compiled as segments (bytes or stored files), segment k on `devices[k]` (default:
+   * one ready TPU per segment; fewer TPUs than segments share). Returns an id for the calls below.
+   */
+  async loadPipeline(
+    segments: { name: string; source: Uint8Array | { sha256: string } }[],
+    options: PipelineLoadOptions = {},
+  ): Promise<PipelineInfo> {
+    const sources = await Promise.all(
+      segments.map(async (s) => ({
+        name: s.name,
+        bytes: s.source instanceof Uint8Array ? s.source : await this.#library.read(s.source.sha256),
+      })),
+    );
+    return this.#pipelines.load(sources, options);
+  }
+
+  /** Queues one input set for segment 0; waits while the pipeline is full (backpressure). */
+  pushPipeline(id: string, inputs: TensorArray[]): Promise<void> {
+    return this.#pipelines.push(id, inputs);
+  }
+
+  /** The next output set of the last segment, in push order (transferred). */
+  async popPipeline(id: string): Promise<TensorArray[]> {
+    const outputs = await this.#pipelines.pop(id);
+    return transfer(outputs, [...new Set(outputs.map((o) => o.buffer as ArrayBuffer))]);
+  }
+
+  /** Runs and mean time per segment. */
+  pipelineStats(id: string): StageStats[] {
+    return this.#pipelines.stats(id);
+  }
+
+  /** Stops the pipeline (pending pops fail with CANCELLED) and unloads its segments. */
+  closePipeline(id: string): Promise<void> {
+    return this.#pipelines.close(id);
+  }
 
   // Model library -------------------------------------------------------------------------------
   readonly #library = new ModelLibrary();
