@@ -43,7 +43,7 @@ export function formatInspection(file: string, r: ModelInspection): string {
   const io = (title: string, tensors: InspectedTensor[]) => {
     lines.push('', `${title}:`);
     lines.push(
-      ...table(tensors.map((t, i) => [String(i), t.name || '(unnamed)', t.dtype, `[${t.shape.join(',')}]`, quant(t)])),
+      ...table(tensors.map((t, i) => [String(i), shortName(t.name), t.dtype, `[${t.shape.join(',')}]`, quant(t)])),
     );
   };
   io('Inputs', r.inputs);
@@ -95,6 +95,14 @@ export function formatInspection(file: string, r: ModelInspection): string {
     );
   if (r.warnings.length) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   return lines.join('\n');
+}
+
+/** Converted graphs join every fused op's name with ';': keep a table row readable (the JSON has it all). */
+function shortName(name: string, max = 60): string {
+  if (!name) return '(unnamed)';
+  if (name.length <= max) return name;
+  const half = Math.floor((max - 1) / 2);
+  return `${name.slice(0, half)}…${name.slice(-half)}`;
 }
 
 export const command: Command = {
