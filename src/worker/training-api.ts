@@ -55,6 +55,8 @@ export interface TransferOutput {
   classes: string[];
   /** Extractor + head, labels embedded: the "Edge TPU model" when the extractor was compiled. */
   model: Uint8Array;
+  /** The head composed onto the CPU twin (when `embedWith` was given): the CPU .tflite export. */
+  cpuModel: Uint8Array | null;
   /** The quantized head alone (input = the extractor's output). */
   headModel: Uint8Array;
   labelsTxt: Uint8Array;
@@ -194,12 +196,14 @@ export class TrainingApi {
         validationSplit: request.validationSplit ?? 0.2,
         cache: new IdbEmbeddingCache(await this.#database()),
         extractorId: await extractorId(embedBytes),
+        ...(request.embedWith ? { cpuTwin: request.embedWith } : {}),
         signal,
         ...(onEvent ? { onEvent } : {}),
       });
       return {
         classes: result.classes,
         model: result.model,
+        cpuModel: result.cpuModel,
         headModel: result.headModel,
         labelsTxt: result.labelsTxt,
         tfjs: result.tfjsHead,

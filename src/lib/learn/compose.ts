@@ -8,7 +8,8 @@ import { strToU8 } from 'fflate';
 import { ReefError } from '../errors.ts';
 import { appendOps, readModel, writeModel, type AppendSpec, type Model } from '../tflite/index.ts';
 import { headSpec, type HeadInput } from './head-spec.ts';
-import type { ModelSpec, SpecOp } from './model-spec.ts';
+import { builderOptions, opVersion } from './emit.ts';
+import type { ModelSpec } from './model-spec.ts';
 import type { tf } from './tfjs.ts';
 
 export interface ComposeOptions {
@@ -44,17 +45,6 @@ export function headInputOf(model: Model): { input: HeadInput; index: number } {
   };
 }
 
-function options(op: SpecOp): Record<string, number | string | boolean | number[]> | undefined {
-  switch (op.op) {
-    case 'FULLY_CONNECTED':
-      return { fusedActivationFunction: op.activation };
-    case 'SOFTMAX':
-      return { beta: op.beta };
-    default:
-      return undefined;
-  }
-}
-
 /** A head spec (tensor 0 = the extractor output) as an append to a model whose output is `index`. */
 export function appendSpecOf(spec: ModelSpec, index: number): AppendSpec {
   const ref = (t: number) => (t === 0 ? index : spec.tensors[t]!.name);
@@ -66,13 +56,16 @@ export function appendSpecOf(spec: ModelSpec, index: number): AppendSpec {
       quantization: t.quant ? { ...t.quant } : null,
       ...(t.data ? { data: t.data } : {}),
     })),
-    ops: spec.operators.map((op) => ({
-      op: op.op,
-      inputs: op.inputs.map(ref),
-      outputs: op.outputs.map(ref),
-      ...(options(op) ? { options: options(op) } : {}),
-      version: op.op === 'FULLY_CONNECTED' && spec.tensors[0]!.dtype === 'int8' ? 4 : 1,
-    })),
+    ops: spec.operators.map((op) => {
+      const options = builderOptions(op);
+      return {
+        op: op.op,
+        inputs: op.inputs.map(ref),
+        outputs: op.outputs.map(ref),
+        version: opVersion(op.op, spec.tensors[op.inputs[0]!]!.dtype),
+        ...(options ? { options } : {}),
+      };
+    }),
     outputs: spec.outputs.map(ref),
   };
 }

@@ -26,7 +26,7 @@ export {
 export { imprintHead, imprintWeights, type ImprintOptions } from './imprint.ts';
 export { augmentImage, augmentMany, centerCrop, rgbBytes, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 export { headSpec, denseLayersOf, softmaxOutputParams, type HeadInput, type DenseWeights } from './head-spec.ts';
-export { emitModel } from './emit.ts';
+export { builderOptions, emitModel, opVersion } from './emit.ts';
 export type { ModelSpec, SpecOp, SpecTensor, SpecDType, SpecQuant } from './model-spec.ts';
 export {
   chooseActivationParams,
@@ -58,7 +58,6 @@ export { composeModel, appendSpecOf, headInputOf, labelsFile, type ComposeOption
 export { loadTfjsModel, saveTfjsModel, WEIGHTS_FILE, type TfjsModelFiles } from './tfjs-io.ts';
 export {
   imageBatch,
-  labelsZip,
   quantizeToTflite,
   trainSmallCnnModel,
   trainTransfer,

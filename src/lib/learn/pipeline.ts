@@ -3,7 +3,6 @@
  * imprinting) producing one composed model, and the offline path (small CNN from scratch →
  * full-int8 TFLite). Inputs are decoded images with class indices; outputs are bytes ready to save.
  */
-import { zipSync } from 'fflate';
 import { ReefError } from '../errors.ts';
 import type { LoadedModel } from '../runtime/index.ts';
 import type { RgbaImage } from '../tasks/index.ts';
@@ -48,6 +47,8 @@ export interface TransferOptions {
   seed?: number;
   cache?: EmbeddingCache;
   extractorId?: string;
+  /** The extractor's CPU twin: when given, `cpuModel` is the head composed onto it too. */
+  cpuTwin?: Uint8Array;
   onEvent?: (event: TrainingEvent) => void;
   signal?: AbortSignal;
 }
@@ -56,6 +57,8 @@ export interface TransferResult {
   classes: string[];
   /** Extractor + quantized head + labels, one .tflite. */
   model: Uint8Array;
+  /** The same head composed onto the CPU twin (when one was given): runs anywhere in WASM. */
+  cpuModel: Uint8Array | null;
   /** The head alone (input = the extractor's output tensor), quantized. */
   headModel: Uint8Array;
   labelsTxt: Uint8Array;
@@ -158,11 +161,15 @@ export async function trainTransfer(
     const headModel = emitModel(headSpec(head, extractorOutput(extractor), trainSet.embeddings));
     emit({ kind: 'stage', stage: 'composing' });
     const model = composeModel(extractorBytes, head, trainSet.embeddings, { labels: data.classes });
+    const cpuModel = options.cpuTwin
+      ? composeModel(options.cpuTwin, head, trainSet.embeddings, { labels: data.classes })
+      : null;
     const tfjsHead = await saveTfjsModel(head);
     emit({ kind: 'stage', stage: 'done' });
     return {
       classes: [...data.classes],
       model,
+      cpuModel,
       headModel,
       labelsTxt: labelsFile(data.classes),
       tfjsHead,
@@ -253,7 +260,7 @@ export async function trainSmallCnnModel(
       ...(options.calibration ? { calibration: options.calibration } : {}),
       description: `Reef small CNN (${data.classes.length} classes, ${size}×${size})`,
     });
-    const bytes = emitModel(spec, labelsZip(data.classes));
+    const bytes = emitModel(spec, { 'labels.txt': labelsFile(data.classes) });
     const labelsTxt = labelsFile(data.classes);
     const tfjsModel = await saveTfjsModel(model);
     emit({ kind: 'stage', stage: 'done' });
@@ -289,16 +296,11 @@ export function quantizeToTflite(
 ): QuantizeResult {
   const started = performance.now();
   const { spec, report } = quantizeLayersModel(model, representative, options);
-  const bytes = emitModel(spec, labels ? labelsZip(labels) : undefined);
+  const bytes = emitModel(spec, labels ? { 'labels.txt': labelsFile(labels) } : undefined);
   return {
     model: bytes,
     compatibility: checkEdgeTpuCompatibility(readModel(bytes)),
     report,
     ms: performance.now() - started,
   };
-}
-
-/** labels.txt in a ZIP, appended after a model the way Coral's models carry their labels. */
-export function labelsZip(labels: readonly string[]): Uint8Array {
-  return zipSync({ 'labels.txt': [labelsFile(labels), { level: 0, mtime: new Date(1980, 0, 1) }] });
 }

@@ -109,7 +109,7 @@ describe('PTQ op coverage', () => {
     const probs = tf.layers.softmax().apply(logits) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: probs });
     const x = toTensor(train);
-    await trainImageModel(model, x, train.labels, 3, { epochs: 8 });
+    await trainImageModel(model, x, train.labels, 3, { epochs: 5 });
     const { spec, report } = quantizeLayersModel(model, x, { io: 'int8', calibration: { percentile: 99.99 } });
     x.dispose();
     expect(report.foldingError).toBeLessThan(1e-3);

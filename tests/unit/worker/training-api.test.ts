@@ -59,6 +59,10 @@ describe('TrainingApi', () => {
     expect(out.train.accuracy).toBe(1);
     expect(new TextDecoder().decode(out.labelsTxt)).toBe('cat\ndog\n');
     expect(readModel(out.model).labels).toEqual(['cat', 'dog']);
+    // The CPU export: the same head on the CPU twin, every op a builtin.
+    const cpu = readModel(out.cpuModel!);
+    expect(cpu.operatorCodes.every((c) => c.customCode === null)).toBe(true);
+    expect(cpu.labels).toEqual(['cat', 'dog']);
     expect(JSON.parse(out.tfjs.modelJson).format).toBe('layers-model');
     expect(events.some((e) => e.kind === 'epoch')).toBe(true);
     // Second run: embeddings come from the IndexedDB cache (same extractor), imprinting is instant.
