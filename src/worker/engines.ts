@@ -8,6 +8,7 @@ import { ReefError } from '../lib/errors.ts';
 import {
   WasmEngine,
   workerLiteRtLoader,
+  type PartitionedEngine,
   type LoadedModel,
   type RunResult,
   type TensorArray,
@@ -95,12 +96,20 @@ export function toRgba(image: WorkerImage): RgbaImage {
 }
 
 export class WorkerEngines {
-  #engine: WasmEngine | undefined;
+  #engine: PartitionedEngine | undefined;
+  readonly #createCpuEngine: () => PartitionedEngine;
   readonly #models = new Map<string, { model: LoadedModel; labels: string[] | null }>();
   #nextId = 0;
 
-  #cpu(): WasmEngine {
-    this.#engine ??= new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() }));
+  /** `createCpuEngine`: how the CPU engine is made (tests pass one with the Node loader). */
+  constructor(
+    createCpuEngine: () => PartitionedEngine = () => new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() })),
+  ) {
+    this.#createCpuEngine = createCpuEngine;
+  }
+
+  #cpu(): PartitionedEngine {
+    this.#engine ??= this.#createCpuEngine();
     return this.#engine;
   }
 
@@ -131,7 +140,7 @@ export class WorkerEngines {
     return entry;
   }
 
-  run(id: string, inputs: TensorArray[]): Promise<RunResult> {
+  async run(id: string, inputs: TensorArray[]): Promise<RunResult> {
     return this.#get(id).model.run(inputs);
   }
 
