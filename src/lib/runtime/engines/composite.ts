@@ -186,7 +186,8 @@ export class PartitionedEngine implements Engine {
       .join('+')
       // Never a silent fallback: a result from the CPU twin says so.
       .concat(isTwin ? ' (cpu twin)' : '');
-    const device = kinds.has('edgetpu') ? `${this.#tpu!.device}+cpu` : 'cpu';
+    const cpuToo = kinds.has('litert') || kinds.has('reef');
+    const device = kinds.has('edgetpu') ? (cpuToo ? `${this.#tpu!.device}+cpu` : this.#tpu!.device) : 'cpu';
     return new PartitionedModel(this, partition, steps, inputs, outputs, engine, device);
   }
 
