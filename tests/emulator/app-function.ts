@@ -88,7 +88,7 @@ export class AppFunction {
   firmwareVariant: 'single-ep' | 'multi-ep' = 'single-ep';
 
   readonly #hooks: AppHooks;
-  readonly #masks = new WeakMap<ProgramExecutable, Uint8Array[]>();
+  readonly #masks = new WeakMap<ProgramExecutable, { expected: Uint32Array; keep: Uint32Array; length: number }[]>();
   #header = new Uint8Array(8);
   #headerFill = 0;
   #tag = 0;
@@ -216,7 +216,7 @@ export class AppFunction {
         continue;
       }
       const take = Math.min(this.#remaining, data.length - at);
-      this.#parts.push(data.subarray(at, at + take).slice());
+      this.#parts.push(data.subarray(at, at + take)); // the device already copied the transfer
       this.#remaining -= take;
       at += take;
       if (this.#remaining === 0) this.#item(this.#tag, this.#joinParts());
@@ -235,20 +235,44 @@ export class AppFunction {
     return out;
   }
 
-  #masksOf(exe: ProgramExecutable): Uint8Array[] {
+  /** Per chunk: the model's bytes with the address fields cleared, and the keep-mask, as 32-bit words. */
+  #masksOf(exe: ProgramExecutable): { expected: Uint32Array; keep: Uint32Array; length: number }[] {
     let masks = this.#masks.get(exe);
     if (!masks) {
-      masks = exe.chunks.map((_, i) => patchMask(exe, i));
+      masks = exe.chunks.map((chunk, i) => {
+        const words = Math.ceil(chunk.bitstream.length / 4);
+        const keep = new Uint8Array(words * 4);
+        const patch = patchMask(exe, i);
+        for (let b = 0; b < chunk.bitstream.length; b++) keep[b] = ~patch[b]! & 0xff;
+        const expected = new Uint8Array(words * 4);
+        for (let b = 0; b < chunk.bitstream.length; b++) expected[b] = chunk.bitstream[b]! & keep[b]!;
+        return {
+          expected: new Uint32Array(expected.buffer),
+          keep: new Uint32Array(keep.buffer),
+          length: chunk.bitstream.length,
+        };
+      });
       this.#masks.set(exe, masks);
     }
     return masks;
   }
 
   #sameInstructions(exe: ProgramExecutable, chunk: number, bytes: Uint8Array): boolean {
-    const expected = exe.chunks[chunk]?.bitstream;
-    if (!expected || expected.length !== bytes.length) return false;
-    const mask = this.#masksOf(exe)[chunk]!;
-    for (let i = 0; i < bytes.length; i++) if (((expected[i]! ^ bytes[i]!) & ~mask[i]!) !== 0) return false;
+    const m = this.#masksOf(exe)[chunk];
+    if (!m || m.length !== bytes.length) return false;
+    // Word-wise when the payload is 4-byte aligned (it is: a header precedes it), else byte-wise.
+    const full = bytes.length >> 2;
+    if (bytes.byteOffset % 4 === 0) {
+      const got = new Uint32Array(bytes.buffer, bytes.byteOffset, full);
+      for (let w = 0; w < full; w++) if ((got[w]! & m.keep[w]!) >>> 0 !== m.expected[w]) return false;
+    } else {
+      const keep = new Uint8Array(m.keep.buffer);
+      const expected = new Uint8Array(m.expected.buffer);
+      for (let b = 0; b < full * 4; b++) if ((bytes[b]! & keep[b]!) !== expected[b]) return false;
+    }
+    const keep = new Uint8Array(m.keep.buffer);
+    const expected = new Uint8Array(m.expected.buffer);
+    for (let b = full * 4; b < bytes.length; b++) if ((bytes[b]! & keep[b]!) !== expected[b]) return false;
     return true;
   }
 
@@ -265,13 +289,15 @@ export class AppFunction {
   }
 
   #item(tag: number, payload: Uint8Array): void {
-    if (!this.#current) this.#begin(tag, payload);
+    const identified = !this.#current;
+    if (identified) this.#begin(tag, payload);
     const request = this.#current;
     if (!request) return;
     const hint = request.exe.hints[request.next];
     if (!hint)
       throw new EmulatorProtocolError(`data (tag ${tag}, ${payload.length} bytes) after the request's last hint`);
-    this.#accept(request, hint, tag, payload);
+    // The first chunk was compared with the model while identifying the executable.
+    this.#accept(request, hint, tag, payload, identified);
     request.next++;
     this.#advance(request);
   }
@@ -332,12 +358,12 @@ export class AppFunction {
     this.#advance(request);
   }
 
-  #accept(request: Request, hint: ProgramHint, tag: number, payload: Uint8Array): void {
+  #accept(request: Request, hint: ProgramHint, tag: number, payload: Uint8Array, compared = false): void {
     const where = `${request.owner.name} ${request.exe.kind} hint ${request.next}`;
     if (hint.kind === 'instruction') {
       if (tag !== TAG.instructions)
         throw new EmulatorProtocolError(`${where}: expected instruction chunk ${hint.chunk}, got tag ${tag}`);
-      if (!this.#sameInstructions(request.exe, hint.chunk, payload)) {
+      if (!compared && !this.#sameInstructions(request.exe, hint.chunk, payload)) {
         throw new EmulatorProtocolError(
           `${where}: instruction chunk ${hint.chunk} differs from the model outside the address fields`,
         );
