@@ -104,7 +104,7 @@ describe('reef list / flash / bench / run --device usb on virtual Corals', () =>
     const image = decodeImageFile(await readFixture('cat.bmp'), 'cat.bmp');
     const labels = parseLabels(await readFixtureText('imagenet_labels.txt'));
     const out = await runTask(model, image, 'classify', { topK: 3, labels });
-    expect(out.result.device).toBe('usb:0+cpu');
+    expect(out.result.device).toMatch(/^usb:0/);
     expect(out.text[0]).toMatch(/cat/);
     model.dispose();
     engine.dispose();
