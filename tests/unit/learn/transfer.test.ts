@@ -133,6 +133,23 @@ describe('transfer learning on the MobileNet v1 embedding extractor', () => {
     console.log(`quantized head agreement ${agree}/${n}`);
     expect(agree / n).toBeGreaterThanOrEqual(0.99);
 
+    // The same head for an int8 extractor output (same real values, zero point −128):
+    // per-channel int8 weights, int8 activations.
+    const u8 = extractorOutput(extractor);
+    const int8Spec = headSpec(head.model, { ...u8, dtype: 'int8', zeroPoint: u8.zeroPoint - 128 }, train.embeddings);
+    const weights = int8Spec.tensors[int8Spec.operators[0]!.inputs[1]!]!;
+    expect(weights.quant!.scale.length).toBe(32);
+    const int8Head = await wasmEngine().load(emitModel(int8Spec));
+    let int8Agree = 0;
+    for (let i = 0; i < n; i++) {
+      const row = Int8Array.from(allRaw.subarray(i * 1024, (i + 1) * 1024), (v) => v - 128);
+      const out = await int8Head.run([row]);
+      if (topIncludes(out.outputs[0]!.data, floatTop[i]!)) int8Agree++;
+    }
+    int8Head.dispose();
+    console.log(`int8 quantized head agreement ${int8Agree}/${n}`);
+    expect(int8Agree / n).toBeGreaterThanOrEqual(0.99);
+
     // The composed model (CPU twin + head) end to end on held-out images.
     const composed = composeModel(extractorBytes, head.model, train.embeddings, { labels: LABELS });
     const read = readModel(composed);
