@@ -31,6 +31,11 @@ const PAIRS: [FixtureName, FixtureName][] = [
   ['split_concat_edgetpu.tflite', 'split_concat.tflite'],
   ['fish_ssd_detect_edgetpu.tflite', 'fish_ssd_detect.tflite'],
   ['movenet_single_pose_lightning_ptq_edgetpu.tflite', 'movenet_single_pose_lightning_ptq.tflite'],
+  [
+    'mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+    'mobilenet_v1_0.5_160_quant.tflite',
+  ],
+  ['deeplabv3_mnv2_dm05_pascal_quant_edgetpu.tflite', 'deeplabv3_mnv2_dm05_pascal_quant.tflite'],
 ];
 
 describe('EdgeTpuEngine (composite) with the Edge TPU op on the virtual Coral', () => {
