@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { listDevices } from '../../../src/cli/commands/list.ts';
 import { runPipelineBench, type PipelineBenchResult } from '../../../src/cli/pipeline-bench.ts';
 import { coralFarm } from '../../emulator/multi.ts';
 import { fixturePath, type FixtureName } from '../../support/fixtures.ts';
@@ -60,5 +61,16 @@ describe('reef bench --pipeline (on virtual Corals)', () => {
     const usage = captureIo();
     expect(await runPipelineBench(['--pipeline'], usage.io, farm.usb)).toBe(2);
     expect(usage.err.join('')).toMatch(/--devices/);
+  });
+
+  it('reef list shows every Coral on the bus, ready or not', async () => {
+    const farm = await coralFarm(3, [], { speed: 'high' });
+    farm.corals[1]!.replug(); // back in its bootloader
+    const { io, out } = captureIo();
+    expect(await listDevices(['--json'], io, farm.usb)).toBe(0);
+    const listed = JSON.parse(out.join('\n')) as { id: string; personality: string; speed: string }[];
+    expect(listed.map((d) => d.id)).toEqual(['usb:0', 'usb:1', 'usb:2']);
+    expect(listed.map((d) => d.personality).sort()).toEqual(['app', 'app', 'dfu']);
+    expect(listed.filter((d) => d.personality === 'app').every((d) => d.speed === 'high')).toBe(true);
   });
 });
