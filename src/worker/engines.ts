@@ -80,7 +80,9 @@ export type TaskResult = ClassifyResult | DetectResult | SegmentResult | PoseRes
 
 function liteRtBaseUrl(): string {
   // wasm/stage-litert.ts serves the runtime files from our own origin under /litert/.
-  return new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href;
+  // Vite sets BASE_URL; typed loosely so Node-side type checks (tests import this file) pass too.
+  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+  return new URL(`${base}litert/`, self.location.origin).href;
 }
 
 /** Pixels of any image the page can post, at the image's own size. */
