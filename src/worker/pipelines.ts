@@ -31,7 +31,9 @@ export interface PipelineLoadOptions {
 
 /** The worker's LiteRT.js files, served from our own origin under /litert/ (as engines.ts does). */
 function defaultLoader(): LiteRtLoader {
-  return workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href });
+  // Typed locally: this file is also compiled for Node tests, which lack Vite's `ImportMeta.env`.
+  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+  return workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href });
 }
 
 export class WorkerPipelines {
