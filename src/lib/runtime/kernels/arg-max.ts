@@ -20,7 +20,11 @@ export function argMax(
   const outer = shape.slice(0, a).reduce((n, d) => n * d, 1);
   const size = shape[a]!;
   const inner = shape.slice(a + 1).reduce((n, d) => n * d, 1);
+  // int64 results are written as little-endian int32 pairs (indices fit in 31 bits): creating a
+  // BigInt per element costs more than the search itself.
   const out = outputType === 'int64' ? new BigInt64Array(outer * inner) : new Int32Array(outer * inner);
+  const words = out instanceof BigInt64Array ? new Int32Array(out.buffer) : out;
+  const stride = out instanceof BigInt64Array ? 2 : 1;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * size * inner + i;
@@ -33,8 +37,7 @@ export function argMax(
           best = k;
         }
       }
-      if (out instanceof BigInt64Array) out[o * inner + i] = BigInt(best);
-      else out[o * inner + i] = best;
+      words[(o * inner + i) * stride] = best;
     }
   }
   return out;
