@@ -6,8 +6,27 @@ import { detectCapabilities, type Capabilities } from './capabilities.ts';
 import { WorkerDevices, type DeviceInfo } from './devices.ts';
 import { ModelLibrary, type CatalogEntryState, type DownloadProgress, type LocalFile } from './model-library.ts';
 import { workerUsb } from './usb-source.ts';
+import {
+  flashDevice,
+  type FirmwareOptions,
+  type FirmwareOutcome,
+  type FirmwareProgress,
+  type FirmwareSource,
+} from './firmware.ts';
+import {
+  TpuEngines,
+  type TpuLoadOptions,
+  type TpuModelInfo,
+  type TpuRunResult,
+  type TpuTaskResult,
+} from './tpu-engines.ts';
+import { CacheStorageFileCache } from '../lib/zoo/index.ts';
+import { LiteRtRuntime, workerLiteRtLoader } from '../lib/runtime/index.ts';
+import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
+import type { StageStats } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
+import { ReefError } from '../lib/errors.ts';
 import { parseLabels } from '../lib/tasks/index.ts';
 import { allocateTensorArray, elementCount, type RunResult, type TensorArray } from '../lib/runtime/index.ts';
 import {
@@ -22,6 +41,11 @@ import {
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 export type { PipelineInfo, PipelineLoadOptions, StageStats };
+export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
+export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult };
+
+/** Model load options of the page: the CPU twin may be a stored file. */
+export type ModelLoadOptions = Omit<TpuLoadOptions, 'cpuTwin'> & { cpuTwin?: Uint8Array | { sha256: string } };
 
 export class AcceleratorApi {
   #capabilities: Promise<Capabilities> | undefined;
@@ -37,7 +61,8 @@ export class AcceleratorApi {
   }
 
   // Accelerators ---------------------------------------------------------------------------------
-  readonly #devices = new WorkerDevices(workerUsb());
+  readonly #usb = workerUsb();
+  readonly #devices = new WorkerDevices(this.#usb);
 
   /** Re-reads the Corals this page may use: call after the page's permission prompt. */
   refreshDevices(): Promise<DeviceInfo[]> {
@@ -66,6 +91,30 @@ export class AcceleratorApi {
 
   #watchIds = 0;
   readonly #unwatch = new Map<number, () => void>();
+
+  /**
+   * Puts the firmware on a Coral in its DFU personality (`deviceId` from the list, state
+   * `needs-firmware`): `download` fetches the pinned image (cached for next time), `{ bytes }` uses a
+   * file the person chose. `onProgress` (a comlink `proxy()`) sees fetch → download → verify →
+   * reset → reconnect. Resolves `ready` with the TPU's new id, or `needs-permission` when the
+   * re-enumerated device is not visible to this page: the page then calls `requestDevice` with the
+   * given filters (from a click, showing `message`) and `refreshDevices()`.
+   */
+  async flashFirmware(
+    deviceId: string,
+    source: FirmwareSource,
+    onProgress?: (progress: FirmwareProgress) => void,
+    options: FirmwareOptions = {},
+  ): Promise<FirmwareOutcome> {
+    const pool = this.#devices.pool;
+    if (!pool || !this.#usb) {
+      throw new ReefError('UNAVAILABLE', 'this browser has no WebUSB in workers', { reason: 'no-webusb' });
+    }
+    return flashDevice(pool, this.#usb, this.#firmwareCache, deviceId, source, onProgress, options);
+  }
+
+  /** The firmware image lives apart from the model library, so it never shows up as a model file. */
+  readonly #firmwareCache = new CacheStorageFileCache('reef-firmware-v1');
 
   // Segment pipelines across Edge TPUs (*_segment_K_of_N_edgetpu.tflite) -------------------------
   readonly #pipelines = new WorkerPipelines(this.#devices.pool);
@@ -144,6 +193,12 @@ export class AcceleratorApi {
     return this.#library.deleteFile(sha256);
   }
 
+  /** A stored file's bytes (transferred), e.g. the extractor the training worker builds on. */
+  async readStoredFile(sha256: string): Promise<Uint8Array> {
+    const bytes = await this.#library.read(sha256);
+    return transfer(bytes, [bytes.buffer as ArrayBuffer]);
+  }
+
   /** A stored label file as a list (index = class id; gaps in paired `id label` files read `class N`). */
   async readLabels(sha256: string): Promise<string[]> {
     const labels = parseLabels(new TextDecoder().decode(await this.#library.read(sha256)));
@@ -158,16 +213,52 @@ export class AcceleratorApi {
 
   // Models on the CPU engine (LiteRT.js WASM + Reef kernels) ----------------------------------------
   readonly #engines = new WorkerEngines();
+  readonly #tpuEngines = new TpuEngines(
+    this.#devices.pool,
+    this.#engines,
+    () =>
+      new LiteRtRuntime(
+        workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
+      ),
+  );
 
-  /** Loads model bytes, or a stored file by its sha256; returns an id for runModel/runTask. */
-  async loadModel(source: Uint8Array | { sha256: string }, options: LoadModelOptions = {}): Promise<LoadedModelInfo> {
+  /**
+   * Loads model bytes, or a stored file by its sha256; returns an id for runModel/runTask.
+   * `engine`: `cpu` (default, the CPU engine), `auto` (a ready Edge TPU when the model is compiled
+   * for it, else WASM with `cpuTwin`, and `fallback` says why), `wasm`, `usb` or `usb:N`.
+   */
+  async loadModel(
+    source: Uint8Array | { sha256: string },
+    options: LoadModelOptions | ModelLoadOptions = {},
+  ): Promise<LoadedModelInfo | TpuModelInfo> {
     const bytes = source instanceof Uint8Array ? source : await this.#library.read(source.sha256);
-    return this.#engines.load(bytes, options);
+    const twin = options.cpuTwin;
+    const cpuTwin = twin === undefined || twin instanceof Uint8Array ? twin : await this.#library.read(twin.sha256);
+    if ((options.engine ?? 'cpu') === 'cpu') return this.#engines.load(bytes, cpuTwin ? { cpuTwin } : {});
+    const name =
+      source instanceof Uint8Array
+        ? undefined
+        : (await this.#library.files()).find((f) => f.sha256 === source.sha256)?.name;
+    return this.#tpuEngines.load(bytes, {
+      engine: options.engine ?? 'auto',
+      ...(cpuTwin ? { cpuTwin } : {}),
+      ...(name ? { name } : {}),
+    });
+  }
+
+  /**
+   * Moves a model whose TPU failed (runs rejected with UNAVAILABLE) to the WASM engine, same id.
+   * Its results then carry `fallback` naming the TPU it left: never a silent fallback.
+   */
+  fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo> {
+    return this.#tpuEngines.fallBackToWasm(id, why);
   }
 
   /** Raw inference: inputs in model order; outputs come back transferred. */
-  async runModel(id: string, inputs: TensorArray[]): Promise<RunResult> {
-    const result = await this.#engines.run(id, inputs);
+  async runModel(id: string, inputs: TensorArray[]): Promise<RunResult | TpuRunResult> {
+    const result = this.#tpuEngines.has(id)
+      ? await this.#tpuEngines.run(id, inputs)
+      : await this.#engines.run(id, inputs);
     return transfer(
       result,
       result.outputs.map((o) => o.data.buffer as ArrayBuffer),
@@ -175,16 +266,22 @@ export class AcceleratorApi {
   }
 
   /** Image in (ImageBitmap, VideoFrame, ImageData), task result out: classes, objects, mask or poses. */
-  runTask(id: string, image: WorkerImage, task: TaskResult['task'], options: TaskOptions = {}): Promise<TaskResult> {
+  runTask(
+    id: string,
+    image: WorkerImage,
+    task: TaskResult['task'],
+    options: TaskOptions = {},
+  ): Promise<TaskResult | TpuTaskResult> {
+    if (this.#tpuEngines.has(id)) return this.#tpuEngines.runTask(id, image, task, options);
     return this.#engines.runTask(id, image, task, options);
   }
 
-  classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult> {
-    return this.#engines.runTask(id, image, 'classify', options);
+  classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult | TpuTaskResult> {
+    return this.runTask(id, image, 'classify', options);
   }
 
   unloadModel(id: string): boolean {
-    return this.#engines.unload(id);
+    return this.#tpuEngines.unload(id) || this.#engines.unload(id);
   }
 
   /**
@@ -194,7 +291,7 @@ export class AcceleratorApi {
    */
   async benchmarkModel(
     source: { sha256: string },
-    options: LoadModelOptions,
+    options: LoadModelOptions | ModelLoadOptions,
     iterations: number,
     onProgress?: (done: number) => void,
   ): Promise<{ engine: string; device: string; samplesMs: number[] }> {
@@ -205,15 +302,17 @@ export class AcceleratorApi {
         if (!(data instanceof BigInt64Array)) for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 127;
         return data;
       });
-      const warm = await this.#engines.run(info.id, inputs);
+      const run = (): Promise<RunResult> =>
+        this.#tpuEngines.has(info.id) ? this.#tpuEngines.run(info.id, inputs) : this.#engines.run(info.id, inputs);
+      const warm = await run();
       const samplesMs: number[] = [];
       for (let i = 0; i < iterations; i++) {
-        samplesMs.push((await this.#engines.run(info.id, inputs)).ms);
+        samplesMs.push((await run()).ms);
         if (i % 5 === 4 || i === iterations - 1) onProgress?.(i + 1);
       }
       return { engine: warm.engine, device: warm.device, samplesMs };
     } finally {
-      this.#engines.unload(info.id);
+      this.unloadModel(info.id);
     }
   }
 }
