@@ -29,7 +29,13 @@ export function classGrid(output: Tensor): ClassMask {
     const [height, width] = dims as [number, number];
     const classes = new Uint8Array(width * height);
     const d = output.data;
-    for (let i = 0; i < classes.length; i++) classes[i] = Number(d[i]);
+    if (d instanceof BigInt64Array) {
+      // Class ids are small: read the low 32-bit word of each little-endian int64 instead of a BigInt.
+      const words = new Int32Array(d.buffer, d.byteOffset, d.length * 2);
+      for (let i = 0; i < classes.length; i++) classes[i] = words[i * 2]!;
+    } else {
+      for (let i = 0; i < classes.length; i++) classes[i] = d[i]!;
+    }
     return { width, height, classes };
   }
   if (dims.length === 3) {
