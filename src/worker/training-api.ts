@@ -39,6 +39,12 @@ export interface TransferRequest {
   extractor: Uint8Array;
   /** CPU twin that computes the embeddings when `extractor` is compiled for the Edge TPU. */
   embedWith?: Uint8Array;
+  /**
+   * Embeddings computed elsewhere (the accelerator worker running the compiled extractor on the
+   * Edge TPU), n × dim in the dataset's sample order. Then nothing is embedded here unless
+   * augmented copies ask for it.
+   */
+  embeddings?: Float32Array;
   method?: 'backprop' | 'imprint';
   epochs?: number;
   hiddenUnits?: number;
@@ -185,8 +191,9 @@ export class TrainingApi {
     const backend = await this.prepare();
     const data = await this.#dataset(request.datasetId);
     const embedBytes = request.embedWith ?? request.extractor;
-    this.#engine ??= this.#makeEngine();
-    const extractor = await this.#engine.load(embedBytes);
+    const needsEngine = !request.embeddings || (request.augmentCopies ?? 0) > 0;
+    if (needsEngine) this.#engine ??= this.#makeEngine();
+    const extractor = needsEngine ? await this.#engine!.load(embedBytes) : null;
     try {
       const result = await trainTransfer(request.extractor, extractor, data, {
         method: request.method ?? 'backprop',
@@ -197,6 +204,7 @@ export class TrainingApi {
         cache: new IdbEmbeddingCache(await this.#database()),
         extractorId: await extractorId(embedBytes),
         ...(request.embedWith ? { cpuTwin: request.embedWith } : {}),
+        ...(request.embeddings ? { embeddings: request.embeddings } : {}),
         signal,
         ...(onEvent ? { onEvent } : {}),
       });
@@ -213,7 +221,7 @@ export class TrainingApi {
         backend,
       };
     } finally {
-      extractor.dispose();
+      extractor?.dispose();
     }
   }
 

@@ -8,9 +8,9 @@ import type { LoadedModel } from '../runtime/index.ts';
 import type { RgbaImage } from '../tasks/index.ts';
 import { checkEdgeTpuCompatibility, readModel, type CompatibilityReport } from '../tflite/index.ts';
 import { augmentMany, centerCrop, rgbBytes, type AugmentOptions } from './augment.ts';
-import { composeModel, labelsFile } from './compose.ts';
+import { composeModel, headInputOf, labelsFile } from './compose.ts';
 import { stratifiedIndices, subset, type EmbeddingSet } from './dataset.ts';
-import { embedImages, extractorOutput, type EmbeddingCache } from './embeddings.ts';
+import { embedImages, type EmbeddingCache } from './embeddings.ts';
 import { emitModel } from './emit.ts';
 import { headSpec } from './head-spec.ts';
 import { accuracy, trainHead, type EpochProgress } from './head.ts';
@@ -47,6 +47,11 @@ export interface TransferOptions {
   seed?: number;
   cache?: EmbeddingCache;
   extractorId?: string;
+  /**
+   * Embeddings already computed elsewhere (e.g. on the Edge TPU by the accelerator worker), n × dim
+   * in image order; then `extractor` may be null unless augmented copies need embedding.
+   */
+  embeddings?: Float32Array;
   /** The extractor's CPU twin: when given, `cpuModel` is the head composed onto it too. */
   cpuTwin?: Uint8Array;
   onEvent?: (event: TrainingEvent) => void;
@@ -80,12 +85,13 @@ function checkData(data: LabeledImages): void {
 }
 
 /**
- * `extractor` runs the embeddings (on the Edge TPU or in WASM); `extractorBytes` is the model the
- * head is composed onto (the compiled extractor, or the CPU twin itself).
+ * `extractor` runs the embeddings (on the Edge TPU or in WASM; null when `options.embeddings`
+ * holds them); `extractorBytes` is the model the head is composed onto (the compiled extractor,
+ * or the CPU twin itself).
  */
 export async function trainTransfer(
   extractorBytes: Uint8Array,
-  extractor: LoadedModel,
+  extractor: LoadedModel | null,
   data: LabeledImages,
   options: TransferOptions = {},
 ): Promise<TransferResult> {
@@ -102,7 +108,12 @@ export async function trainTransfer(
   );
   // Augmented copies are made from training images only, so validation stays honest.
   const copies = options.augmentCopies ?? 0;
-  const inputSize = extractor.inputs[0]?.shape[1] ?? 224;
+  const headInput = headInputOf(readModel(extractorBytes)).input;
+  const inputSize = extractor?.inputs[0]?.shape[1] ?? 224;
+  if (!extractor && (!options.embeddings || copies > 0))
+    throw new ReefError('INVALID_ARGUMENT', 'without an extractor to run, give embeddings and no augmented copies', {
+      reason: 'no-extractor',
+    });
   const extraImages: RgbaImage[] = [];
   const extraLabels: number[] = [];
   if (copies > 0)
@@ -113,17 +124,28 @@ export async function trainTransfer(
 
   emit({ kind: 'stage', stage: 'embedding' });
   const total = data.images.length + extraImages.length;
-  const base = await embedImages(extractor, data.images, {
-    ...(options.cache ? { cache: options.cache } : {}),
-    ...(options.extractorId ? { extractorId: options.extractorId } : {}),
-    ...(data.ids ? { ids: data.ids } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (done) => emit({ kind: 'embedding', done, total }),
-  });
-  const extra = await embedImages(extractor, extraImages, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (done) => emit({ kind: 'embedding', done: data.images.length + done, total }),
-  });
+  const dimOut = headInput.shape.reduce((a, b) => a * b, 1);
+  if (options.embeddings && options.embeddings.length !== data.images.length * dimOut)
+    throw new ReefError(
+      'INVALID_ARGUMENT',
+      `${options.embeddings.length} embedding values for ${data.images.length} images of ${dimOut}`,
+      { reason: 'bad-embedding-shape' },
+    );
+  const base = options.embeddings
+    ? { embeddings: options.embeddings, dim: dimOut }
+    : await embedImages(extractor!, data.images, {
+        ...(options.cache ? { cache: options.cache } : {}),
+        ...(options.extractorId ? { extractorId: options.extractorId } : {}),
+        ...(data.ids ? { ids: data.ids } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (done) => emit({ kind: 'embedding', done, total }),
+      });
+  const extra = !extraImages.length
+    ? { embeddings: new Float32Array(0) }
+    : await embedImages(extractor!, extraImages, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (done) => emit({ kind: 'embedding', done: data.images.length + done, total }),
+      });
   const dim = base.dim;
   const all: EmbeddingSet = { embeddings: base.embeddings, dim, labels: data.labels, numClasses };
   const trainBase = subset(all, trainIdx);
@@ -158,7 +180,7 @@ export async function trainTransfer(
     const trainAccuracy = accuracy(head, trainSet);
     const validationAccuracy = validation ? accuracy(head, validation) : null;
     emit({ kind: 'stage', stage: 'quantizing' });
-    const headModel = emitModel(headSpec(head, extractorOutput(extractor), trainSet.embeddings));
+    const headModel = emitModel(headSpec(head, headInput, trainSet.embeddings));
     emit({ kind: 'stage', stage: 'composing' });
     const model = composeModel(extractorBytes, head, trainSet.embeddings, { labels: data.classes });
     const cpuModel = options.cpuTwin

@@ -71,6 +71,18 @@ describe('TrainingApi', () => {
     const db = await openReefDb(dbName);
     expect(await db.count('embeddings')).toBe(4);
     db.close();
+    // Embeddings from elsewhere (the TPU path): no extractor runs in the training worker.
+    const fromTpu = await training.trainTransfer({
+      datasetId: id,
+      extractor,
+      embeddings: new Float32Array(4 * 1024).map((_, i) => (i < 2048 ? (i % 7) / 7 : (i % 5) / 5)),
+      method: 'imprint',
+      validationSplit: 0,
+    });
+    expect(fromTpu.train.accuracy).toBe(1);
+    await expect(
+      training.trainTransfer({ datasetId: id, extractor, embeddings: new Float32Array(10), method: 'imprint' }),
+    ).rejects.toMatchObject({ reason: 'bad-embedding-shape' });
     const zip = await training.exportDataset(id);
     expect(importDatasetZip(zip).samples.length).toBe(4);
   });
