@@ -572,9 +572,30 @@ export class AppFunction {
     }
   }
 
-  transferIn(endpoint: number, length: number): Promise<USBInTransferResult> {
+  /** `timeoutMs`: a host-side timeout (node-usb style); on expiry the read is withdrawn and fails. */
+  transferIn(endpoint: number, length: number, timeoutMs?: number): Promise<USBInTransferResult> {
     return new Promise((resolve, reject) => {
-      const read = { length, resolve, reject };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read: PendingRead = {
+        length,
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          for (const list of [this.#outReads, this.#eventReads, this.#interruptReads]) {
+            const i = list.indexOf(read);
+            if (i >= 0) list.splice(i, 1);
+          }
+          reject(new Error(`transferIn error: Timeout after ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
       if (endpoint === 1) {
         this.#outReads.push(read);
         this.#drainOutputs();

@@ -11,7 +11,7 @@ export interface DeviceBackend {
   personality: 'dfu' | 'app';
   controlIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult>;
   controlOut(setup: USBControlTransferParameters, data: Uint8Array): Promise<USBOutTransferResult>;
-  transferIn(endpoint: number, length: number): Promise<USBInTransferResult>;
+  transferIn(endpoint: number, length: number, timeoutMs?: number): Promise<USBInTransferResult>;
   transferOut(endpoint: number, data: Uint8Array): Promise<USBOutTransferResult>;
   reset(device: EmulatedUsbDevice): Promise<void>;
   /** Pending transfers must reject (close/release). */
@@ -131,9 +131,10 @@ export class EmulatedUsbDevice implements USBDevice {
   async clearHalt(): Promise<void> {
     this.#ready(true);
   }
-  async transferIn(endpoint: number, length: number): Promise<USBInTransferResult> {
+  /** The third argument is node-usb's timeout; WebUSB has none (used only with `hostTimeouts`). */
+  async transferIn(endpoint: number, length: number, timeoutMs?: number): Promise<USBInTransferResult> {
     this.#ready(true);
-    return this.#backend.transferIn(endpoint, length);
+    return this.#backend.transferIn(endpoint, length, timeoutMs);
   }
   async transferOut(endpoint: number, data: BufferSource): Promise<USBOutTransferResult> {
     this.#ready(true);

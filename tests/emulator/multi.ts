@@ -21,6 +21,12 @@ export interface CoralFarmOptions {
   twins?: Partial<Record<FixtureName, FixtureName>>;
   /** Other compute functions per compiled fixture (default: the emulator's synthetic outputs). */
   compute?: Partial<Record<FixtureName, (program: TpuProgram) => ComputeFn>>;
+  /**
+   * One USB bus shared by all corals, moving this many bytes per millisecond (USB 3 after protocol
+   * overhead: ~350_000). Unset: no bus cost. Kept apart from each coral's own latency model, whose
+   * per-transfer sleeps cannot express sub-millisecond costs.
+   */
+  sharedBusBytesPerMs?: number;
 }
 
 export interface CoralFarm {
@@ -57,7 +63,54 @@ export async function coralFarm(
     for (const p of programs) coral.registerModel(p.name, p.program, p.compute);
     corals.push(coral);
   }
+  if (options.sharedBusBytesPerMs) {
+    const bus = new SharedBus(options.sharedBusBytesPerMs);
+    const wrap = (device: USBDevice) => bus.attach(device);
+    for (const device of await usb.getDevices()) wrap(device);
+    usb.addEventListener('connect', (event) => wrap(event.device));
+  }
   return { usb, corals, bytes, violations: () => corals.flatMap((c) => c.violations) };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A bus every attached device's bulk transfers take turns on: each transfer books
+ * `bytes / bytesPerMs` of bus time after the last booking, and waits until its booking ends. Timers
+ * are coarse (~1 ms), so a transfer whose booking ends less than 1 ms ahead goes on at once; the
+ * debt stays on the timeline and a later transfer waits for it.
+ */
+export class SharedBus {
+  readonly #bytesPerMs: number;
+  #freeAt = 0;
+  bytes = 0;
+
+  constructor(bytesPerMs: number) {
+    this.#bytesPerMs = bytesPerMs;
+  }
+
+  async take(bytes: number): Promise<void> {
+    this.bytes += bytes;
+    const now = performance.now();
+    this.#freeAt = Math.max(this.#freeAt, now) + bytes / this.#bytesPerMs;
+    const wait = this.#freeAt - now;
+    if (wait >= 1) await sleep(wait);
+  }
+
+  /** Routes the device's bulk transfers through the bus (instance methods wrap the class's). */
+  attach(device: USBDevice): void {
+    const transferOut = device.transferOut.bind(device);
+    const transferIn = device.transferIn.bind(device);
+    device.transferOut = async (endpoint, data) => {
+      await this.take(data.byteLength);
+      return transferOut(endpoint, data);
+    };
+    device.transferIn = async (endpoint, length) => {
+      const result = await transferIn(endpoint, length);
+      await this.take(result.data?.byteLength ?? 0);
+      return result;
+    };
+  }
 }
 
 /**

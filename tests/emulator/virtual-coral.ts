@@ -49,6 +49,11 @@ export interface VirtualCoralOptions {
   reenumerateMs?: number;
   /** Plug in at construction. Default true. */
   plugged?: boolean;
+  /**
+   * Behave like node-usb's WebUSB: every IN transfer times out after its third argument (default
+   * `defaultMs`, at most `maxMs`) and fails; WebUSB in a browser has no such timeout.
+   */
+  hostTimeouts?: { defaultMs: number; maxMs?: number };
 }
 
 interface Armed {
@@ -70,6 +75,7 @@ export class VirtualCoral {
   readonly speed: LinkSpeed;
   latency: LatencyModel;
   readonly reenumerateMs: number;
+  readonly hostTimeouts: VirtualCoralOptions['hostTimeouts'];
   /** Protocol violations seen (driver bugs); a passing test expects none. */
   readonly violations: string[] = [];
   /** Why the chip stopped answering, if it did. */
@@ -100,6 +106,7 @@ export class VirtualCoral {
     this.speed = options.speed ?? 'super';
     this.latency = options.latency ?? ZERO_LATENCY;
     this.reenumerateMs = options.reenumerateMs ?? 0;
+    this.hostTimeouts = options.hostTimeouts;
     this.firmware = options.firmwareLoaded ? 'single-ep' : 'none';
     this.app = this.#makeApp();
     this.dfu = this.#makeDfu();
@@ -284,13 +291,15 @@ export class VirtualCoral {
         if (personality === 'dfu') return guard(() => this.dfu.controlOut(setup, data));
         return guard(() => app.controlOut(setup, data));
       },
-      transferIn: async (endpoint, length) => {
+      transferIn: async (endpoint, length, timeoutMs) => {
         if (personality === 'dfu')
           throw guard(() => new EmulatorProtocolError('the DFU personality has no endpoints (§8 #1)'));
         if ((await this.#enter('bulk', 'in', endpoint, 0)) === 'stall')
           return { status: 'stall' } as USBInTransferResult;
         if (this.wedged) return this.#hang();
-        const result = await guard(() => app.transferIn(endpoint, length));
+        const host = this.hostTimeouts;
+        const limit = host ? Math.min(timeoutMs ?? host.defaultMs, host.maxMs ?? Infinity) : undefined;
+        const result = await guard(() => app.transferIn(endpoint, length, limit));
         const n = result.data?.byteLength ?? 0;
         if (this.latency.perByteMs > 0 && n > 0) await sleep(n * this.latency.perByteMs);
         return result;

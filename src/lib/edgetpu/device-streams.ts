@@ -86,6 +86,15 @@ export class DeviceStreams {
     }
   }
 
+  /**
+   * A posted read that timed out after a long wait is not a fault (libedgetpu re-posts it, §6): some
+   * hosts (node-usb) put their own timeout on every transfer. Anything quick or else fails the streams.
+   */
+  #idleTimeout(error: unknown, startedAt: number): boolean {
+    const message = error instanceof Error ? error.message : String(error);
+    return performance.now() - startedAt >= 100 && /timed? ?out|timeout/i.test(message);
+  }
+
   #onReadError(error: unknown, what: string): void {
     if (this.#stopped) return;
     const typed =
@@ -99,6 +108,7 @@ export class DeviceStreams {
 
   #loopOutput(): void {
     if (this.#stopped || this.#failure) return;
+    const startedAt = performance.now();
     this.#usb.postedIn(ENDPOINT.outputIn, this.#options.chunkBytes, { context: 'output read (0x81)' }).then(
       (data) => {
         if (this.#stopped) return;
@@ -106,12 +116,14 @@ export class DeviceStreams {
         this.#loopOutput();
         this.#wake();
       },
-      (error: unknown) => this.#onReadError(error, 'output read (0x81)'),
+      (error: unknown) =>
+        this.#idleTimeout(error, startedAt) ? this.#loopOutput() : this.#onReadError(error, 'output read (0x81)'),
     );
   }
 
   #loopEvents(): void {
     if (this.#stopped || this.#failure) return;
+    const startedAt = performance.now();
     this.#usb.postedIn(ENDPOINT.eventIn, EVENT_BYTES, { context: 'event read (0x82)' }).then(
       (data) => {
         if (this.#stopped) return;
@@ -126,12 +138,14 @@ export class DeviceStreams {
         this.#loopEvents();
         this.#wake();
       },
-      (error: unknown) => this.#onReadError(error, 'event read (0x82)'),
+      (error: unknown) =>
+        this.#idleTimeout(error, startedAt) ? this.#loopEvents() : this.#onReadError(error, 'event read (0x82)'),
     );
   }
 
   #loopInterrupts(): void {
     if (this.#stopped || this.#failure) return;
+    const startedAt = performance.now();
     this.#usb.postedIn(ENDPOINT.interruptIn, INTERRUPT_BYTES, { context: 'interrupt read (0x83)' }, 'interrupt').then(
       (data) => {
         if (this.#stopped) return;
@@ -156,7 +170,10 @@ export class DeviceStreams {
         }
         this.#loopInterrupts();
       },
-      (error: unknown) => this.#onReadError(error, 'interrupt read (0x83)'),
+      (error: unknown) =>
+        this.#idleTimeout(error, startedAt)
+          ? this.#loopInterrupts()
+          : this.#onReadError(error, 'interrupt read (0x83)'),
     );
   }
 

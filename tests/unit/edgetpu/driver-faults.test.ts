@@ -115,6 +115,20 @@ describe('driver faults on the virtual Coral', () => {
     await tpu.close();
   });
 
+  it('posted reads that a host times out while idle (node-usb) are re-posted, not treated as faults', async () => {
+    const { coral, models } = await coralWith([MODEL], { hostTimeouts: { defaultMs: 1000, maxMs: 120 } });
+    const tpu = await openEdgeTpu(coral.device!, FAST);
+    const model = await tpu.load(models.get(MODEL)!.bytes);
+    const input = await readFixture('testconv1-test-input.bin');
+    const expected = await readFixture('testconv1-expected-output.bin');
+    await expectCorrect(model, input, expected);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // several host timeouts pass
+    await expectCorrect(model, input, expected);
+    expect(tpu.stats.recoveries).toBe(0);
+    expect(coral.app.pendingReads).toEqual({ output: 8, event: 1, interrupt: 1 });
+    await tpu.close();
+  });
+
   it('a stalled register access is retried (as libedgetpu does) and the inference still runs', async () => {
     const { coral, models } = await coralWith([MODEL]);
     coral.stallNext({ type: 'control' }, 2);

@@ -31,6 +31,28 @@ export interface TransferContext {
 
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 6000;
 
+/**
+ * node-usb's WebUSB methods take an extra timeout argument (default 1000 ms, after which a posted
+ * read fails); browsers and the emulator ignore extra arguments. Our own timers decide, so node-usb
+ * gets our timeout, and reads that must stay posted get the longest one it accepts.
+ */
+const NODE_USB_LONGEST_TIMEOUT_MS = 0x7fffffff;
+
+type WithTimeout = {
+  controlTransferIn(
+    setup: USBControlTransferParameters,
+    length: number,
+    timeoutMs?: number,
+  ): Promise<USBInTransferResult>;
+  controlTransferOut(
+    setup: USBControlTransferParameters,
+    data?: BufferSource,
+    timeoutMs?: number,
+  ): Promise<USBOutTransferResult>;
+  transferIn(endpoint: number, length: number, timeoutMs?: number): Promise<USBInTransferResult>;
+  transferOut(endpoint: number, data: BufferSource, timeoutMs?: number): Promise<USBOutTransferResult>;
+};
+
 /** Bytes moved, for the benchmark's "bytes on the bus" figure. */
 export interface TransferCounters {
   bytesOut: number;
@@ -52,8 +74,17 @@ export class UsbTransport {
     this.trace = options.trace;
   }
 
+  get #native(): WithTimeout {
+    return this.device as unknown as WithTimeout;
+  }
+
+  /** node-usb's own timeout: a little after ours, so ours fires first and names the transfer. */
+  #nativeTimeout(ctx: TransferContext): number {
+    return (ctx.timeoutMs ?? this.timeoutMs) + 1000;
+  }
+
   async controlIn(setup: ControlSetup, length: number, ctx: TransferContext): Promise<Uint8Array> {
-    const result = await this.#guard(this.device.controlTransferIn(setup, length), ctx, {
+    const result = await this.#guard(this.#native.controlTransferIn(setup, length, this.#nativeTimeout(ctx)), ctx, {
       dir: 'in',
       type: 'control',
       setup,
@@ -75,8 +106,9 @@ export class UsbTransport {
     const base = { dir: 'out' as const, type: 'control' as const, setup, length };
     const result = await this.#guard(
       data === undefined
-        ? this.device.controlTransferOut(setup)
-        : this.device.controlTransferOut(setup, data as Uint8Array<ArrayBuffer>),
+        ? // An empty buffer rather than none: node-usb's WebUSB cannot take a missing data argument.
+          this.#native.controlTransferOut(setup, new Uint8Array(0), this.#nativeTimeout(ctx))
+        : this.#native.controlTransferOut(setup, data as Uint8Array<ArrayBuffer>, this.#nativeTimeout(ctx)),
       ctx,
       base,
     );
@@ -90,7 +122,7 @@ export class UsbTransport {
     type: 'bulk' | 'interrupt' = 'bulk',
   ): Promise<Uint8Array> {
     const base = { dir: 'in' as const, type, endpoint, length };
-    const result = await this.#guard(this.device.transferIn(endpoint, length), ctx, base);
+    const result = await this.#guard(this.#native.transferIn(endpoint, length, this.#nativeTimeout(ctx)), ctx, base);
     return this.#checkIn(result, ctx, base);
   }
 
@@ -99,7 +131,7 @@ export class UsbTransport {
     const base = { dir: 'in' as const, type, endpoint, length };
     let result: USBInTransferResult;
     try {
-      result = await this.device.transferIn(endpoint, length);
+      result = await this.#native.transferIn(endpoint, length, NODE_USB_LONGEST_TIMEOUT_MS);
     } catch (error) {
       throw this.#thrown(error, ctx, base);
     }
@@ -108,7 +140,11 @@ export class UsbTransport {
 
   async transferOut(endpoint: number, data: Uint8Array, ctx: TransferContext): Promise<void> {
     const base = { dir: 'out' as const, type: 'bulk' as const, endpoint, length: data.length };
-    const result = await this.#guard(this.device.transferOut(endpoint, data as Uint8Array<ArrayBuffer>), ctx, base);
+    const result = await this.#guard(
+      this.#native.transferOut(endpoint, data as Uint8Array<ArrayBuffer>, this.#nativeTimeout(ctx)),
+      ctx,
+      base,
+    );
     this.#checkOut(result, ctx, base, data);
   }
 
