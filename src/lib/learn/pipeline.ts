@@ -179,6 +179,15 @@ export async function trainTransfer(
   try {
     const trainAccuracy = accuracy(head, trainSet);
     const validationAccuracy = validation ? accuracy(head, validation) : null;
+    if (options.method === 'imprint' && validation) {
+      // Validation measured, imprinting costs nothing: the shipped head uses every sample.
+      head.dispose();
+      head = imprintHead({
+        ...trainSet,
+        embeddings: new Float32Array([...trainSet.embeddings, ...validation.embeddings]),
+        labels: Int32Array.from([...trainSet.labels, ...validation.labels]),
+      });
+    }
     emit({ kind: 'stage', stage: 'quantizing' });
     const headModel = emitModel(headSpec(head, headInput, trainSet.embeddings));
     emit({ kind: 'stage', stage: 'composing' });

@@ -9,6 +9,7 @@ import { buildSmallCnn, saveTfjsModel, tf } from '../../../src/lib/learn/index.t
 import { inspectModel } from '../../../src/lib/edgetpu/executable/index.ts';
 import { readModel } from '../../../src/lib/tflite/index.ts';
 import { fixturePath } from '../../support/fixtures.ts';
+import { loadLiteRtModel } from './litert-harness.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -98,6 +99,12 @@ describe('reef train / reef quantize', () => {
     const input = q.subgraphs[0]!.tensors[q.subgraphs[0]!.inputs[0]!]!;
     expect(input.dtype).toBe('uint8');
     expect(input.shape).toEqual([1, 16, 16, 3]);
+    // Runs in the WASM engine on raw pixels (input scale 1/255, zero point 0).
+    const lite = await loadLiteRtModel(new Uint8Array(readFileSync(join(dir, 'q.tflite'))));
+    const scores = await lite.run(new Uint8Array(16 * 16 * 3).fill(128));
+    lite.delete();
+    expect(scores.length).toBe(3);
+    expect(Array.from(scores as Uint8Array).reduce((a, b) => a + b, 0)).toBeGreaterThan(240);
 
     rmSync(join(dir, 'weights.bin'));
     await expect(
