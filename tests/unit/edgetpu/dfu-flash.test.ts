@@ -48,6 +48,19 @@ describe('firmware flash (DFU) on the virtual Coral', () => {
     expect(coral.personality).toBe('dfu');
   });
 
+  it('with another Coral already running, it returns the one it flashed', async () => {
+    const { EmulatedUsb } = await import('../../emulator/usb-host.ts');
+    const usb = new EmulatedUsb();
+    const running = new VirtualCoral({ usb, firmwareLoaded: true });
+    const fresh = new VirtualCoral({ usb, reenumerateMs: 30 });
+    const app = await flashFirmware(fresh.device!, await readFixture('apex_latest_single_ep.bin'), {
+      usb,
+      pollIntervalMs: 5,
+    });
+    expect(app).toBe(fresh.device);
+    expect(app).not.toBe(running.device);
+  });
+
   it('reports a bootloader error as firmware-rejected', async () => {
     const coral = new VirtualCoral();
     coral.failDfuAtBlock(5);

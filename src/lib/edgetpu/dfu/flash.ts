@@ -161,7 +161,10 @@ export async function waitForAppDevice(
 ): Promise<USBDevice> {
   const timeoutMs = options.reconnectTimeoutMs ?? 10_000;
   const interval = options.pollIntervalMs ?? 100;
-  const before = new Set(await usb.getDevices());
+  // Some hosts hand out new objects on every listing (so identity alone cannot tell a newcomer):
+  // a newcomer is an app device not seen before, once there are more app devices than before.
+  const beforeApps = (await usb.getDevices()).filter((d) => personalityOf(d) === 'app');
+  const before = new Set(beforeApps);
   return new Promise<USBDevice>((resolve, reject) => {
     let done = false;
     const finish = (device: USBDevice | undefined, error?: ReefError) => {
@@ -173,8 +176,11 @@ export async function waitForAppDevice(
       if (device) resolve(device);
       else reject(error);
     };
-    const isNewApp = (d: USBDevice) =>
-      personalityOf(d) === 'app' && d !== previous && (!before.has(d) || d.opened === false);
+    const newcomer = (list: USBDevice[]): USBDevice | undefined => {
+      const apps = list.filter((d) => personalityOf(d) === 'app' && d !== previous);
+      if (apps.length <= beforeApps.length) return undefined;
+      return apps.find((d) => !before.has(d)) ?? apps.at(-1);
+    };
     const onConnect = (event: USBConnectionEvent) => {
       // An event only reaches us for devices this page may use; anything else is not announced.
       if (personalityOf(event.device) === 'app' && event.device !== previous) finish(event.device);
@@ -183,7 +189,7 @@ export async function waitForAppDevice(
     const poll = setInterval(() => {
       void usb.getDevices().then(
         (list) => {
-          const found = list.find(isNewApp);
+          const found = newcomer(list);
           if (found) finish(found);
         },
         () => undefined, // a failed listing is retried on the next tick
