@@ -50,6 +50,9 @@ export interface PtqResult {
 
 type Range = { min: number; max: number };
 
+/** Values kept per tensor for percentile calibration. */
+const PERCENTILE_SAMPLES = 1 << 20;
+
 /** Per-tensor float ranges over the representative inputs (N×H×W×C). */
 export function calibrate(
   model: tf.LayersModel,
@@ -81,7 +84,13 @@ export function calibrate(
         }
         const r = ranges.get(id);
         ranges.set(id, r ? { min: Math.min(r.min, min), max: Math.max(r.max, max) } : { min, max });
-        if (calibration !== 'minmax') samples.set(id, [...(samples.get(id) ?? []), Float32Array.from(data)]);
+        if (calibration !== 'minmax') {
+          // Percentiles from a strided sample: big activations over many inputs stay in memory bounds.
+          const stride = Math.max(1, Math.ceil((data.length * n) / size / PERCENTILE_SAMPLES));
+          const picked = new Float32Array(Math.ceil(data.length / stride));
+          for (let i = 0, j = 0; i < data.length; i += stride, j++) picked[j] = data[i]!;
+          samples.set(id, [...(samples.get(id) ?? []), picked]);
+        }
       }
       const expected = model.predict(batch) as tf.Tensor | tf.Tensor[];
       const list = Array.isArray(expected) ? expected : [expected];
