@@ -203,6 +203,22 @@ describe('Edge TPU driver on the virtual Coral', () => {
     },
   );
 
+  it('the same model loaded twice shares its cached weights', async () => {
+    const name = 'mobilenet_v1_0.25_128_quant_edgetpu.tflite';
+    const { coral, models } = await coralWith([name]);
+    const tpu = await openEdgeTpu(coral.device!);
+    const first = await tpu.load(models.get(name)!.bytes);
+    const second = await tpu.load(models.get(name)!.bytes.slice());
+    for (let i = 0; i < 3; i++) {
+      await first.run([pattern(first.inputs[0]!.sizeBytes, i)]);
+      await second.run([pattern(second.inputs[0]!.sizeBytes, i)]);
+    }
+    expect(tpu.stats.parameterUploads).toBe(1);
+    expect(coral.app.stats.redundantParameterUploads).toBe(0);
+    expect(coral.violations).toEqual([]);
+    await tpu.close();
+  });
+
   it('records every transfer as JSON lines', async () => {
     const { coral, models } = await coralWith(['testconv1-edgetpu.tflite']);
     const lines: string[] = [];
