@@ -153,6 +153,21 @@ describe('driver faults on the virtual Coral', () => {
     expect(tpu.state).toBe('closed');
   });
 
+  it('after an unplug, replug + flash + reopen gives correct inferences again', async () => {
+    const { coral, tpu, model, input, expected } = await setup();
+    coral.unplug();
+    await expect(model.run([input])).rejects.toMatchObject({ reason: 'device-gone' });
+    await tpu.close();
+    coral.replug(); // back as the bootloader, a new device object
+    const { flashFirmware } = await import('../../../src/lib/edgetpu/dfu/flash.ts');
+    const app = await flashFirmware(coral.device!, await readFixture('apex_latest_single_ep.bin'), { usb: coral.usb });
+    const again = await openEdgeTpu(app!, FAST);
+    const reloaded = await again.load(model.program);
+    await expectCorrect(reloaded, input, expected);
+    expect(coral.violations).toEqual([]);
+    await again.close();
+  });
+
   it('a fatal-error interrupt is reported with the HIB status and recovered from', async () => {
     const { coral, tpu, model, input, expected } = await setup();
     coral.dropNextEvents(1); // the chip died before finishing
