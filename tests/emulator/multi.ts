@@ -67,7 +67,7 @@ export async function coralFarm(
     const bus = new SharedBus(options.sharedBusBytesPerMs);
     const wrap = (device: USBDevice) => bus.attach(device);
     for (const device of await usb.getDevices()) wrap(device);
-    usb.addEventListener('connect', (event) => wrap(event.device));
+    usb.addEventListener('connect', (event: USBConnectionEvent) => wrap(event.device));
   }
   return { usb, corals, bytes, violations: () => corals.flatMap((c) => c.violations) };
 }
