@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -10,6 +11,29 @@ import { LITERT_URL_DIR, litertFileStem } from './wasm/litert-files.ts';
 const e2eMirror = process.env['REEF_E2E_MIRROR']
   ? [(await import('./tests/e2e/support/fixture-mirror.ts')).fixtureMirror()]
   : [];
+
+// Test builds only: REEF_TEST_USB=virtual-coral swaps the worker's USB for the virtual Coral and
+// routes the page's permission prompt to it (tests/e2e/support/virtual-usb-*.ts). Normal builds
+// never contain the emulator (tpu-worker.spec.ts greps dist/ for its marker).
+const testUsb = process.env['REEF_TEST_USB'];
+if (testUsb !== undefined && testUsb !== 'virtual-coral') {
+  throw new Error(`REEF_TEST_USB=${testUsb}: the only test USB is "virtual-coral"`);
+}
+const virtualUsb = testUsb === 'virtual-coral';
+const virtualUsbFile = (name: string) => fileURLToPath(new URL(`./tests/e2e/support/${name}`, import.meta.url));
+
+/** Imports the page-side shim first thing in the app's entry (the worker side is an alias). */
+function virtualUsbPage(): Plugin {
+  const shim = virtualUsbFile('virtual-usb-page.ts');
+  return {
+    name: 'reef:virtual-usb-page',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/app/main.ts')) return null;
+      return { code: `import ${JSON.stringify(shim)};\n${code}`, map: null };
+    },
+  };
+}
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const port = Number(process.env['PORT'] ?? 4173);
@@ -36,6 +60,7 @@ export default defineConfig(({ command }) => ({
     stageLiteRt(),
     emitHeadersFile(),
     ...e2eMirror,
+    ...(virtualUsb ? [virtualUsbPage()] : []),
     VitePWA({
       registerType: 'prompt',
       injectRegister: null,
@@ -75,6 +100,9 @@ export default defineConfig(({ command }) => ({
       },
     }),
   ],
+  resolve: {
+    alias: virtualUsb ? [{ find: /^\.\/usb-source\.ts$/, replacement: virtualUsbFile('virtual-usb-worker.ts') }] : [],
+  },
   worker: { format: 'es' },
   build: { target: 'es2023', sourcemap: true, chunkSizeWarningLimit: 2048 },
   server: { port: 5173, headers: securityHeaders({ dev: command === 'serve' }) },

@@ -1,0 +1,163 @@
+/**
+ * The worker's USB in the virtual-coral TEST build (vite.config.ts aliases src/worker/usb-source.ts
+ * to this file when REEF_TEST_USB=virtual-coral; normal builds never contain it). The worker sees
+ * an emulated bus with one virtual Coral in its DFU personality behind WebUSB's permission model,
+ * so the page walks the real flow: permission → firmware → re-enumeration → inference. The compiled
+ * catalog models are fetched from the e2e fixture mirror and registered; their outputs come from
+ * the CPU twins run on this worker's LiteRT.js (WASM, files from our own origin). The page drives
+ * the bus (chooser, plug/unplug, permission mode) over a BroadcastChannel: see virtual-usb-page.ts.
+ * A test double: nothing measured on it is a hardware result. Browser-safe: no Node imports.
+ */
+import type { UsbLike } from '../../../src/lib/edgetpu/manager.ts';
+import { programFromModel } from '../../../src/lib/edgetpu/index.ts';
+import { LiteRtRuntime, workerLiteRtLoader } from '../../../src/lib/runtime/index.ts';
+import { CATALOG, fileUrl, type ZooFile } from '../../../src/lib/zoo/index.ts';
+import type { ComputeFn } from '../../emulator/app-function.ts';
+import { EmulatedUsb } from '../../emulator/usb-host.ts';
+import { VirtualCoral } from '../../emulator/virtual-coral.ts';
+import {
+  PermissionedUsb,
+  VIRTUAL_USB_CHANNEL,
+  type VirtualUsbReply,
+  type VirtualUsbRequest,
+} from './virtual-usb-bus.ts';
+import { twinComputeOn } from './virtual-usb-twin.ts';
+
+interface Bus {
+  usb: PermissionedUsb;
+  corals: VirtualCoral[];
+}
+
+let bus: Bus | undefined;
+
+/** The CPU file of the same entry whose name is the longest prefix of the compiled one. */
+function twinOf(compiled: ZooFile, files: readonly ZooFile[]): ZooFile | undefined {
+  return files
+    .filter((f) => f.role === 'cpu' && compiled.name.startsWith(f.name.replace(/\.tflite$/, '')))
+    .sort((a, b) => b.name.length - a.name.length)[0];
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array | undefined> {
+  const response = await fetch(url);
+  return response.ok ? new Uint8Array(await response.arrayBuffer()) : undefined;
+}
+
+/** Registers every mirrored compiled catalog model; twins are fetched and compiled on first use. */
+async function registerCatalog(corals: readonly VirtualCoral[], mirror: string): Promise<void> {
+  let runtime: LiteRtRuntime | undefined;
+  const seen = new Set<string>();
+  const jobs = CATALOG.flatMap((entry) =>
+    entry.files
+      .filter((f) => f.role === 'edgetpu' || f.role === 'segment')
+      .filter((f) => !seen.has(f.sha256) && seen.add(f.sha256))
+      .map(async (file) => {
+        const bytes = await fetchBytes(fileUrl(file, mirror));
+        if (!bytes) return; // not mirrored: a model the tests do not use
+        const { program } = programFromModel(bytes);
+        const twin = twinOf(file, entry.files);
+        let compute: ComputeFn | undefined;
+        if (twin) {
+          let built: Promise<ComputeFn> | undefined;
+          compute = async (values) => {
+            built ??= (async () => {
+              const twinBytes = await fetchBytes(fileUrl(twin, mirror));
+              if (!twinBytes) throw new Error(`virtual Coral: ${twin.name} is not in the mirror`);
+              runtime ??= new LiteRtRuntime(workerLiteRtLoader({ baseUrl: `${location.origin}/litert/` }));
+              return twinComputeOn(runtime, bytes, program, twinBytes);
+            })();
+            return (await built)(values);
+          };
+        }
+        for (const coral of corals) coral.registerModel(file.name, program, compute);
+      }),
+  );
+  await Promise.all(jobs);
+}
+
+function serve(state: Bus): void {
+  const channel = new BroadcastChannel(VIRTUAL_USB_CHANNEL);
+  // The page repeats a request until it hears back (the worker may still be starting): answer once.
+  const answered = new Map<string, VirtualUsbReply>();
+  const reply = (message: VirtualUsbReply) => {
+    answered.set(message.call, message);
+    channel.postMessage(message);
+  };
+  channel.onmessage = (event: MessageEvent<VirtualUsbRequest>) => {
+    const request = event.data;
+    const previous = answered.get(request.call);
+    if (previous) return channel.postMessage(previous);
+    if (answered.has(`${request.call}:pending`)) return;
+    answered.set(`${request.call}:pending`, { call: request.call, ok: true });
+    void handle(state, request).then(reply, (error: unknown) =>
+      reply({
+        call: request.call,
+        ok: false,
+        name: error instanceof DOMException ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  };
+}
+
+async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUsbReply> {
+  const { usb, corals } = state;
+  switch (request.op) {
+    case 'requestDevice': {
+      const device = await usb.requestDevice({ filters: request.filters });
+      return {
+        call: request.call,
+        ok: true,
+        device: {
+          vendorId: device.vendorId,
+          productId: device.productId,
+          productName: device.productName ?? undefined,
+        },
+      };
+    }
+    case 'unplug':
+    case 'replug': {
+      const coral = corals[request.coral];
+      if (!coral) throw new Error(`no virtual Coral ${request.coral}`);
+      if (request.op === 'unplug') coral.unplug();
+      else coral.replug();
+      break;
+    }
+    case 'mode':
+      usb.mode = request.mode;
+      break;
+    case 'state':
+      break;
+  }
+  return {
+    call: request.call,
+    ok: true,
+    state: {
+      mode: usb.mode,
+      corals: corals.map((c) => ({
+        personality: c.personality,
+        firmware: c.firmware,
+        enumerations: c.enumerations,
+        granted: c.device ? usb.isGranted(c.device) : false,
+        violations: [...c.violations],
+      })),
+    },
+  };
+}
+
+/** The bus (made once per worker): one virtual Coral in DFU personality, nothing granted yet. */
+export function virtualBus(): Bus {
+  if (bus) return bus;
+  const inner = new EmulatedUsb();
+  const corals = [new VirtualCoral({ usb: inner, reenumerateMs: 50 })];
+  const usb = new PermissionedUsb(inner, corals);
+  const ready = registerCatalog(corals, `${location.origin}/__mirror`);
+  for (const coral of corals) coral.whenReady(ready);
+  bus = { usb, corals };
+  serve(bus);
+  return bus;
+}
+
+/** Same signature as src/worker/usb-source.ts. */
+export function workerUsb(): UsbLike | undefined {
+  return virtualBus().usb;
+}

@@ -1,0 +1,301 @@
+/**
+ * The Edge TPU path of the accelerator worker in Chromium, against the virtual Coral injected into a
+ * TEST build (REEF_TEST_USB=virtual-coral, built here into .cache/dist-virtual and served on its
+ * own port, so dist/ of the other specs is untouched). The page's permission prompt goes through
+ * the test shim (tests/e2e/support/virtual-usb-page.ts); everything else is the app's and the
+ * worker's own code. The virtual Coral is a test double: no figure here is a hardware result.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { CATALOG, FIRMWARE_FILE } from '../../src/lib/zoo/index.ts';
+import { VIRTUAL_USB_CHANNEL } from './support/virtual-usb-bus.ts';
+import { FIXTURES } from '../support/fixtures.ts';
+import { watchPage } from './support/page-watch.ts';
+
+const PORT = Number(process.env['E2E_VIRTUAL_PORT'] ?? 4180);
+const ORIGIN = `http://localhost:${PORT}`;
+const OUT_DIR = '.cache/dist-virtual';
+const MIRROR = `${ORIGIN}/__mirror`;
+/** Strings only the emulator has: the test channel's name and one of its protocol checks. */
+const EMULATOR_MARKERS = [VIRTUAL_USB_CHANNEL, 'reset into an image that is not an official firmware'];
+
+const mobilenet = CATALOG.find((e) => e.id === 'mobilenet-v1-0.25-128')!;
+const compiledFile = mobilenet.files.find((f) => f.role === 'edgetpu')!;
+const cpuFile = mobilenet.files.find((f) => f.role === 'cpu')!;
+const catUrl = (() => {
+  const cat = FIXTURES['cat.bmp'];
+  return `${MIRROR}/${cat.repo}/${cat.commit}/${cat.path}`;
+})();
+
+let server: ChildProcess | undefined;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function markersIn(dir: string): string[] {
+  const found = new Set<string>();
+  for (const file of filesUnder(dir)) {
+    const text = readFileSync(file, 'latin1');
+    for (const marker of EMULATOR_MARKERS) if (text.includes(marker)) found.add(marker);
+  }
+  return [...found];
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  const env = { ...process.env, REEF_TEST_USB: 'virtual-coral', REEF_E2E_MIRROR: '1' };
+  const build = spawnSync('npx', ['vite', 'build', '--outDir', OUT_DIR, '--emptyOutDir', '--logLevel', 'warn'], {
+    env,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`virtual-coral test build failed:\n${build.stderr}`);
+  server = spawn('npx', ['vite', 'preview', '--outDir', OUT_DIR, '--port', String(PORT), '--strictPort'], {
+    env,
+    detached: true,
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${ORIGIN}/`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`vite preview of the test build did not start on ${ORIGIN}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test.afterAll(() => {
+  // The preview server and its children: the process group this spec started.
+  if (server?.pid) process.kill(-server.pid, 'SIGTERM');
+});
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: { code?: string; reason?: string; message: string } };
+
+/** Calls the test build's handle on the worker API (window.__reefVirtualUsb.api). */
+function api<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([m, a]) => {
+      const control = (window as unknown as { __reefVirtualUsb: { api: Record<string, (...x: unknown[]) => unknown> } })
+        .__reefVirtualUsb;
+      return control.api[m as string]!(...(a as unknown[])) as Promise<T>;
+    },
+    [method, args] as const,
+  );
+}
+
+function bus<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([m, a]) => {
+      const control = (window as unknown as { __reefVirtualUsb: Record<string, (...x: unknown[]) => unknown> })
+        .__reefVirtualUsb;
+      return control[m as string]!(...(a as unknown[])) as Promise<T>;
+    },
+    [method, args] as const,
+  );
+}
+
+function value<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw new Error(`worker call failed: ${JSON.stringify(settled.error)}`);
+  return settled.value;
+}
+
+interface Classified {
+  engine: string;
+  device: string;
+  fallback?: string;
+  classes: { id: number; label: string; score: number }[];
+}
+
+interface CoralState {
+  mode: string;
+  corals: { personality: string; firmware: string; enumerations: number; granted: boolean; violations: string[] }[];
+}
+
+/** Opens the Devices page and grants the stick (still in DFU) through the app's Connect button. */
+async function connectDfuCoral(page: Page, mode?: 'ask-again'): Promise<void> {
+  await page.goto(`${ORIGIN}/#/devices`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Devices' })).toBeVisible();
+  await expect(page.getByTestId('no-devices')).toBeVisible();
+  if (mode) await bus(page, 'setPermissionMode', mode);
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  const card = page.locator('[data-device="usb:0"]');
+  await expect(card).toContainText('Needs firmware');
+  await expect(card).toContainText('Bootloader (1a6e:089a)');
+}
+
+test('normal builds contain no emulator; the virtual-coral test build does', () => {
+  // dist/ is the production build `npm test` / `npm run test:e2e` made before this run.
+  expect(existsSync('dist/index.html'), 'dist/ (the normal build) must exist').toBe(true);
+  expect(markersIn('dist')).toEqual([]);
+  expect(markersIn(OUT_DIR).sort()).toEqual([...EMULATOR_MARKERS].sort());
+});
+
+test('DFU Coral → firmware with progress → re-enumerated → TPU inference equals the CPU twin → unplug → typed error → WASM fallback', async ({
+  page,
+}) => {
+  const watch = await watchPage(page);
+  await connectDfuCoral(page);
+
+  // Firmware: downloaded at run time from the (mirrored) pinned URL, DFU, reset, re-acquired.
+  const flashed = value(
+    await api<Settled<{ outcome: unknown; progress: { phase: string; bytesDone: number; bytesTotal: number }[] }>>(
+      page,
+      'flash',
+      'usb:0',
+      'download',
+      MIRROR,
+    ),
+  );
+  expect(flashed.outcome).toEqual({ status: 'ready', device: 'usb:0', source: 'download' });
+  const phases = [...new Set(flashed.progress.map((p) => p.phase))];
+  expect(phases).toEqual(['fetch', 'download', 'verify', 'reset', 'reconnect']);
+  const downloaded = flashed.progress.filter((p) => p.phase === 'download');
+  expect(downloaded.length).toBeGreaterThan(1);
+  expect(downloaded.at(-1)).toEqual({
+    phase: 'download',
+    bytesDone: FIRMWARE_FILE.sizeBytes,
+    bytesTotal: FIRMWARE_FILE.sizeBytes,
+  });
+  const afterFlash = await bus<CoralState>(page, 'state');
+  expect(afterFlash.corals[0]).toMatchObject({
+    personality: 'app',
+    firmware: 'single-ep',
+    enumerations: 2,
+    granted: true,
+    violations: [],
+  });
+
+  // The Devices page follows the re-enumeration live.
+  const card = page.locator('[data-device="usb:0"]');
+  await expect(card).toContainText('Ready');
+  await expect(card).toContainText('Application (18d1:9302)');
+  await expect(card).toContainText('USB 3 SuperSpeed');
+
+  // The model and its CPU twin from the (mirrored) catalog.
+  value(await api<Settled<void>>(page, 'download', mobilenet.id, MIRROR));
+
+  const tpuModel = value(
+    await api<Settled<{ id: string; engine: string; device: string; requested: string; fallback?: string }>>(
+      page,
+      'load',
+      compiledFile.sha256,
+      'auto',
+      cpuFile.sha256,
+    ),
+  );
+  expect(tpuModel).toMatchObject({ engine: 'edgetpu', device: 'usb:0', requested: 'auto' });
+  expect(tpuModel.fallback).toBeUndefined();
+
+  const onTpu = value(await api<Settled<Classified>>(page, 'classify', tpuModel.id, catUrl));
+  expect(onTpu).toMatchObject({ engine: 'edgetpu', device: 'usb:0' });
+  expect(onTpu.classes[0]).toMatchObject({ id: 283, label: 'tiger cat' });
+  await expect(card).toContainText(compiledFile.name);
+
+  // The CPU twin on WASM gives the same classes and scores (the emulator computes from that twin).
+  const twin = value(
+    await api<Settled<{ id: string; engine: string; device: string }>>(page, 'load', cpuFile.sha256, 'wasm'),
+  );
+  expect(twin).toMatchObject({ engine: 'litert-wasm', device: 'cpu' });
+  const onCpu = value(await api<Settled<Classified>>(page, 'classify', twin.id, catUrl));
+  expect(onTpu.classes).toEqual(onCpu.classes);
+  await api(page, 'unload', twin.id);
+
+  // Unplug: the next run fails with a typed error and the device leaves the list.
+  await bus(page, 'unplug', 0);
+  const failed = await api<Settled<Classified>>(page, 'classify', tpuModel.id, catUrl);
+  expect(failed.ok).toBe(false);
+  expect(!failed.ok && failed.error).toMatchObject({ code: 'UNAVAILABLE' });
+  expect(await api<unknown[]>(page, 'devices')).toEqual([]);
+  await expect(page.getByTestId('no-devices')).toBeVisible();
+
+  // The page falls back to WASM, and every result says so.
+  const moved = value(
+    await api<Settled<{ id: string; engine: string; device: string; fallback?: string }>>(
+      page,
+      'fallBackToWasm',
+      tpuModel.id,
+      'unplugged',
+    ),
+  );
+  expect(moved).toMatchObject({ id: tpuModel.id, engine: 'litert-wasm (cpu twin)', device: 'cpu' });
+  expect(moved.fallback).toBe('usb:0 is not available (unplugged); running on WASM');
+  const onFallback = value(await api<Settled<Classified>>(page, 'classify', tpuModel.id, catUrl));
+  expect(onFallback).toMatchObject({
+    engine: 'litert-wasm (cpu twin)',
+    device: 'cpu',
+    fallback: 'usb:0 is not available (unplugged); running on WASM',
+  });
+  expect(onFallback.classes).toEqual(onCpu.classes);
+
+  expect(watch.pageErrors).toEqual([]);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(await watch.cspViolations()).toEqual([]);
+});
+
+test('when the grant does not carry over, the flash asks for the second permission and the Connect button completes it', async ({
+  page,
+}) => {
+  const watch = await watchPage(page);
+  await connectDfuCoral(page, 'ask-again');
+
+  const flashed = value(
+    await api<Settled<{ outcome: { status: string; message?: string; filters?: unknown[] } }>>(
+      page,
+      'flash',
+      'usb:0',
+      { url: `${MIRROR}/${FIRMWARE_FILE.repo}/${FIRMWARE_FILE.commit}/${FIRMWARE_FILE.path}` },
+      MIRROR,
+      1500,
+    ),
+  );
+  expect(flashed.outcome).toMatchObject({
+    status: 'needs-permission',
+    filters: [
+      { vendorId: 0x1a6e, productId: 0x089a },
+      { vendorId: 0x18d1, productId: 0x9302 },
+    ],
+  });
+  expect(flashed.outcome.message).toContain('needs your permission');
+  const hidden = await bus<CoralState>(page, 'state');
+  expect(hidden.corals[0]).toMatchObject({ personality: 'app', granted: false, violations: [] });
+  await expect(page.getByTestId('no-devices')).toBeVisible();
+
+  // The second prompt: the app's own permission code (requestDevice with the Coral filters).
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  const card = page.locator('[data-device="usb:0"]');
+  await expect(card).toContainText('Ready');
+  expect(
+    await page.evaluate(
+      () => (window as unknown as { __reefVirtualUsb: { prompts: number } }).__reefVirtualUsb.prompts,
+    ),
+  ).toBe(2);
+
+  // A wrong firmware file is refused before anything is sent: the stick needs a replug into DFU.
+  await bus(page, 'replug', 0);
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  await expect(card).toContainText('Needs firmware');
+  const multi = FIXTURES['apex_latest_multi_ep.bin'];
+  const refused = await api<Settled<unknown>>(
+    page,
+    'flash',
+    'usb:0',
+    { url: `${MIRROR}/${multi.repo}/${multi.commit}/${multi.path}` },
+    MIRROR,
+  );
+  expect(!refused.ok && refused.error).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'wrong-firmware' });
+  expect((await bus<CoralState>(page, 'state')).corals[0]).toMatchObject({ personality: 'dfu', violations: [] });
+
+  expect(watch.pageErrors).toEqual([]);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(await watch.cspViolations()).toEqual([]);
+});
