@@ -126,27 +126,46 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM kernel', () => {
 });
 
 describe('PosenetDecoderOp kernel', () => {
-  it('reads options and finds one pose at the heatmap peak', () => {
+  it('reads options, roots a pose at the heatmap peak and follows the mid-range offsets to its neighbours', () => {
     const o = parsePosenetDecoderOptions(
-      encode({ max_detections: 2, score_threshold: 0.5, stride: 16, nms_radius: 10 }),
+      encode({ max_detections: 2, score_threshold: 0.01, stride: 16, nms_radius: 10 }),
     );
-    expect(o).toEqual({ maxDetections: 2, scoreThreshold: 0.5, stride: 16, nmsRadius: 10 });
+    expect(o).toEqual({ maxDetections: 2, scoreThreshold: 0.01, stride: 16, nmsRadius: 10 });
     const H = 5;
     const W = 5;
     const heatmaps = new Float32Array(H * W * 17).fill(-10);
-    // Nose peak at (2, 3) with a short offset of (+4, -2) pixels.
+    // Nose peak at cell (2, 3), refined by a short offset of (+4, -2) pixels → (36, 46) px.
     heatmaps[(2 * W + 3) * 17] = 5;
     const shortOffsets = new Float32Array(H * W * 34);
     shortOffsets[(2 * W + 3) * 34] = 4;
     shortOffsets[(2 * W + 3) * 34 + 17] = -2;
-    const out = posenetDecode(
-      { heatmaps, shortOffsets, midOffsets: new Float32Array(H * W * 64), height: H, width: W },
-      o,
-    );
+    // Edge 0 (nose → left eye), forward: (-16, +8) pixels everywhere.
+    const midOffsets = new Float32Array(H * W * 64);
+    for (let c = 0; c < H * W; c++) {
+      midOffsets[c * 64 + 0] = -16;
+      midOffsets[c * 64 + 16] = 8;
+    }
+    heatmaps[(1 * W + 3) * 17 + 1] = 3;
+    const out = posenetDecode({ heatmaps, shortOffsets, midOffsets, height: H, width: W }, o);
     expect(out.count[0]).toBe(1);
-    expect(out.keypoints[0]).toBeCloseTo(2 * 16 + 4, 5);
-    expect(out.keypoints[1]).toBeCloseTo(3 * 16 - 2, 5);
-    expect(out.keypointScores[0]).toBeCloseTo(1 / (1 + Math.exp(-5)), 5);
+    expect([out.keypoints[0], out.keypoints[1]]).toEqual([expect.closeTo(36, 4), expect.closeTo(46, 4)]);
+    expect([out.keypoints[2], out.keypoints[3]]).toEqual([expect.closeTo(20, 4), expect.closeTo(54, 4)]);
+    expect(out.keypointScores[0]).toBeGreaterThan(out.keypointScores[5]!);
+    expect(out.poseScores[0]).toBeGreaterThan(0.01);
     expect(out.poseScores[1]).toBe(0);
+  });
+
+  it('finds nothing when every score is below the threshold', () => {
+    const out = posenetDecode(
+      {
+        heatmaps: new Float32Array(4 * 17).fill(-10),
+        shortOffsets: new Float32Array(4 * 34),
+        midOffsets: new Float32Array(4 * 64),
+        height: 2,
+        width: 2,
+      },
+      { maxDetections: 3, scoreThreshold: 0.5, stride: 16, nmsRadius: 20 },
+    );
+    expect(out.count[0]).toBe(0);
   });
 });
