@@ -55,6 +55,26 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
       io.err(`reef ${first}: ${error.message} [${error.code}${error.reason ? `/${error.reason}` : ''}]`);
       return 1;
     }
+    // A file the user named that cannot be read is their input problem, not a crash.
+    const fsError = fileSystemError(error);
+    if (fsError) {
+      io.err(`reef ${first}: ${fsError}`);
+      return 1;
+    }
     throw error;
   }
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory, expected a file',
+  ENOTDIR: 'not a directory',
+};
+
+function fileSystemError(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path } = error as NodeJS.ErrnoException;
+  const reason = code ? FS_REASONS[code] : undefined;
+  return reason && path ? `cannot read ${path}: ${reason}` : undefined;
 }

@@ -115,6 +115,15 @@ export function stratifiedSplit(
   return { train: subset(set, train), validation: validation.length ? subset(set, validation) : undefined };
 }
 
+/**
+ * Whether a held-out set is big enough to steer training. A handful of samples measures noise:
+ * early stopping on it ends training at random (4 images, 1 held out, flipping between 0 and
+ * 100 %). Below two per class, train on everything and let the training loss decide.
+ */
+export function isUsefulValidationSize(validationCount: number, numClasses: number): boolean {
+  return validationCount >= 2 * numClasses;
+}
+
 /** Weights n / (k × count_c): every class contributes equally to the loss. */
 export function balancedClassWeights(set: EmbeddingSet): number[] {
   const counts = classCounts(set);

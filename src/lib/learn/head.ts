@@ -4,7 +4,13 @@
  * class balancing, one progress event per epoch, cancellable between batches.
  */
 import { ReefError } from '../errors.ts';
-import { balancedClassWeights, stratifiedSplit, validateSet, type EmbeddingSet } from './dataset.ts';
+import {
+  balancedClassWeights,
+  isUsefulValidationSize,
+  stratifiedSplit,
+  validateSet,
+  type EmbeddingSet,
+} from './dataset.ts';
 import { tf } from './tfjs.ts';
 
 export interface HeadArchitecture {
@@ -113,9 +119,14 @@ export async function trainHead(set: EmbeddingSet, options: HeadTrainingOptions 
   const seed = options.seed ?? 1;
   const patience = options.patience ?? 5;
   if (options.signal?.aborted) throw cancelled();
-  const { train, validation } = options.validation
+  const split = options.validation
     ? { train: set, validation: options.validation }
     : stratifiedSplit(set, options.validationSplit ?? 0.2, seed);
+  const tooSmall =
+    !options.validation &&
+    split.validation !== undefined &&
+    !isUsefulValidationSize(split.validation.labels.length, set.numClasses);
+  const { train, validation } = tooSmall ? { train: set, validation: undefined } : split;
   const model = buildHead({
     inputDim: set.dim,
     numClasses: set.numClasses,

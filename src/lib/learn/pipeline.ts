@@ -9,7 +9,7 @@ import type { RgbaImage } from '../tasks/index.ts';
 import { checkEdgeTpuCompatibility, readModel, type CompatibilityReport } from '../tflite/index.ts';
 import { augmentMany, centerCrop, rgbBytes, type AugmentOptions } from './augment.ts';
 import { composeModel, headInputOf, labelsFile } from './compose.ts';
-import { stratifiedIndices, subset, type EmbeddingSet } from './dataset.ts';
+import { isUsefulValidationSize, stratifiedIndices, subset, type EmbeddingSet } from './dataset.ts';
 import { embedImages, type EmbeddingCache } from './embeddings.ts';
 import { emitModel } from './emit.ts';
 import { headSpec } from './head-spec.ts';
@@ -100,12 +100,10 @@ export async function trainTransfer(
   const emit = options.onEvent ?? (() => undefined);
   const seed = options.seed ?? 1;
   const numClasses = data.classes.length;
-  const { train: trainIdx, validation: valIdx } = stratifiedIndices(
-    data.labels,
-    numClasses,
-    options.validationSplit ?? 0.2,
-    seed,
-  );
+  const split = stratifiedIndices(data.labels, numClasses, options.validationSplit ?? 0.2, seed);
+  const { train: trainIdx, validation: valIdx } = isUsefulValidationSize(split.validation.length, numClasses)
+    ? split
+    : { train: [...split.train, ...split.validation], validation: [] };
   // Augmented copies are made from training images only, so validation stays honest.
   const copies = options.augmentCopies ?? 0;
   const headInput = headInputOf(readModel(extractorBytes)).input;

@@ -22,6 +22,9 @@ export interface TfInitOptions {
 /** Picks and initialises a tfjs backend; returns its name. */
 export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
   const wanted = options.backends ?? ['cpu'];
+  // Production mode: skips tfjs's debug checks and its "install tfjs-node" banner in Node, which
+  // would only confuse CLI users (Reef deliberately uses no native addon).
+  tf.env().set('PROD', true);
   for (const name of wanted) {
     if (name === 'wasm') {
       // Loaded lazily: it pulls in a WASM binary only users of this backend need.

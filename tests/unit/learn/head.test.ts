@@ -50,6 +50,14 @@ describe('head training', () => {
     expect(w[2]! / w[0]!).toBeCloseTo(10, 6);
   });
 
+  it('trains on every sample when the held-out part would be too small to mean anything', async () => {
+    // 2 per class: a 20 % split would hold out one sample of some classes and early-stop on noise.
+    const head = await trainHead(clusters(3, [2, 2, 2], 16, 5), { epochs: 40, learningRate: 0.05, seed: 3 });
+    expect(head.validationAccuracy).toBeUndefined();
+    expect(head.trainAccuracy).toBe(1);
+    head.model.dispose();
+  });
+
   it('learns separable classes and frees its tensors', async () => {
     const before = tf.memory().numTensors;
     const head = await trainHead(clusters(4, [30, 30, 30, 30], 32, 2), { epochs: 20, learningRate: 0.05, seed: 3 });
