@@ -1,4 +1,4 @@
-/** The page's one handle on the accelerator worker (the only `wrap()` in the app). */
+/** The page's one handle on the accelerator worker (the only `wrap()` of it in the app). */
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import type { AcceleratorApi } from '../worker/accelerator-api.ts';
 import { installTransferHandlers } from '../worker/transfer-handlers.ts';

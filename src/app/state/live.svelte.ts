@@ -45,6 +45,10 @@ export class LiveState {
 
   async load(): Promise<void> {
     await this.models.refresh();
+    // `#/live?model=file:<sha256>` (the Train page's "Try it live") picks that model.
+    const param = /[?&]model=([^&]+)/.exec(location.hash)?.[1];
+    const wanted = param ? decodeURIComponent(param) : undefined;
+    if (wanted && this.models.find(wanted)) this.selectModel(wanted);
     if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
     try {
       this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);

@@ -199,6 +199,17 @@ export class TrainState {
     });
   }
 
+  /** Every sample's image with its class index (label order), for scoring a trained model. */
+  async labelledImages(): Promise<{ label: number; image: Blob }[]> {
+    const dataset = this.dataset;
+    if (!dataset) return [];
+    const order = this.classes.map((c) => c.id);
+    return (await (await this.#open()).listSamples(dataset.id)).map((s) => ({
+      label: order.indexOf(s.classId),
+      image: s.image,
+    }));
+  }
+
   dispose(): void {
     this.stopRecording();
     this.camera.stop();

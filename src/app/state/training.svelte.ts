@@ -1,0 +1,206 @@
+/**
+ * Training a classifier on the Train page's dataset: transfer learning on Coral's MobileNet
+ * embedding extractor, in the training worker. The results (CPU model, Edge TPU model, labels, tfjs
+ * head) go into the model library, so they survive reloads and show up on the Live page.
+ */
+import { proxy, transfer } from 'comlink';
+import type { CatalogEntryState } from '../../worker/accelerator-api.ts';
+import type { TrainingEvent } from '../../worker/training-api.ts';
+import { accelerator } from '../accelerator.ts';
+import { stopTraining, training } from '../training.ts';
+import { saveFile } from './download.ts';
+import { errorMessage } from './errors.ts';
+import { fileStem } from './train.svelte.ts';
+
+export type EpochProgress = Extract<TrainingEvent, { kind: 'epoch' }>['progress'];
+
+export const EXTRACTOR_ENTRY = 'mobilenet-v1-1.0-224-embedding';
+const RECORD_PREFIX = 'reef.trained.';
+
+export interface StoredFile {
+  sha256: string;
+  name: string;
+}
+
+/** What a finished training left behind; small enough for localStorage, the bytes live in the library. */
+export interface TrainedRecord {
+  classes: string[];
+  history: EpochProgress[];
+  /** Rows are true classes, columns predictions, over every sample. */
+  confusion: number[][];
+  samples: number;
+  trainAccuracy: number;
+  validationAccuracy: number | null;
+  ms: number;
+  backend: string;
+  cpuModel: StoredFile;
+  edgetpuModel?: StoredFile;
+  labels: StoredFile;
+  tfjsJson: string;
+  tfjsWeights: StoredFile;
+}
+
+export type TrainingPhase =
+  | { kind: 'idle' }
+  | { kind: 'embedding'; done: number; total: number }
+  | { kind: 'training'; epoch: number; epochs: number }
+  | { kind: 'finishing'; text: string };
+
+export class TrainingState {
+  extractor = $state.raw<CatalogEntryState | undefined>(undefined);
+  downloading = $state(false);
+  phase = $state<TrainingPhase>({ kind: 'idle' });
+  history = $state<EpochProgress[]>([]);
+  record = $state.raw<TrainedRecord | undefined>(undefined);
+  error = $state<string | undefined>(undefined);
+  epochs = $state(30);
+  running = $derived(this.phase.kind !== 'idle');
+  #datasetId = '';
+
+  async load(datasetId: string): Promise<void> {
+    this.#datasetId = datasetId;
+    const saved = localStorage.getItem(RECORD_PREFIX + datasetId);
+    this.record = saved ? (JSON.parse(saved) as TrainedRecord) : undefined;
+    this.history = this.record?.history ?? [];
+    await this.#refreshExtractor();
+  }
+
+  async #refreshExtractor(): Promise<void> {
+    try {
+      this.extractor = (await accelerator().catalog()).find((e) => e.id === EXTRACTOR_ENTRY);
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  /** The extractor comes from Coral's catalog like any model (checked against its pinned sha256). */
+  async downloadExtractor(): Promise<void> {
+    this.downloading = true;
+    this.error = undefined;
+    try {
+      await accelerator().downloadCatalogEntry(EXTRACTOR_ENTRY, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
+      await this.#refreshExtractor();
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.downloading = false;
+    }
+  }
+
+  async train(name: string, images: () => Promise<{ label: number; image: Blob }[]>): Promise<void> {
+    const extractor = this.extractor;
+    const cpu = extractor?.files.find((f) => f.role === 'cpu');
+    const compiled = extractor?.files.find((f) => f.role === 'edgetpu');
+    if (!extractor?.cached || !cpu) {
+      this.error = 'Download the embedding extractor first.';
+      return;
+    }
+    this.error = undefined;
+    this.history = [];
+    this.phase = { kind: 'embedding', done: 0, total: 0 };
+    const onEvent = proxy((event: TrainingEvent) => {
+      if (event.kind === 'embedding') this.phase = { kind: 'embedding', done: event.done, total: event.total };
+      else if (event.kind === 'epoch') {
+        this.history = [...this.history, event.progress];
+        this.phase = { kind: 'training', epoch: event.progress.epoch, epochs: event.progress.epochs };
+      }
+    });
+    try {
+      const api = accelerator();
+      // One run, two compositions: the head on the compiled extractor (the Edge TPU model) and on
+      // its CPU twin (runs in WASM anywhere; the Live page and the confusion matrix use it).
+      const cpuBytes = await api.readStoredFile(cpu.sha256);
+      const compiledBytes = compiled?.cached ? await api.readStoredFile(compiled.sha256) : undefined;
+      const out = await training().trainTransfer(
+        compiledBytes
+          ? { datasetId: this.#datasetId, extractor: compiledBytes, embedWith: cpuBytes, epochs: this.epochs }
+          : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs },
+        onEvent,
+      );
+      const stem = fileStem(name);
+      this.phase = { kind: 'finishing', text: 'Saving the models…' };
+      const cpuComposed = compiledBytes ? out.cpuModel : out.model;
+      if (!cpuComposed) throw new Error('The training worker returned no CPU model.');
+      const cpuModel = await api.importFile(`${stem}.tflite`, cpuComposed);
+      const edgetpuModel: StoredFile | undefined = compiledBytes
+        ? await api.importFile(`${stem}_edgetpu.tflite`, out.model)
+        : undefined;
+      const labels = await api.importFile(`${stem}_labels.txt`, out.labelsTxt);
+      const tfjsWeights = await api.importFile(`${stem}-tfjs.weights.bin`, out.tfjs.weights);
+      this.phase = { kind: 'finishing', text: 'Scoring every sample…' };
+      const confusion = await this.#confusion(cpuModel.sha256, out.classes, await images());
+      const record: TrainedRecord = {
+        classes: out.classes,
+        history: this.history,
+        confusion,
+        samples: confusion.flat().reduce((a, b) => a + b, 0),
+        trainAccuracy: out.train.accuracy,
+        validationAccuracy: out.validation.accuracy,
+        ms: out.ms,
+        backend: out.backend,
+        cpuModel: { sha256: cpuModel.sha256, name: cpuModel.name },
+        ...(edgetpuModel ? { edgetpuModel: { sha256: edgetpuModel.sha256, name: edgetpuModel.name } } : {}),
+        labels: { sha256: labels.sha256, name: labels.name },
+        tfjsJson: out.tfjs.modelJson,
+        tfjsWeights: { sha256: tfjsWeights.sha256, name: tfjsWeights.name },
+      };
+      this.record = record;
+      localStorage.setItem(RECORD_PREFIX + this.#datasetId, JSON.stringify(record));
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.phase = { kind: 'idle' };
+    }
+  }
+
+  cancel(): void {
+    stopTraining();
+    this.phase = { kind: 'idle' };
+    this.error = 'Training was cancelled.';
+  }
+
+  /** Runs the trained CPU model on every sample in the accelerator worker. */
+  async #confusion(sha256: string, classes: string[], samples: { label: number; image: Blob }[]): Promise<number[][]> {
+    const api = accelerator();
+    const matrix = classes.map(() => classes.map(() => 0));
+    const info = await api.loadModel({ sha256 }, { engine: 'cpu' });
+    try {
+      for (const sample of samples) {
+        const bitmap = await createImageBitmap(sample.image);
+        const result = await api.runTask(info.id, transfer(bitmap, [bitmap]), 'classify', { topK: 1 });
+        const predicted = result.task === 'classify' ? result.classes[0]?.id : undefined;
+        const row = matrix[sample.label];
+        if (row && predicted !== undefined && predicted < row.length) row[predicted] = (row[predicted] ?? 0) + 1;
+      }
+    } finally {
+      await api.unloadModel(info.id);
+    }
+    return matrix;
+  }
+
+  async download(file: StoredFile): Promise<void> {
+    try {
+      const bytes = await accelerator().readStoredFile(file.sha256);
+      saveFile(bytes as Uint8Array<ArrayBuffer>, file.name);
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  /** The tfjs head: model.json (pointing at the weights file by name) and the weights. */
+  async downloadTfjs(): Promise<void> {
+    const record = this.record;
+    if (!record) return;
+    const json = JSON.parse(record.tfjsJson) as { weightsManifest?: { paths: string[] }[] };
+    for (const group of json.weightsManifest ?? []) group.paths = [record.tfjsWeights.name];
+    saveFile(JSON.stringify(json), record.tfjsWeights.name.replace(/\.weights\.bin$/, '.json'), 'application/json');
+    await this.download(record.tfjsWeights);
+  }
+
+  /** Forgets the result when the dataset changes under it (samples or classes edited). */
+  forget(): void {
+    localStorage.removeItem(RECORD_PREFIX + this.#datasetId);
+    this.record = undefined;
+    this.history = [];
+  }
+}
