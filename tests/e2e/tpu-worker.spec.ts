@@ -210,11 +210,15 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
   expect(onTpu.classes).toEqual(onCpu.classes);
   await api(page, 'unload', twin.id);
 
+  // The virtual Coral saw a protocol-correct stream for every run so far.
+  expect((await bus<CoralState>(page, 'state')).corals[0]!.violations).toEqual([]);
+
   // Unplug: the next run fails with a typed error and the device leaves the list.
   await bus(page, 'unplug', 0);
   const failed = await api<Settled<Classified>>(page, 'classify', tpuModel.id, catUrl);
   expect(failed.ok).toBe(false);
-  expect(!failed.ok && failed.error).toMatchObject({ code: 'UNAVAILABLE' });
+  expect(!failed.ok && failed.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'device-gone' });
+  expect(!failed.ok && failed.error.message).toContain('usb:0');
   expect(await api<unknown[]>(page, 'devices')).toEqual([]);
   await expect(page.getByTestId('no-devices')).toBeVisible();
 
