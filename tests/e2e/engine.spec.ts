@@ -204,10 +204,11 @@ test.describe('CPU engine in the accelerator worker', () => {
       'movenet_single_pose_lightning_ptq.tflite',
       'split_concat.tflite',
     ];
-    // Not compared: DeepLab (tfjs-tflite cannot hand out its INT64 output either) and the fish SSD
-    // (its post-processing outputs have no static shape); both are checked against references above
-    // and in tests/unit/runtime.
-    for (const name of [...exact, 'keras_lstm_mnist_ptq.tflite' as FixtureName]) {
+    // Not compared: DeepLab (tfjs-tflite cannot hand out its INT64 output either); its mask is
+    // checked against the reference mask above and in tests/unit/runtime.
+    // The fish SSD's post-processing runs as Reef's kernel here and as TFLite's op in tfjs-tflite.
+    const kernels: FixtureName[] = ['keras_lstm_mnist_ptq.tflite', 'fish_ssd_detect.tflite'];
+    for (const name of [...exact, ...kernels]) {
       const reef = await runInWorker(page, name);
       const oracle = await page.evaluate(async (name) => {
         const w = window as unknown as {
@@ -252,6 +253,12 @@ test.describe('CPU engine in the accelerator worker', () => {
           // Reef's LSTM kernel runs the recurrence in float: same class, scores within a few steps.
           const argmax = (a: number[]) => a.indexOf(Math.max(...a));
           expect(argmax(o.data), name).toBe(argmax(peer));
+          return;
+        }
+        if (name === 'fish_ssd_detect.tflite') {
+          // Box decoding in float64 vs TFLite's float32: equal to float32 rounding.
+          expect(o.data.length, name).toBe(peer.length);
+          o.data.forEach((v, i) => expect(v, `${name} output ${k} [${i}]`).toBeCloseTo(peer[i]!, 5));
           return;
         }
         expect(
