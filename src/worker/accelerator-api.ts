@@ -216,10 +216,11 @@ export class AcceleratorApi {
   readonly #tpuEngines = new TpuEngines(
     this.#devices.pool,
     this.#engines,
-    () =>
-      new LiteRtRuntime(
-        workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
-      ),
+    // Same LiteRT.js files as the CPU engine: our own origin under /litert/ (see engines.ts).
+    () => {
+      const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+      return new LiteRtRuntime(workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href }));
+    },
   );
 
   /**
