@@ -1,7 +1,8 @@
 /**
  * Where the worker's USB comes from: `navigator.usb` of this worker (Chromium exposes WebUSB to
- * dedicated workers). A test build swaps this module for the virtual Coral (vite.config.ts,
- * mode `emulator`); production builds never contain it.
+ * dedicated workers). The virtual-coral TEST build (`REEF_TEST_USB=virtual-coral vite build`, see
+ * vite.config.ts) aliases this module to tests/e2e/support/virtual-usb-worker.ts, which has the same
+ * export; normal builds never contain the emulator (tests/e2e/tpu-worker.spec.ts checks dist/).
  */
 import type { UsbLike } from '../lib/edgetpu/manager.ts';
 
