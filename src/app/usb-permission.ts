@@ -7,10 +7,12 @@ import { CORAL_USB_FILTERS } from '../lib/edgetpu/identity.ts';
 
 export type PermissionOutcome = 'granted' | 'dismissed' | 'unsupported';
 
-export async function requestCoralPermission(): Promise<PermissionOutcome> {
+export async function requestCoralPermission(
+  filters: readonly USBDeviceFilter[] = CORAL_USB_FILTERS,
+): Promise<PermissionOutcome> {
   if (!('usb' in navigator) || !navigator.usb) return 'unsupported';
   try {
-    await navigator.usb.requestDevice({ filters: [...CORAL_USB_FILTERS] });
+    await navigator.usb.requestDevice({ filters: [...filters] });
     return 'granted';
   } catch (error) {
     // NotFoundError: the chooser was closed without a choice (or listed nothing to choose).

@@ -1,11 +1,22 @@
 /** The Devices page: the worker's list of accelerators, live, and the permission flow. */
 import { proxy } from 'comlink';
-import type { DeviceInfo } from '../../worker/accelerator-api.ts';
+import type { DeviceInfo, FirmwareProgress } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { requestCoralPermission } from '../usb-permission.ts';
 import { errorMessage } from './errors.ts';
 
+export interface FirmwareStep {
+  phase: FirmwareProgress['phase'] | 'done';
+  bytesDone: number;
+  bytesTotal: number;
+  error?: string;
+  /** The flash worked but the re-enumerated Coral needs its own permission (a second prompt). */
+  askAgain?: { message: string; filters: USBDeviceFilter[] };
+}
+
 export class DevicesState {
+  /** Firmware installs in progress or just finished, by device id. */
+  firmware = $state<Record<string, FirmwareStep>>({});
   devices = $state<DeviceInfo[]>([]);
   message = $state<{ kind: 'info' | 'error'; text: string } | undefined>(undefined);
   supported = $state('usb' in navigator);
@@ -27,6 +38,42 @@ export class DevicesState {
       stopped = true;
       if (watchId !== undefined) void api.unwatchDevices(watchId);
     };
+  }
+
+  /** Downloads the pinned firmware (or uses the cached copy) and flashes it, with progress. */
+  async installFirmware(id: string): Promise<void> {
+    this.firmware[id] = { phase: 'fetch', bytesDone: 0, bytesTotal: 0 };
+    const onProgress = proxy((p: FirmwareProgress) => {
+      this.firmware[id] = { phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal };
+    });
+    try {
+      const baseUrl = localStorage.getItem('reef.modelBaseUrl');
+      const outcome = await accelerator().flashFirmware(id, 'download', onProgress, baseUrl ? { baseUrl } : {});
+      const last = this.firmware[id] ?? { phase: 'done', bytesDone: 0, bytesTotal: 0 };
+      this.firmware[id] =
+        outcome.status === 'ready'
+          ? { ...last, phase: 'done' }
+          : { ...last, phase: 'done', askAgain: { message: outcome.message, filters: outcome.filters } };
+    } catch (error) {
+      this.firmware[id] = {
+        ...(this.firmware[id] ?? { phase: 'fetch', bytesDone: 0, bytesTotal: 0 }),
+        error: errorMessage(error),
+      };
+    }
+    this.devices = await accelerator().refreshDevices();
+  }
+
+  /** The second permission prompt, from a click, for the Coral that came back with firmware. */
+  async allowAgain(id: string): Promise<void> {
+    const ask = this.firmware[id]?.askAgain;
+    if (!ask) return;
+    try {
+      await requestCoralPermission(ask.filters);
+      delete this.firmware[id];
+      this.devices = await accelerator().refreshDevices();
+    } catch (error) {
+      this.message = { kind: 'error', text: errorMessage(error) };
+    }
   }
 
   async connect(): Promise<void> {

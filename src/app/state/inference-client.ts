@@ -3,7 +3,8 @@
  * frames (transferred ImageBitmaps) and gets back task results to draw.
  */
 import { proxy, transfer } from 'comlink';
-import type { LoadModelOptions } from '../../worker/accelerator-api.ts';
+import type { ModelLoadOptions } from '../../worker/accelerator-api.ts';
+import { errorCode } from './errors.ts';
 import { accelerator } from '../accelerator.ts';
 import { toInferenceResult, type InferenceResult } from './inference.ts';
 import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
@@ -20,16 +21,25 @@ export interface InferenceRequest {
   labels?: string;
 }
 
-/** What to load for an engine choice: which stored file, on which worker engine. */
-export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: LoadModelOptions } {
-  if (engine.startsWith('usb'))
-    throw new Error('Running on the Edge TPU from this page is not available in this build yet; choose WASM.');
-  // `auto` without a TPU engine and `wasm` both run the CPU version when there is one.
-  const sha256 = model.cpu ?? model.edgetpu;
-  if (!sha256) throw new Error(`${model.title} has no model file.`);
-  if (!model.cpu && engine === 'wasm')
-    throw new Error(`${model.title} is compiled for the Edge TPU only; WASM needs its CPU version (import it too).`);
-  return { sha256, options: { engine: 'cpu' } };
+/**
+ * What to load for an engine choice. `wasm` runs the CPU version; `auto` and `usb:N` load the
+ * compiled file on the worker's TPU engine with the CPU version as its twin, so a missing or
+ * unplugged TPU falls back to WASM and the result says so.
+ */
+export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: ModelLoadOptions } {
+  if (engine === 'wasm') {
+    if (!model.cpu)
+      throw new Error(`${model.title} is compiled for the Edge TPU only; WASM needs its CPU version (import it too).`);
+    return { sha256: model.cpu, options: { engine: 'wasm' } };
+  }
+  if (model.edgetpu)
+    return {
+      sha256: model.edgetpu,
+      options: { engine: engine as 'auto', ...(model.cpu ? { cpuTwin: { sha256: model.cpu } } : {}) },
+    };
+  if (!model.cpu) throw new Error(`${model.title} has no model file.`);
+  if (engine !== 'auto') throw new Error(`${model.title} is not compiled for the Edge TPU; choose WASM or Automatic.`);
+  return { sha256: model.cpu, options: { engine: 'wasm' } };
 }
 
 /** One model loaded in the worker at a time; changing model or engine reloads it. */
@@ -64,11 +74,21 @@ export class ModelSession {
     }
     const { width, height } = frame;
     const labels = request.labels ? await this.#labels(request.labels) : undefined;
-    const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, {
-      topK: request.topK ?? 3,
-      ...(labels ? { labels } : {}),
-    });
-    return toInferenceResult(result, width, height);
+    const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
+    const copy = await createImageBitmap(frame);
+    try {
+      const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, options);
+      return toInferenceResult(result, width, height);
+    } catch (error) {
+      // The TPU went away (unplugged, wedged): move this model to WASM and run the frame again.
+      if (errorCode(error) !== 'UNAVAILABLE') throw error;
+      const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
+      await accelerator().fallBackToWasm(id, why);
+      const result = await accelerator().runTask(id, transfer(copy, [copy]), request.task, options);
+      return toInferenceResult(result, width, height);
+    } finally {
+      copy.close();
+    }
   }
 
   #labelCache: { sha256: string; labels: Promise<string[]> } | undefined;

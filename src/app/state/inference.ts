@@ -62,7 +62,8 @@ const KEYPOINTS = [
 
 /** Normalises the worker's pixel coordinates to 0..1 of the frame, so overlays scale with the view. */
 export function toInferenceResult(result: WorkerTaskResult, width: number, height: number): InferenceResult {
-  const base = { engine: result.engine, device: result.device, ms: result.ms };
+  const fallback = 'fallback' in result ? result.fallback : undefined;
+  const base = { engine: result.engine, device: result.device, ms: result.ms, ...(fallback ? { fallback } : {}) };
   switch (result.task) {
     case 'classify':
       return { ...base, output: { task: 'classify', classes: result.classes } };
@@ -121,6 +122,8 @@ export interface InferenceResult {
   device: string;
   /** Inference time reported by the worker. */
   ms: number;
+  /** Set when the chosen TPU was not available and WASM ran instead: why, in words. */
+  fallback?: string;
 }
 
 /** MoveNet's 17 keypoints joined into a skeleton (COCO order). */

@@ -114,7 +114,10 @@ export class KioskState {
   async #watchDevices(): Promise<void> {
     const api = accelerator();
     const update = (list: DeviceInfo[]): void => {
-      this.tpu = list.find((d) => d.state === 'ready')?.id;
+      const tpu = list.find((d) => d.state === 'ready' || d.state === 'busy')?.id;
+      // A Coral plugged (back) in: reload the model so `auto` puts it on the TPU again.
+      if (tpu && tpu !== this.tpu) this.#session.dispose();
+      this.tpu = tpu;
     };
     try {
       update(await api.refreshDevices());
@@ -180,8 +183,8 @@ export class KioskState {
   }
 
   async #infer(model: ModelChoice, frame: ImageBitmap): Promise<void> {
-    // The TPU when one is plugged in, else WASM; a replug changes `tpu` and the next frame follows.
-    const engine = this.tpu && model.edgetpu ? this.tpu : model.cpu ? 'wasm' : 'auto';
+    // `auto`: the TPU when one is plugged in, else WASM with the CPU twin (the result says which).
+    const engine = model.edgetpu ? 'auto' : 'wasm';
     let timer: ReturnType<typeof setTimeout> | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('watchdog')), WATCHDOG_MS);

@@ -1,4 +1,6 @@
 /** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
+import { proxy } from 'comlink';
+import type { DeviceInfo } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { CameraState } from './camera.svelte.ts';
 import { errorMessage } from './errors.ts';
@@ -51,11 +53,23 @@ export class LiveState {
     if (wanted && this.models.find(wanted)) this.selectModel(wanted);
     if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
     try {
-      this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);
+      const api = accelerator();
+      this.#showDevices(await api.refreshDevices());
+      const id = await api.watchDevices(proxy((list: DeviceInfo[]) => this.#showDevices(list)));
+      this.#unwatch = () => void api.unwatchDevices(id);
     } catch {
       // No WebUSB in this browser: the engine list keeps Automatic and WASM.
       this.devices = [];
     }
+  }
+
+  #unwatch: (() => void) | undefined;
+
+  /** Follows plug and unplug: a new TPU makes the next frame reload the model so `auto` can use it. */
+  #showDevices(list: DeviceInfo[]): void {
+    const ready = list.filter((d) => d.state === 'ready' || d.state === 'busy').map((d) => d.id);
+    if (ready.some((id) => !this.devices.includes(id))) this.#session.dispose();
+    this.devices = ready;
   }
 
   selectModel(key: string): void {
@@ -148,6 +162,7 @@ export class LiveState {
 
   dispose(): void {
     this.stop();
+    this.#unwatch?.();
     this.#session.dispose();
     this.#image?.close();
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
