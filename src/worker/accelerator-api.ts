@@ -23,7 +23,7 @@ import {
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
 import { LiteRtRuntime, workerLiteRtLoader } from '../lib/runtime/index.ts';
 import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
-import type { StageStats } from '../lib/edgetpu/index.ts';
+import { createTraceSwitch, type StageStats } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
 import { ReefError } from '../lib/errors.ts';
@@ -62,7 +62,20 @@ export class AcceleratorApi {
 
   // Accelerators ---------------------------------------------------------------------------------
   readonly #usb = workerUsb();
-  readonly #devices = new WorkerDevices(this.#usb);
+  /** Every USB transfer of every TPU (and of a firmware flash) can be recorded for a bug report. */
+  readonly #trace = createTraceSwitch();
+  readonly #devices = new WorkerDevices(this.#usb, { driver: { trace: this.#trace.recorder } });
+
+  /** Starts or stops recording USB transfers (direction, type, setup or endpoint, length, data). */
+  setUsbTrace(enabled: boolean): void {
+    if (enabled) this.#trace.enable();
+    else this.#trace.disable();
+  }
+
+  /** The transfers recorded so far as JSON lines (for a bug report download); clears them. */
+  takeUsbTrace(): string {
+    return this.#trace.take();
+  }
 
   /** Re-reads the Corals this page may use: call after the page's permission prompt. */
   refreshDevices(): Promise<DeviceInfo[]> {
@@ -104,13 +117,16 @@ export class AcceleratorApi {
     deviceId: string,
     source: FirmwareSource,
     onProgress?: (progress: FirmwareProgress) => void,
-    options: FirmwareOptions = {},
+    options: Omit<FirmwareOptions, 'trace'> = {},
   ): Promise<FirmwareOutcome> {
     const pool = this.#devices.pool;
     if (!pool || !this.#usb) {
       throw new ReefError('UNAVAILABLE', 'this browser has no WebUSB in workers', { reason: 'no-webusb' });
     }
-    return flashDevice(pool, this.#usb, this.#firmwareCache, deviceId, source, onProgress, options);
+    return flashDevice(pool, this.#usb, this.#firmwareCache, deviceId, source, onProgress, {
+      ...options,
+      trace: this.#trace.recorder,
+    });
   }
 
   /** The firmware image lives apart from the model library, so it never shows up as a model file. */

@@ -3,7 +3,7 @@
  * worker's `navigator.usb` (injected in test builds), turned into plain data for the page. Engines
  * in the worker place Edge TPU ops through `pool.opRunner({ device })`.
  */
-import { DevicePool, type PoolDeviceInfo } from '../lib/edgetpu/device-pool.ts';
+import { DevicePool, type DevicePoolOptions, type PoolDeviceInfo } from '../lib/edgetpu/device-pool.ts';
 import type { UsbLike } from '../lib/edgetpu/manager.ts';
 import type { Personality, UsbSpeed } from '../lib/edgetpu/identity.ts';
 
@@ -52,8 +52,9 @@ const CHANGE_THROTTLE_MS = 250;
 export class WorkerDevices {
   readonly pool: DevicePool | undefined;
 
-  constructor(usb: UsbLike | undefined) {
-    this.pool = usb ? new DevicePool(usb) : undefined;
+  /** `options`: driver options for every TPU (e.g. the worker API's trace switch). */
+  constructor(usb: UsbLike | undefined, options: DevicePoolOptions = {}) {
+    this.pool = usb ? new DevicePool(usb, options) : undefined;
   }
 
   async refresh(): Promise<DeviceInfo[]> {

@@ -12,6 +12,7 @@ import {
   flashFirmware,
   type DevicePool,
   type FlashProgress,
+  type TraceRecorder,
   type UsbHostLike,
 } from '../lib/edgetpu/index.ts';
 import { ReefError } from '../lib/errors.ts';
@@ -32,6 +33,8 @@ export interface FirmwareOptions {
   baseUrl?: string;
   /** How long to look for 18d1:9302 after the reset before asking for permission. Default 6000 ms. */
   reconnectTimeoutMs?: number;
+  /** Records the DFU transfers too (the worker API's trace switch). */
+  trace?: TraceRecorder;
 }
 
 export type FirmwareOutcome =
@@ -98,6 +101,7 @@ export async function flashDevice(
       usb,
       label: deviceId,
       reconnectTimeoutMs: options.reconnectTimeoutMs ?? 6000,
+      ...(options.trace ? { trace: options.trace } : {}),
       onProgress: (p) => onProgress?.({ phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
     });
   } catch (error) {

@@ -146,6 +146,9 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
   const watch = await watchPage(page);
   await connectDfuCoral(page);
 
+  // Every USB transfer from here on is recorded (the bug-report trace toggle).
+  await api(page, 'setUsbTrace', true);
+
   // Firmware: downloaded at run time from the (mirrored) pinned URL, DFU, reset, re-acquired.
   const flashed = value(
     await api<Settled<{ outcome: unknown; progress: { phase: string; bytesDone: number; bytesTotal: number }[] }>>(
@@ -212,6 +215,18 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
 
   // The virtual Coral saw a protocol-correct stream for every run so far.
   expect((await bus<CoralState>(page, 'state')).corals[0]!.violations).toEqual([]);
+
+  // The trace holds the DFU download (class requests to the bootloader) and the TPU's bulk stream.
+  const trace = (await api<string>(page, 'takeUsbTrace'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; dir: string; setup?: { requestType: string; request: number } });
+  expect(trace.some((r) => r.type === 'control' && r.setup?.requestType === 'class' && r.setup.request === 1)).toBe(
+    true,
+  );
+  expect(trace.some((r) => r.type === 'bulk' && r.dir === 'out')).toBe(true);
+  expect(trace.some((r) => r.type === 'bulk' && r.dir === 'in')).toBe(true);
+  expect(await api<string>(page, 'takeUsbTrace')).toBe('');
 
   // Unplug: the next run fails with a typed error and the device leaves the list.
   await bus(page, 'unplug', 0);

@@ -91,6 +91,8 @@ const control = {
     },
     fallBackToWasm: (id: string, why: string) => settle(() => accelerator().fallBackToWasm(id, why)),
     unload: (id: string) => accelerator().unloadModel(id),
+    setUsbTrace: (enabled: boolean) => accelerator().setUsbTrace(enabled),
+    takeUsbTrace: () => accelerator().takeUsbTrace(),
   },
 };
 
