@@ -169,3 +169,19 @@ describe('PosenetDecoderOp kernel', () => {
     expect(out.count[0]).toBe(0);
   });
 });
+
+describe('topClasses (fast-NMS class ranking)', () => {
+  it('equals a stable full sort, ties included, for every k', async () => {
+    const { topClasses } = await import('../../../src/lib/runtime/kernels/detection-postprocess.ts');
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 200; trial++) {
+      // Scores on a coarse grid (like dequantized uint8), so ties are common.
+      const scores = Array.from({ length: 90 }, () => Math.floor(next() * 16) / 16);
+      const sorted = scores.map((_, c) => c).sort((a, b) => scores[b]! - scores[a]! || a - b);
+      for (const k of [1, 2, 3, 90]) {
+        expect(topClasses(90, k, (c) => scores[c]!)).toEqual(sorted.slice(0, k));
+      }
+    }
+  });
+});
