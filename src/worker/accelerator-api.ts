@@ -271,6 +271,14 @@ export class AcceleratorApi {
     return this.#tpuEngines.fallBackToWasm(id, why);
   }
 
+  /**
+   * Loads a model (from `loadModel` with an engine choice) again on another engine, same id: e.g.
+   * back to `auto` or `usb:0` after the Coral was replugged and flashed.
+   */
+  reloadModel(id: string, engine: string): Promise<TpuModelInfo> {
+    return this.#tpuEngines.reload(id, engine);
+  }
+
   /** Raw inference: inputs in model order; outputs come back transferred. */
   async runModel(id: string, inputs: TensorArray[]): Promise<RunResult | TpuRunResult> {
     const result = this.#tpuEngines.has(id)

@@ -52,6 +52,7 @@ interface Entry {
   choice: EngineChoice;
   /** The TPU it was placed on (for messages after it went away). */
   device: string | undefined;
+  name: string | undefined;
 }
 
 /**
@@ -107,7 +108,7 @@ export class TpuEngines {
     }
     const compiled = hasEdgeTpuOps(readModel(bytes));
     const id = `t${++this.#nextId}`;
-    const base = { bytes, cpuTwin: options.cpuTwin, device: undefined };
+    const base = { bytes, cpuTwin: options.cpuTwin, device: undefined, name: options.name };
 
     if (requested === 'wasm' || requested === 'cpu' || (requested === 'auto' && !compiled)) {
       return this.#loadWasm(id, { ...base, choice: { requested } });
@@ -133,6 +134,10 @@ export class TpuEngines {
         // Every TPU holds a model already: `auto` shares one rather than refusing.
         if (error instanceof ReefError && error.reason === 'no-free-tpu') {
           return this.#loadTpu(id, base, requested, 'usb', options.name);
+        }
+        // The TPU went away while loading: `auto` runs the twin, and says so.
+        if (error instanceof ReefError && error.code === 'UNAVAILABLE' && options.cpuTwin) {
+          return this.#loadWasm(id, { ...base, choice: { requested, fallback: `${error.message}; running on WASM` } });
         }
         throw error;
       }
@@ -161,6 +166,26 @@ export class TpuEngines {
         fallback: `${from} is not available (${why ?? 'failed'}); running on WASM`,
       },
     });
+  }
+
+  /**
+   * Loads the same model again under the same id with another engine choice, e.g. back to `auto`
+   * once a replugged Coral has its firmware again. The old placement is released first.
+   */
+  async reload(id: string, engine: EngineRequest): Promise<TpuModelInfo> {
+    const entry = this.#get(id);
+    entry.engines.unload(entry.innerId);
+    this.#entries.delete(id);
+    const info = await this.load(entry.bytes, {
+      engine,
+      ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}),
+      ...(entry.name ? { name: entry.name } : {}),
+    });
+    // Keep the caller's id: move the new entry under it.
+    const fresh = this.#entries.get(info.id)!;
+    this.#entries.delete(info.id);
+    this.#entries.set(id, fresh);
+    return { ...info, id };
   }
 
   async run(id: string, inputs: TensorArray[]): Promise<TpuRunResult> {
@@ -214,7 +239,7 @@ export class TpuEngines {
 
   async #loadTpu(
     id: string,
-    base: Pick<Entry, 'bytes' | 'cpuTwin'>,
+    base: Pick<Entry, 'bytes' | 'cpuTwin' | 'name'>,
     requested: EngineRequest,
     device: string | undefined,
     name: string | undefined,

@@ -160,7 +160,24 @@ describe('TpuEngines (engine choice in the worker)', () => {
     };
     expect(fallback.fallback).toBe('usb:0 is not available (unplugged); running on WASM');
     expect(fallback.classes).toEqual(wasmResult.classes);
+
+    // Replugged (DFU again) and flashed: the same id goes back to the TPU, without a fallback note.
+    coral.replug();
+    await pool.refresh();
+    await flashDevice(pool, usb, new MemoryFileCache(), 'usb:0', { bytes: firmware }, undefined);
+    const back = await engines.reload(onTpu.id, 'auto');
+    expect(back).toMatchObject({ id: onTpu.id, engine: 'edgetpu', device: 'usb:0' });
+    expect(back.fallback).toBeUndefined();
+    const again = (await engines.runTask(onTpu.id, cat, 'classify', { topK: 3 })) as ClassifyResult & {
+      fallback?: string;
+    };
+    expect(again).toMatchObject({ engine: 'edgetpu', device: 'usb:0' });
+    expect(again.fallback).toBeUndefined();
+    expect(again.classes).toEqual(wasmResult.classes);
+    expect(pool.devices()[0]!.models).toEqual([COMPILED]);
+    expect(coral.violations).toEqual([]);
     expect(engines.unload(onTpu.id)).toBe(true);
+    expect(pool.devices()[0]!.models).toEqual([]);
     await pool.close();
   });
 
