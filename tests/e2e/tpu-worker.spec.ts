@@ -76,7 +76,11 @@ test.beforeAll(async () => {
 
 test.afterAll(() => {
   // The preview server and its children: the process group this spec started.
-  if (server?.pid) process.kill(-server.pid, 'SIGTERM');
+  try {
+    if (server?.pid) process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 });
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: { code?: string; reason?: string; message: string } };
