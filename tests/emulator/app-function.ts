@@ -35,6 +35,17 @@ export interface AppStats {
   inputBytes: number;
   outputBytes: number;
   eventsSent: number;
+  /** DMAs the device asked for itself (non-deterministic executables, §4.10). */
+  deviceRequests: number;
+}
+
+/** One DMA the device asks for after the hints ran out (§4.10). */
+interface DeviceAsk {
+  tag: 1 | 2 | 3;
+  buffer: 'input' | 'parameter' | 'scratch' | 'output';
+  name: string;
+  offset: number;
+  size: number;
 }
 
 interface Request {
@@ -46,6 +57,10 @@ interface Request {
   buffers: Map<string, Uint8Array>;
   outputs: Map<string, Uint8Array> | undefined;
   chain: Promise<void>;
+  /** Non-deterministic executables: what the device still asks for once the hints ran out. */
+  script: DeviceAsk[] | undefined;
+  /** The host→device DMA the device announced and waits for. */
+  awaiting: DeviceAsk | undefined;
 }
 
 interface PendingRead {
@@ -122,6 +137,7 @@ export class AppFunction {
       inputBytes: 0,
       outputBytes: 0,
       eventsSent: 0,
+      deviceRequests: 0,
     };
   }
 
@@ -293,6 +309,11 @@ export class AppFunction {
     if (identified) this.#begin(tag, payload);
     const request = this.#current;
     if (!request) return;
+    if (request.script) {
+      this.#acceptAsked(request, tag, payload);
+      this.#runScript(request);
+      return;
+    }
     const hint = request.exe.hints[request.next];
     if (!hint)
       throw new EmulatorProtocolError(`data (tag ${tag}, ${payload.length} bytes) after the request's last hint`);
@@ -350,6 +371,8 @@ export class AppFunction {
       buffers: new Map(),
       outputs: undefined,
       chain: Promise.resolve(),
+      script: undefined,
+      awaiting: undefined,
     };
     for (const layer of exe.inputLayers)
       request.buffers.set(key(layer.name, 0), new Uint8Array(layer.sizeBytes * layer.executionCount));
@@ -438,6 +461,10 @@ export class AppFunction {
     for (;;) {
       const hint = request.exe.hints[request.next];
       if (!hint) {
+        if (!request.exe.fullyDeterministic) {
+          this.#startScript(request);
+          return;
+        }
         this.#current = undefined;
         return;
       }
@@ -457,6 +484,104 @@ export class AppFunction {
     }
   }
 
+  // ---- Device-driven transfers (§4.10): the hints stop early; the device names every further DMA
+  // on 0x82 (tags 1/2: it wants that slice, tag 3: it writes that slice on 0x81) and ends with the
+  // completion event. Real firmware's order for such models is not documented; this emulator asks for
+  // each kind of buffer once (scratch out and back, a parameter slice, the first input, then every
+  // output) so each path of a driver's request loop is exercised, and it refuses any data it did not
+  // ask for.
+
+  #startScript(request: Request): void {
+    const descr = Number(this.csr.values.get(CSR.descr_ep) ?? 0n);
+    if ((descr & 0x0e) !== 0x0e) {
+      this.#hooks.wedge(
+        `${request.owner.name}: hints are not fully deterministic but descr_ep = 0x${descr.toString(16)}; the device cannot ask for its DMAs (§4.10)`,
+      );
+      this.#current = undefined;
+      return;
+    }
+    const exe = request.exe;
+    const script: DeviceAsk[] = [];
+    if (exe.scratchSizeBytes > 0) {
+      script.push({ tag: 3, buffer: 'scratch', name: '', offset: 0, size: exe.scratchSizeBytes });
+      script.push({ tag: 1, buffer: 'scratch', name: '', offset: 0, size: exe.scratchSizeBytes });
+    }
+    if (exe.parameters.length > 0) {
+      const half = (exe.parameters.length >> 1) & ~63;
+      script.push({ tag: 2, buffer: 'parameter', name: '', offset: half, size: exe.parameters.length - half });
+    }
+    const first = exe.inputLayers[0];
+    if (first) script.push({ tag: 1, buffer: 'input', name: first.name, offset: 0, size: first.sizeBytes });
+    for (const layer of exe.outputLayers) {
+      script.push({
+        tag: 3,
+        buffer: 'output',
+        name: layer.name,
+        offset: 0,
+        size: layer.sizeBytes * layer.executionCount,
+      });
+    }
+    request.script = script;
+    this.#runScript(request);
+  }
+
+  #runScript(request: Request): void {
+    const script = request.script!;
+    for (;;) {
+      const ask = script.shift();
+      if (!ask) {
+        this.#current = undefined;
+        request.chain = request.chain
+          .then(() => this.#produce(request, { kind: 'interrupt', type: 0 }))
+          .catch((error: unknown) => this.#hooks.violation(`completion event: ${String(error)}`));
+        return;
+      }
+      this.stats.deviceRequests++;
+      const hint = { kind: 'dma', batch: 0, ...ask, direction: ask.tag === 3 ? 'outfeed' : 'infeed' } as const;
+      if (ask.tag === 3) {
+        this.#producing++;
+        request.chain = request.chain
+          .then(() => this.#produce(request, hint))
+          .catch((error: unknown) => this.#hooks.violation(`producing output: ${String(error)}`))
+          .finally(() => this.#producing--);
+        continue;
+      }
+      // Ask only after everything before has gone out, and accept data only from then on.
+      request.chain = request.chain.then(() => {
+        if (this.#current !== request) return;
+        request.awaiting = ask;
+        this.#report(request, hint, ask.tag);
+      });
+      return;
+    }
+  }
+
+  #acceptAsked(request: Request, tag: number, payload: Uint8Array): void {
+    const ask = request.awaiting;
+    const where = `${request.owner.name} device-driven phase`;
+    if (!ask) {
+      throw new EmulatorProtocolError(
+        `${where}: the host sent ${payload.length} bytes (tag ${tag}) the device did not ask for`,
+      );
+    }
+    if (tag !== ask.tag || payload.length !== ask.size) {
+      throw new EmulatorProtocolError(
+        `${where}: asked for tag ${ask.tag} with ${ask.size} bytes (${ask.buffer} ${ask.name}), got tag ${tag} with ${payload.length}`,
+      );
+    }
+    const expected =
+      ask.buffer === 'parameter'
+        ? request.exe.parameters
+        : request.buffers.get(key(ask.buffer === 'scratch' ? '__scratch' : ask.name, 0));
+    const slice = expected?.subarray(ask.offset, ask.offset + ask.size);
+    if (!slice || slice.length !== payload.length || slice.some((b, i) => b !== payload[i])) {
+      throw new EmulatorProtocolError(`${where}: the ${ask.buffer} bytes sent differ from the addressed slice`);
+    }
+    if (ask.buffer === 'parameter') this.stats.verifiedParameterBytes += payload.length;
+    else this.stats.inputBytes += payload.length;
+    request.awaiting = undefined;
+  }
+
   async #produce(request: Request, hint: ProgramHint): Promise<void> {
     if (hint.kind === 'interrupt') {
       if (this.#hooks.dropEvents()) return;
@@ -465,6 +590,13 @@ export class AppFunction {
     }
     if (hint.kind !== 'dma') return;
     if (!request.outputs) request.outputs = await this.#compute(request);
+    if (hint.buffer === 'scratch' && !request.outputs.has(key('__scratch', 0))) {
+      // What the chip spills is its own business: deterministic bytes the host must hand back unchanged.
+      const scratch = new Uint8Array(request.exe.scratchSizeBytes);
+      for (let i = 0; i < scratch.length; i++) scratch[i] = (i * 37 + request.exe.scratchSizeBytes) & 0xff;
+      request.outputs.set(key('__scratch', 0), scratch);
+      request.buffers.set(key('__scratch', 0), scratch);
+    }
     const buffer =
       request.outputs.get(key(hint.buffer === 'scratch' ? '__scratch' : hint.name, hint.batch)) ??
       new Uint8Array(hint.offset + hint.size);

@@ -7,9 +7,9 @@
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
 import { findEdgeTpuOps } from '../../src/lib/edgetpu/executable/index.ts';
 import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
-import { LiteRtRuntime, sliceModel, type TensorArray } from '../../src/lib/runtime/index.ts';
+import { LiteRtRuntime, WasmEngine, sliceModel, type TensorArray } from '../../src/lib/runtime/index.ts';
 import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
-import type { ComputeFn } from './app-function.ts';
+import { syntheticOutputs, type ComputeFn } from './app-function.ts';
 
 let shared: LiteRtRuntime | undefined;
 
@@ -32,6 +32,7 @@ export async function twinCompute(
   const compiledTensors = compiled.subgraphs[op.subgraphIndex]!.tensors;
   const twin = readModel(twinBytes);
   const subgraph = twin.subgraphs[0]!;
+  if (subgraph.tensors.some((t) => t.isVariable)) return statefulTwin(program, twinBytes, subgraph.tensors);
   const byName = (name: string): number => {
     const index = subgraph.tensors.findIndex((t) => t.name === name);
     if (index < 0) throw new Error(`twin has no tensor named ${name}`);
@@ -57,5 +58,51 @@ export async function twinCompute(
         return [layer.name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)] as const;
       }),
     );
+  };
+}
+
+let engine: WasmEngine | undefined;
+
+/**
+ * Twins with variable tensors (LSTM state) do not load in LiteRT.js; the runtime's WASM engine runs
+ * them with its Reef LSTM kernel, whole, which starts each run from zero state. So this compute takes
+ * the non-state inputs by name, insists that the state the host sent is zero (the only state the twin
+ * can model), and answers the `_variable_output` layers with deterministic bytes mixed from the
+ * inputs: the twin does not expose the final state, and a test can still check the driver writes
+ * exactly those bytes back (§4.9).
+ */
+async function statefulTwin(
+  program: TpuProgram,
+  twinBytes: Uint8Array,
+  tensors: readonly { name: string; isVariable: boolean }[],
+): Promise<ComputeFn> {
+  engine ??= new WasmEngine(nodeLiteRtLoader);
+  const loaded = await engine.load(twinBytes);
+  const exe = program.main;
+  const stateNames = new Set(tensors.filter((t) => t.isVariable).map((t) => t.name));
+  return async (values) => {
+    for (const layer of exe.inputLayers) {
+      if (stateNames.has(layer.name) && values.get(layer.name)!.some((b) => b !== 0)) {
+        throw new Error(`twin: ${layer.name} carries non-zero LSTM state; the CPU twin starts every run from zero`);
+      }
+    }
+    const arrays = loaded.inputs.map((info) => {
+      const bytes = values.get(info.name);
+      if (!bytes) throw new Error(`twin input ${info.name} is not an Edge TPU input layer`);
+      return typed(bytes, info.dtype);
+    });
+    const result = await loaded.run(arrays);
+    const out = new Map<string, Uint8Array>();
+    const synthetic = syntheticOutputs(exe, values);
+    for (const layer of exe.outputLayers) {
+      const found = result.outputs.find((t) => t.name === layer.name);
+      const data = found?.data;
+      if (!data && !layer.name.endsWith('_variable_output')) throw new Error(`the twin has no output ${layer.name}`);
+      out.set(
+        layer.name,
+        data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : synthetic.get(layer.name)!,
+      );
+    }
+    return out;
   };
 }

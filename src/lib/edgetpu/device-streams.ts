@@ -262,6 +262,32 @@ export class DeviceStreams {
     return found!;
   }
 
+  /**
+   * Device-driven phase of a non-deterministic request (§4.10): the next DMA the device asks for, or
+   * `undefined` once the completion event with `doneTag` arrived. Reports come in order on 0x82 and the
+   * completion event is the device's last word, so pending reports are served before it.
+   */
+  async nextDeviceRequest(doneTag: number, what: string, timeoutMs: number): Promise<EventDescriptor | undefined> {
+    let found: EventDescriptor | undefined;
+    let done = false;
+    const take = () => {
+      found = this.#descriptors.shift();
+      if (found) return true;
+      const i = this.#events.indexOf(doneTag);
+      if (i < 0) return false;
+      this.#events.splice(i, 1);
+      done = true;
+      return true;
+    };
+    if (!take()) await this.#wait(take, what, timeoutMs);
+    return done ? undefined : found;
+  }
+
+  /** DMA reports nobody consumed (descriptor mode). */
+  get pendingDescriptors(): number {
+    return this.#descriptors.length;
+  }
+
   /** Bytes received on 0x81 that no output claimed (a protocol mismatch if non-zero between requests). */
   get strayOutputBytes(): number {
     return this.#available;

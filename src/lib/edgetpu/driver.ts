@@ -26,8 +26,9 @@ import {
 } from './prepared-program.ts';
 import { actualBytes, paddedBytes, type LayerDataType, type ProgramLayer, type TpuProgram } from './program.ts';
 import { programFromModel } from './program-adapter.ts';
-import { gatherOutput } from './relayout.ts';
+import { gatherOutput, packInput } from './relayout.ts';
 import { readCsr64, writeCsr64 } from './usb/csr.ts';
+import type { EventDescriptor } from './usb/framing.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from './usb/device.ts';
 import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
 import { CSR, TOP_LEVEL_INT_STATUSES } from './usb/registers.ts';
@@ -136,6 +137,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Output layers with this suffix carry the next value of the same-named input (§4.9). */
+const VARIABLE_OUTPUT = '_variable_output';
+
 function isGone(error: unknown): boolean {
   if (error instanceof ReefError) return error.reason === 'device-gone';
   return error instanceof Error && error.name === 'NotFoundError';
@@ -151,6 +155,13 @@ export class EdgeTpuModel {
   readonly #tpu: EdgeTpu;
   readonly main: PreparedExecutable;
   readonly parameterCaching: PreparedExecutable | undefined;
+  /**
+   * Stateful layers (§4.9): input index → index of the output named `<input>_variable_output`. After
+   * each run that output is written back as the input's next value, as libedgetpu does for LSTM state.
+   */
+  readonly variables: ReadonlyMap<number, number>;
+  /** The current value of each stateful input (user layout; zeros after load and `resetState()`). */
+  readonly state = new Map<number, Uint8Array>();
   #disposed = false;
 
   constructor(tpu: EdgeTpu, program: TpuProgram, slot: number, hasCpuOps: boolean) {
@@ -165,14 +176,52 @@ export class EdgeTpuModel {
       : undefined;
     this.inputs = program.main.inputLayers.map(specOf);
     this.outputs = program.main.outputLayers.map(specOf);
+    const variables = new Map<number, number>();
+    program.main.outputLayers.forEach((layer, o) => {
+      if (!layer.name.endsWith(VARIABLE_OUTPUT)) return;
+      const base = layer.name.slice(0, -VARIABLE_OUTPUT.length);
+      const i = program.main.inputLayers.findIndex((l) => l.name === base);
+      if (i >= 0) variables.set(i, o);
+    });
+    this.variables = variables;
+    this.resetState();
   }
 
-  /** Runs one inference: inputs in layer order (typed arrays of the raw quantized values). */
-  run(inputs: readonly ArrayBufferView[]): Promise<EdgeTpuTensor[]> {
+  /** Inputs the caller supplies: every layer except the stateful ones the model keeps itself. */
+  get userInputs(): readonly TensorSpec[] {
+    return this.inputs.filter((_, i) => !this.variables.has(i));
+  }
+
+  /** Outputs that are not state write-backs. */
+  get userOutputs(): readonly TensorSpec[] {
+    return this.outputs.filter((_, o) => ![...this.variables.values()].includes(o));
+  }
+
+  /** Starts the next run from zero state (one run = one sequence, as the runtime's CPU LSTM kernel does). */
+  resetState(): void {
+    for (const i of this.variables.keys()) this.state.set(i, new Uint8Array(this.inputs[i]!.sizeBytes));
+  }
+
+  /**
+   * Runs one inference: inputs in layer order (typed arrays of the raw quantized values), either for
+   * every layer or only for `userInputs` (stateful layers then come from `state`). Returns every
+   * output layer; `_variable_output` layers are also written back into `state` (§4.9).
+   */
+  async run(inputs: readonly ArrayBufferView[]): Promise<EdgeTpuTensor[]> {
     if (this.#disposed) {
-      return Promise.reject(new ReefError('FAILED_PRECONDITION', 'the model was disposed', { reason: 'disposed' }));
+      throw new ReefError('FAILED_PRECONDITION', 'the model was disposed', { reason: 'disposed' });
     }
-    return this.#tpu.runModel(this, inputs.map(bytesOf));
+    let bytes = inputs.map(bytesOf);
+    if (this.variables.size > 0 && bytes.length === this.inputs.length - this.variables.size) {
+      const given = bytes.values();
+      bytes = this.inputs.map((_, i) => this.state.get(i) ?? given.next().value!);
+    }
+    const outputs = await this.#tpu.runModel(this, bytes);
+    for (const [i, o] of this.variables) {
+      const out = outputs[o]!.data;
+      this.state.set(i, new Uint8Array(out.buffer, out.byteOffset, out.byteLength).slice());
+    }
+    return outputs;
   }
 
   dispose(): void {
@@ -202,10 +251,13 @@ export class EdgeTpu {
   #queue: Promise<unknown> = Promise.resolve();
   #slots = 0;
   #failure: ReefError | undefined;
+  /** descr_ep = 0xFF: the option, or switched on for a model with non-deterministic hints (§4.10). */
+  #descriptors: boolean;
 
   constructor(device: UsbDeviceLike, options: EdgeTpuOptions = {}) {
     this.device = device;
     this.options = resolveOptions(options);
+    this.#descriptors = this.options.bulkDescriptorsFromDevice;
     const trace = options.trace
       ? { sink: options.trace.sink, dataLimitBytes: options.trace.dataLimitBytes }
       : undefined;
@@ -222,6 +274,11 @@ export class EdgeTpu {
 
   get info(): EdgeTpuInfo | undefined {
     return this.#info;
+  }
+
+  /** Whether the device reports every DMA on 0x82 (descr_ep = 0xFF, §4.6). */
+  get bulkDescriptorsFromDevice(): boolean {
+    return this.#descriptors;
   }
 
   /** Token of the weights the chip holds now ("0" = none), per protocol §4.8. */
@@ -271,7 +328,7 @@ export class EdgeTpu {
     const report = await runOpenSequence(this.usb, {
       clock: this.options.clock,
       outfeedChunkUnits: small ? 0x20 : 0x80,
-      descriptorEnable: this.options.bulkDescriptorsFromDevice ? 0xff : 0xf0,
+      descriptorEnable: this.#descriptors ? 0xff : 0xf0,
       pollTimeoutMs: this.options.pollTimeoutMs,
     });
     this.#info = {
@@ -322,12 +379,23 @@ export class EdgeTpu {
   load(model: Uint8Array | TpuProgram): Promise<EdgeTpuModel> {
     return this.#enqueue(async () => {
       this.#usable();
-      if (model instanceof Uint8Array) {
-        const { program, hasCpuOps } = programFromModel(model);
-        return new EdgeTpuModel(this, program, this.#slots++, hasCpuOps);
-      }
-      return new EdgeTpuModel(this, model, this.#slots++, false);
+      const { program, hasCpuOps } =
+        model instanceof Uint8Array ? programFromModel(model) : { program: model, hasCpuOps: false };
+      const loaded = new EdgeTpuModel(this, program, this.#slots++, hasCpuOps);
+      if (!program.main.fullyDeterministic) await this.#enableDescriptors();
+      return loaded;
     });
+  }
+
+  /**
+   * §4.10: a model whose hints stop early needs the device to say what it wants next, which it does
+   * only with descr_ep = 0xFF. Switched on between requests (the queue guarantees none is running)
+   * and kept for this device from then on, recoveries included.
+   */
+  async #enableDescriptors(): Promise<void> {
+    if (this.#descriptors) return;
+    await writeCsr64(this.usb, CSR.descr_ep, 0xff);
+    this.#descriptors = true;
   }
 
   #usable(): void {
@@ -367,6 +435,7 @@ export class EdgeTpu {
         if (this.#state !== 'open') throw outcome;
       }
       const before = { ...this.usb.counters };
+      const nonDeterministic = !model.main.exe.fullyDeterministic;
       try {
         const pc = this.#cache.plan(model.program);
         if (pc && model.parameterCaching) {
@@ -374,7 +443,7 @@ export class EdgeTpu {
           this.#cache.commit(pc);
           this.stats.parameterUploads++;
         }
-        await this.#execute(model.main);
+        await this.#execute(model.main, nonDeterministic ? inputs : undefined);
         const outputs = exe.outputLayers.map((layer, i): EdgeTpuTensor => {
           const data = typedView(layer.dataType, gatherOutput(layer, model.main.outputBuffers[i]!));
           return { ...model.outputs[i]!, data };
@@ -402,7 +471,7 @@ export class EdgeTpu {
     }
   }
 
-  async #execute(prepared: PreparedExecutable): Promise<void> {
+  async #execute(prepared: PreparedExecutable, inputs?: readonly Uint8Array[]): Promise<void> {
     const streams = this.#streams!;
     const timeout = this.options.requestTimeoutMs;
     if (streams.strayOutputBytes > 0) {
@@ -414,7 +483,7 @@ export class EdgeTpu {
         },
       );
     }
-    const descriptors = this.options.bulkDescriptorsFromDevice;
+    const descriptors = this.#descriptors;
     for (const step of prepared.steps) {
       switch (step.kind) {
         case 'framed':
@@ -455,6 +524,77 @@ export class EdgeTpu {
       if (descriptors && step.kind !== 'interrupt' && step.report)
         await this.#checkReport(streams, step.report, step.what);
     }
+    if (!prepared.exe.fullyDeterministic) await this.#serveDevice(streams, prepared, inputs ?? []);
+  }
+
+  /**
+   * §4.10: the hints ran out; the device now names each DMA it wants on 0x82 (tags 1/2: send that
+   * slice, tag 3: read it from 0x81) until its completion event. Addresses are the ones patched into
+   * the instructions (§5.6), so each request resolves to one of this model's buffers.
+   */
+  async #serveDevice(
+    streams: DeviceStreams,
+    prepared: PreparedExecutable,
+    inputs: readonly Uint8Array[],
+  ): Promise<void> {
+    const timeout = this.options.requestTimeoutMs;
+    const packed = new Map<number, Uint8Array>();
+    for (;;) {
+      const ask = await streams.nextDeviceRequest(
+        TAG.scalarCoreInterrupt0,
+        'a device DMA request or the completion event',
+        timeout,
+      );
+      if (!ask) return;
+      const target = this.#deviceBuffer(prepared, ask, inputs, packed);
+      const what = `device-requested ${target.what} [${target.offset}, +${ask.length})`;
+      if (ask.tag === TAG.outputActivations) {
+        await streams.readOutput(target.bytes.subarray(target.offset, target.offset + ask.length), what, timeout);
+        continue;
+      }
+      const framed = new Uint8Array(HEADER_BYTES + ask.length);
+      encodeHeader(ask.length, ask.tag === TAG.parameters ? TAG.parameters : TAG.inputActivations, framed);
+      framed.set(target.bytes.subarray(target.offset, target.offset + ask.length), HEADER_BYTES);
+      await this.#send(framed, what);
+    }
+  }
+
+  /** The host buffer a device request addresses; anything else is a protocol violation. */
+  #deviceBuffer(
+    prepared: PreparedExecutable,
+    ask: EventDescriptor,
+    inputs: readonly Uint8Array[],
+    packed: Map<number, Uint8Array>,
+  ): { bytes: Uint8Array; offset: number; what: string } {
+    const exe = prepared.exe;
+    const bad = (why: string) =>
+      new ReefError(
+        'DATA_LOSS',
+        `${this.options.label}: the device asked for tag ${ask.tag} at 0x${ask.address.toString(16)} (+${ask.length}): ${why}`,
+        { reason: 'unexpected-descriptor' },
+      );
+    const hit = prepared.addresses.resolve(ask.address);
+    if (!hit) throw bad('no buffer of this model has that address');
+    // bufferKey() = kind:name:batch, and layer names may hold ':' themselves.
+    const kind = hit.key.slice(0, hit.key.indexOf(':'));
+    const name = hit.key.slice(kind.length + 1, hit.key.lastIndexOf(':'));
+    let bytes: Uint8Array | undefined;
+    if (ask.tag === TAG.parameters && kind === 'parameter') bytes = exe.parameters;
+    else if (kind === 'scratch' && (ask.tag === TAG.inputActivations || ask.tag === TAG.outputActivations))
+      bytes = prepared.scratch;
+    else if (kind === 'input' && ask.tag === TAG.inputActivations) {
+      const i = exe.inputLayers.findIndex((l) => l.name === name);
+      if (i >= 0 && inputs[i]) {
+        bytes = packed.get(i) ?? packInput(exe.inputLayers[i]!, inputs[i]!);
+        packed.set(i, bytes);
+      }
+    } else if (kind === 'output' && ask.tag === TAG.outputActivations) {
+      bytes = prepared.outputBuffers[exe.outputLayers.findIndex((l) => l.name === name)];
+    }
+    if (!bytes) throw bad(`a ${kind} buffer cannot serve that tag`);
+    if (hit.offset + ask.length > bytes.length || ask.length <= 0)
+      throw bad(`outside the ${bytes.length}-byte ${kind} buffer`);
+    return { bytes, offset: hit.offset, what: kind === 'input' || kind === 'output' ? `${kind} ${name}` : kind };
   }
 
   /** Descriptor mode: the device's DMA report must name the relocated address and the hinted length. */

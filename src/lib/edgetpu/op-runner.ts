@@ -60,18 +60,25 @@ export function createEdgeTpuOpRunner(tpu: EdgeTpu, device: string = tpu.options
       const options = readEdgeTpuCustomOptions(op.customOptions);
       const program = programFromPackage(readEdgeTpuPackage(options.packageBytes));
       const model = await tpu.load(program);
-      if (model.inputs.length !== op.inputs.length || model.outputs.length !== op.outputs.length) {
+      // Stateful layers (§4.9: LSTM state) are op inputs in TFLite but have no op output: their
+      // `_variable_output` is written back by the driver model, not handed to the graph.
+      const outputIndices = model.outputs.flatMap((o, i) => (model.userOutputs.includes(o) ? [i] : []));
+      if (model.inputs.length !== op.inputs.length || outputIndices.length !== op.outputs.length) {
         throw new ReefError(
           'INVALID_ARGUMENT',
-          `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${model.outputs.length}`,
+          `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${outputIndices.length}`,
           { reason: 'op-io-mismatch' },
         );
       }
       return {
         model,
         async run(inputs) {
-          const outputs = await model.run(inputs.map((t) => t.data));
-          return outputs.map((out, i) => {
+          // One invoke = one sequence (the runtime's CPU LSTM kernel starts from zero state too).
+          model.resetState();
+          const given = inputs.filter((_, i) => !model.variables.has(i)).map((t) => t.data);
+          const outputs = await model.run(given);
+          return outputIndices.map((o, i) => {
+            const out = outputs[o]!;
             const bytes = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
             return asTensorArray(bytes, op.outputs[i]!.dtype);
           });

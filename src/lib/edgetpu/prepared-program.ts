@@ -47,6 +47,8 @@ export type PreparedStep =
 
 export interface PreparedExecutable {
   exe: ProgramExecutable;
+  /** Buffer addresses patched into the instructions, to serve the device's own requests (§4.10). */
+  addresses: AddressMap;
   steps: PreparedStep[];
   /** Device buffers per output layer (padded), reused by every run. */
   outputBuffers: Uint8Array[];
@@ -85,6 +87,15 @@ export class AddressMap {
 
   constructor(modelSlot: number) {
     this.#base = BigInt(modelSlot + 1) << 40n;
+  }
+
+  /** The buffer key and byte offset an address the device reports falls in (§4.10), if any. */
+  resolve(address: bigint): { key: string; offset: number } | undefined {
+    const slot = (address - this.#base) >> 32n;
+    for (const [key, base] of this.#slots) {
+      if ((base - this.#base) >> 32n === slot && address >= base) return { key, offset: Number(address - base) };
+    }
+    return undefined;
   }
 
   addressOf(f: Pick<FieldOffset, 'buffer' | 'name' | 'batch'>): bigint {
@@ -214,6 +225,7 @@ export function prepareExecutable(exe: ProgramExecutable, addresses: AddressMap)
   });
   return {
     exe,
+    addresses,
     steps,
     outputBuffers: exe.outputLayers.map((l) => new Uint8Array(paddedBytes(l))),
     inputBuffers,
@@ -232,12 +244,11 @@ export function checkProgram(program: TpuProgram): void {
   }
   for (const exe of [program.main, program.parameterCaching]) {
     if (!exe) continue;
-    if (!exe.fullyDeterministic) {
-      throw new ReefError(
-        'UNIMPLEMENTED',
-        "the model's DMA hints are not fully deterministic (it needs device-driven transfers, protocol §4.10); run it on the CPU",
-        { reason: 'non-deterministic-hints' },
-      );
+    if (!exe.fullyDeterministic && exe.kind === 'parameter-caching') {
+      // The PC run is replayed from hints alone; only the main executable may hand over to the device (§4.10).
+      throw new ReefError('UNIMPLEMENTED', 'a parameter-caching executable without fully deterministic hints', {
+        reason: 'non-deterministic-hints',
+      });
     }
     if (exe.batchSize > 1) {
       throw new ReefError('UNIMPLEMENTED', `native batch size ${exe.batchSize} is not supported yet`, {
