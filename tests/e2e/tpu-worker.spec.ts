@@ -322,3 +322,54 @@ test('when the grant does not carry over, the flash asks for the second permissi
   expect(watch.consoleErrors).toEqual([]);
   expect(await watch.cspViolations()).toEqual([]);
 });
+
+test('a failed DFU download is a typed error and a replug recovers; a second Coral on USB 2 is usb:1 with the warning', async ({
+  page,
+}) => {
+  const watch = await watchPage(page);
+  await connectDfuCoral(page);
+  const card0 = page.locator('[data-device="usb:0"]');
+
+  await bus(page, 'failDfuAtBlock', 0, 3);
+  const failed = await api<Settled<unknown>>(page, 'flash', 'usb:0', 'download', MIRROR);
+  expect(!failed.ok && failed.error).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'firmware-rejected' });
+  expect((await bus<CoralState>(page, 'state')).corals[0]).toMatchObject({ personality: 'dfu', enumerations: 1 });
+
+  // Replug: the bootloader comes back (same grant), and this time the image goes through — from the
+  // cache. The emulator's DFU fault stays armed across replugs, so it is disarmed (block -1) first.
+  await bus(page, 'failDfuAtBlock', 0, -1);
+  await bus(page, 'replug', 0);
+  await expect(card0).toContainText('Needs firmware');
+  const retried = value(await api<Settled<{ outcome: unknown }>>(page, 'flash', 'usb:0', 'download', MIRROR));
+  expect(retried.outcome).toEqual({ status: 'ready', device: 'usb:0', source: 'cache' });
+  await expect(card0).toContainText('Ready');
+
+  // A second stick on a USB 2 port: the chooser grants it, it becomes usb:1 and warns about the link.
+  await bus(page, 'addCoral', 'high');
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  const card1 = page.locator('[data-device="usb:1"]');
+  await expect(card1).toContainText('Needs firmware');
+  const second = value(await api<Settled<{ outcome: unknown }>>(page, 'flash', 'usb:1', 'download', MIRROR));
+  expect(second.outcome).toEqual({ status: 'ready', device: 'usb:1', source: 'cache' });
+  await expect(card1).toContainText('USB 2 high speed');
+  await expect(card1.getByRole('note')).toContainText('USB 2');
+  await expect(card0.getByRole('note')).toHaveCount(0);
+
+  value(await api<Settled<void>>(page, 'download', mobilenet.id, MIRROR));
+  const pinned = value(
+    await api<Settled<{ id: string; engine: string; device: string }>>(page, 'load', compiledFile.sha256, 'usb:1'),
+  );
+  expect(pinned).toMatchObject({ engine: 'edgetpu', device: 'usb:1' });
+  const result = value(await api<Settled<Classified>>(page, 'classify', pinned.id, catUrl));
+  expect(result).toMatchObject({ engine: 'edgetpu', device: 'usb:1' });
+  expect(result.classes[0]).toMatchObject({ id: 283, label: 'tiger cat' });
+  await expect(card1).toContainText(compiledFile.name);
+  await expect(card0).toContainText('none loaded');
+  const corals = (await bus<CoralState>(page, 'state')).corals;
+  // The first DFU attempt was refused by design; nothing else went wrong on either stick.
+  expect(corals.map((c) => c.violations)).toEqual([[], []]);
+
+  expect(watch.pageErrors).toEqual([]);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(await watch.cspViolations()).toEqual([]);
+});

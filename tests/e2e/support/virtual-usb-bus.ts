@@ -88,10 +88,13 @@ export class PermissionedUsb implements UsbLike {
     return visible;
   }
 
-  /** The chooser: the first attached device matching the filters gets a grant. */
+  /**
+   * The chooser, as a person uses it: picks a matching device this page has no grant for yet (the
+   * one just plugged in), else the first matching one.
+   */
   async requestDevice(options: USBDeviceRequestOptions): Promise<USBDevice> {
-    const all = await this.#inner.getDevices();
-    const device = all.find((d) => matchesFilters(d, options.filters));
+    const all = (await this.#inner.getDevices()).filter((d) => matchesFilters(d, options.filters));
+    const device = all.find((d) => !this.isGranted(d)) ?? all[0];
     if (!device) throw new DOMException('No device selected.', 'NotFoundError');
     const coral = this.#coralOf(device);
     const newly = !this.isGranted(device, coral);
@@ -119,6 +122,10 @@ export type VirtualUsbRequest =
   | { op: 'requestDevice'; call: string; filters: USBDeviceFilter[] }
   | { op: 'unplug' | 'replug'; call: string; coral: number }
   | { op: 'mode'; call: string; mode: PermissionMode }
+  /** Plug in one more virtual Coral (DFU personality), e.g. on a USB 2 port (`high`). */
+  | { op: 'add'; call: string; speed: 'super' | 'high' }
+  /** Arm a fault on one coral: DFU error at a block, or unplug at the k-th transfer from now. */
+  | { op: 'fault'; call: string; coral: number; fault: 'dfu-fail-at-block' | 'unplug-at-transfer'; n: number }
   | { op: 'state'; call: string };
 
 export interface VirtualCoralState {

@@ -58,6 +58,11 @@ const control = {
   unplug: (coral = 0) => state({ op: 'unplug', coral }),
   replug: (coral = 0) => state({ op: 'replug', coral }),
   setPermissionMode: (mode: PermissionMode) => state({ op: 'mode', mode }),
+  /** Plugs in another virtual Coral (DFU); `high` puts it on a USB 2 link. */
+  addCoral: (speed: 'super' | 'high' = 'super') => state({ op: 'add', speed }),
+  /** DFU download of `block` fails with errWRITE (stays armed across replugs; -1 disarms). */
+  failDfuAtBlock: (coral: number, block: number) => state({ op: 'fault', coral, fault: 'dfu-fail-at-block', n: block }),
+  unplugAtTransfer: (coral: number, k: number) => state({ op: 'fault', coral, fault: 'unplug-at-transfer', n: k }),
   state: () => state({ op: 'state' }),
   /**
    * The worker API as the app's own handle on it, for steps the app has no UI for yet (firmware)

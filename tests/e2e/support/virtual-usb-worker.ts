@@ -24,8 +24,10 @@ import {
 import { twinComputeOn } from './virtual-usb-twin.ts';
 
 interface Bus {
+  inner: EmulatedUsb;
   usb: PermissionedUsb;
   corals: VirtualCoral[];
+  models: Promise<Registration[]>;
 }
 
 let bus: Bus | undefined;
@@ -42,8 +44,14 @@ async function fetchBytes(url: string): Promise<Uint8Array | undefined> {
   return response.ok ? new Uint8Array(await response.arrayBuffer()) : undefined;
 }
 
-/** Registers every mirrored compiled catalog model; twins are fetched and compiled on first use. */
-async function registerCatalog(corals: readonly VirtualCoral[], mirror: string): Promise<void> {
+type Registration = Parameters<VirtualCoral['registerModel']>;
+
+/**
+ * Fetches every mirrored compiled catalog model (twins are fetched and compiled on first use) and
+ * returns what to register on each coral.
+ */
+async function catalogModels(mirror: string): Promise<Registration[]> {
+  const registrations: Registration[] = [];
   let runtime: LiteRtRuntime | undefined;
   const seen = new Set<string>();
   const jobs = CATALOG.flatMap((entry) =>
@@ -68,10 +76,22 @@ async function registerCatalog(corals: readonly VirtualCoral[], mirror: string):
             return (await built)(values);
           };
         }
-        for (const coral of corals) coral.registerModel(file.name, program, compute);
+        registrations.push([file.name, program, compute]);
       }),
   );
   await Promise.all(jobs);
+  return registrations;
+}
+
+function addCoral(state: Bus, speed: 'super' | 'high'): VirtualCoral {
+  const coral = new VirtualCoral({ usb: state.inner, reenumerateMs: 50, speed, plugged: false });
+  state.corals.push(coral);
+  const registered = state.models.then((models) => {
+    for (const model of models) coral.registerModel(...model);
+  });
+  coral.whenReady(registered);
+  coral.replug();
+  return coral;
 }
 
 function serve(state: Bus): void {
@@ -125,6 +145,16 @@ async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUs
     case 'mode':
       usb.mode = request.mode;
       break;
+    case 'add':
+      addCoral(state, request.speed);
+      break;
+    case 'fault': {
+      const coral = corals[request.coral];
+      if (!coral) throw new Error(`no virtual Coral ${request.coral}`);
+      if (request.fault === 'dfu-fail-at-block') coral.failDfuAtBlock(request.n);
+      else coral.unplugAtTransfer(request.n);
+      break;
+    }
     case 'state':
       break;
   }
@@ -148,11 +178,12 @@ async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUs
 export function virtualBus(): Bus {
   if (bus) return bus;
   const inner = new EmulatedUsb();
-  const corals = [new VirtualCoral({ usb: inner, reenumerateMs: 50 })];
-  const usb = new PermissionedUsb(inner, corals);
-  const ready = registerCatalog(corals, `${location.origin}/__mirror`);
-  for (const coral of corals) coral.whenReady(ready);
-  bus = { usb, corals };
+  const corals: VirtualCoral[] = [];
+  const models = catalogModels(`${location.origin}/__mirror`);
+  // A failed fetch shows up as a protocol violation on the coral (whenReady) and in `state`.
+  models.catch(() => undefined);
+  bus = { inner, usb: new PermissionedUsb(inner, corals), corals, models };
+  addCoral(bus, 'super');
   serve(bus);
   return bus;
 }
