@@ -366,6 +366,7 @@ test('a failed DFU download is a typed error and a replug recovers; a second Cor
   await expect(card1).toContainText(compiledFile.name);
   await expect(card0).toContainText('none loaded');
   const corals = (await bus<CoralState>(page, 'state')).corals;
+  await page.screenshot({ path: 'test-results/screens/devices-virtual-corals.png', fullPage: true });
   // The first DFU attempt was refused by design; nothing else went wrong on either stick.
   expect(corals.map((c) => c.violations)).toEqual([[], []]);
 
