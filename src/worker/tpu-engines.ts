@@ -174,13 +174,19 @@ export class TpuEngines {
    */
   async reload(id: string, engine: EngineRequest): Promise<TpuModelInfo> {
     const entry = this.#get(id);
-    entry.engines.unload(entry.innerId);
-    this.#entries.delete(id);
+    // A model on a TPU gives its place up first (so `auto` may pick that TPU again); one on WASM
+    // keeps running until the new load succeeds.
+    const onTpu = entry.engines !== this.#cpu;
+    if (onTpu) {
+      entry.engines.unload(entry.innerId);
+      this.#entries.delete(id);
+    }
     const info = await this.load(entry.bytes, {
       engine,
       ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}),
       ...(entry.name ? { name: entry.name } : {}),
     });
+    if (!onTpu) entry.engines.unload(entry.innerId);
     // Keep the caller's id: move the new entry under it.
     const fresh = this.#entries.get(info.id)!;
     this.#entries.delete(info.id);
