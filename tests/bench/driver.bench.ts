@@ -124,5 +124,31 @@ console.log(
     ` (the excess is the EO instruction stream, resent every inference by the protocol, §4.11)`,
 );
 console.log(`parameter uploads: ${tpu.stats.parameterUploads} (once, in the first run)`);
+
+// 3. The emulator's latency model itself: with USB 3-like link costs (sub-millisecond per transfer),
+// does a run take the zero-latency time plus the modelled link time? Costs are booked on the
+// coral's link timeline and slept off only once ≥ 1 ms is owed (a timer per transfer would round
+// every 1 KiB read up to a millisecond).
+const LINK = { perTransferMs: 0.005, perByteMs: 1 / 350_000, perInferenceMs: 0 };
+const LATENCY_RUNS = 300;
+coral.latency = LINK;
+for (let i = 0; i < 20; i++) await model.run([input]);
+const bookedBefore = coral.link.bookedMs;
+const transfersBefore = tpu.stats.transfers;
+const t0 = performance.now();
+for (let i = 0; i < LATENCY_RUNS; i++) await model.run([input]);
+const withLatency = (performance.now() - t0) / LATENCY_RUNS;
+const modelled = (coral.link.bookedMs - bookedBefore) / LATENCY_RUNS;
+const transfersPer = (tpu.stats.transfers - transfersBefore) / LATENCY_RUNS;
+coral.latency = { perTransferMs: 0, perByteMs: 0, perInferenceMs: 0 };
+// Host work may overlap link time, so the expected run time lies between max(host, link) and host + link.
+const low = Math.max(perDriver, modelled);
+const high = perDriver + modelled;
+console.log(
+  `latency model (${LINK.perTransferMs} ms/transfer + 1 ms per 350 000 bytes): ${(withLatency * 1000).toFixed(1)} µs per inference;` +
+    ` modelled link time ${(modelled * 1000).toFixed(1)} µs + zero-latency host time ${(perDriver * 1000).toFixed(1)} µs` +
+    ` → expected ${(low * 1000).toFixed(0)}–${(high * 1000).toFixed(0)} µs; ratio measured / (host + link): ${(withLatency / high).toFixed(3)}x` +
+    ` (a timer per transfer, the earlier model, would have cost ≥ ${transfersPer.toFixed(0)} ms: one tick for each of the ${transfersPer.toFixed(0)} transfers)`,
+);
 await tpu.close();
 process.exit(0);

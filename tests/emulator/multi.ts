@@ -11,6 +11,7 @@ import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import type { ComputeFn } from './app-function.ts';
 import { fixtureProgram } from './node-fixtures.ts';
 import { EmulatedUsb } from './usb-host.ts';
+import { LatencyClock } from './latency-clock.ts';
 import { VirtualCoral, type LatencyModel } from './virtual-coral.ts';
 import type { LinkSpeed } from './descriptors.ts';
 
@@ -23,8 +24,8 @@ export interface CoralFarmOptions {
   compute?: Partial<Record<FixtureName, (program: TpuProgram) => ComputeFn>>;
   /**
    * One USB bus shared by all corals, moving this many bytes per millisecond (USB 3 after protocol
-   * overhead: ~350_000). Unset: no bus cost. Kept apart from each coral's own latency model, whose
-   * per-transfer sleeps cannot express sub-millisecond costs.
+   * overhead: ~350_000). Unset: no bus cost. Kept apart from each coral's own latency model (its
+   * own link and chip timelines): this one is the contention between sticks.
    */
   sharedBusBytesPerMs?: number;
 }
@@ -72,29 +73,23 @@ export async function coralFarm(
   return { usb, corals, bytes, violations: () => corals.flatMap((c) => c.violations) };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * A bus every attached device's bulk transfers take turns on: each transfer books
- * `bytes / bytesPerMs` of bus time after the last booking, and waits until its booking ends. Timers
- * are coarse (~1 ms), so a transfer whose booking ends less than 1 ms ahead goes on at once; the
- * debt stays on the timeline and a later transfer waits for it.
+ * `bytes / bytesPerMs` of bus time on one shared timeline (see LatencyClock: sub-millisecond
+ * bookings add up instead of each costing a whole timer tick).
  */
 export class SharedBus {
   readonly #bytesPerMs: number;
-  #freeAt = 0;
+  readonly #clock = new LatencyClock();
   bytes = 0;
 
   constructor(bytesPerMs: number) {
     this.#bytesPerMs = bytesPerMs;
   }
 
-  async take(bytes: number): Promise<void> {
+  take(bytes: number): Promise<void> {
     this.bytes += bytes;
-    const now = performance.now();
-    this.#freeAt = Math.max(this.#freeAt, now) + bytes / this.#bytesPerMs;
-    const wait = this.#freeAt - now;
-    if (wait >= 1) await sleep(wait);
+    return this.#clock.take(bytes / this.#bytesPerMs);
   }
 
   /** Routes the device's bulk transfers through the bus (instance methods wrap the class's). */

@@ -13,6 +13,7 @@ import { EmulatedUsbDevice, type DeviceBackend } from './device.ts';
 import type { LinkSpeed } from './descriptors.ts';
 import { DfuFunction } from './dfu-function.ts';
 import { domError, EmulatorProtocolError } from './errors.ts';
+import { LatencyClock } from './latency-clock.ts';
 import { EmulatedUsb } from './usb-host.ts';
 
 /** SHA-256 of the two official images (protocol §2.1). */
@@ -74,6 +75,10 @@ export class VirtualCoral {
   readonly usb: EmulatedUsb;
   readonly speed: LinkSpeed;
   latency: LatencyModel;
+  /** The link's timeline: per-transfer and per-byte costs are booked here, not slept one by one. */
+  readonly link = new LatencyClock();
+  /** The chip's compute timeline (per-inference cost). */
+  readonly chip = new LatencyClock();
   readonly reenumerateMs: number;
   readonly hostTimeouts: VirtualCoralOptions['hostTimeouts'];
   /** Protocol violations seen (driver bugs); a passing test expects none. */
@@ -196,7 +201,7 @@ export class VirtualCoral {
         return true;
       },
       inferenceDelay: async () => {
-        if (this.latency.perInferenceMs > 0) await sleep(this.latency.perInferenceMs);
+        await this.chip.take(this.latency.perInferenceMs);
       },
       violation: (message) => this.violations.push(message),
       wedge: (why) => {
@@ -223,6 +228,8 @@ export class VirtualCoral {
     this.wedged = undefined;
     this.transfers = 0;
     this.#unplugAt = undefined;
+    this.link.reset();
+    this.chip.reset();
     const device = new EmulatedUsbDevice(this.#backend(personality), this.speed);
     this.device = device;
     this.enumerations++;
@@ -257,8 +264,7 @@ export class VirtualCoral {
       delay.count--;
       await sleep(delay.ms);
     }
-    const cost = this.latency.perTransferMs + bytes * this.latency.perByteMs;
-    if (cost > 0) await sleep(cost);
+    await this.link.take(this.latency.perTransferMs + bytes * this.latency.perByteMs);
     return 'ok';
   }
 
@@ -301,7 +307,7 @@ export class VirtualCoral {
         const limit = host ? Math.min(timeoutMs ?? host.defaultMs, host.maxMs ?? Infinity) : undefined;
         const result = await guard(() => app.transferIn(endpoint, length, limit));
         const n = result.data?.byteLength ?? 0;
-        if (this.latency.perByteMs > 0 && n > 0) await sleep(n * this.latency.perByteMs);
+        if (n > 0) await this.link.take(n * this.latency.perByteMs);
         return result;
       },
       transferOut: async (endpoint, data) => {
