@@ -9,7 +9,7 @@ test.describe('live page', () => {
     await importFixtures(page, ['mobilenet_v1_0.25_128_quant.tflite']);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
-    await expect(page.getByLabel('Model')).toHaveValue(/^file:/);
+    await expect(page.getByLabel('Model', { exact: true })).toHaveValue(/^file:/);
     await expect(page.getByLabel('Task')).toHaveValue('classify');
     await page.getByLabel('Engine').selectOption('wasm');
 
@@ -56,7 +56,7 @@ test.describe('live overlays', () => {
     await page.goto('/#/live');
     await page.getByLabel('Engine').selectOption('wasm');
 
-    await page.getByLabel('Model').selectOption({ label: 'deeplabv3_mnv2_dm05_pascal_quant.tflite' });
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'deeplabv3_mnv2_dm05_pascal_quant.tflite' });
     await expect(page.getByLabel('Task')).toHaveValue('segment');
     await page.getByLabel('Labels').selectOption({ label: 'pascal_voc_segmentation_labels.txt' });
     await pickImage(page, 'Pick an image…', 'bird_segmentation.bmp');
@@ -74,7 +74,7 @@ test.describe('live overlays', () => {
     await expect(page.getByTestId('segment-classes').locator('li').first()).toContainText('bird');
     await page.screenshot({ path: 'test-results/screens/live-segment-desktop.png', fullPage: true });
 
-    await page.getByLabel('Model').selectOption({ label: 'movenet_single_pose_lightning_ptq.tflite' });
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'movenet_single_pose_lightning_ptq.tflite' });
     await expect(page.getByLabel('Task')).toHaveValue('pose');
     await pickImage(page, 'Pick an image…', 'squat.bmp');
     const skeleton = page.getByRole('img', { name: 'Pose skeleton' });

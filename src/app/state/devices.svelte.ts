@@ -43,12 +43,16 @@ export class DevicesState {
   /** Downloads the pinned firmware (or uses the cached copy) and flashes it, with progress. */
   async installFirmware(id: string): Promise<void> {
     this.firmware[id] = { phase: 'fetch', bytesDone: 0, bytesTotal: 0 };
+    // Progress comes on the proxy's own port and may trail the result: drop it once the flash is over.
+    let over = false;
     const onProgress = proxy((p: FirmwareProgress) => {
-      this.firmware[id] = { phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal };
+      if (!over) this.firmware[id] = { phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal };
     });
     try {
       const baseUrl = localStorage.getItem('reef.modelBaseUrl');
-      const outcome = await accelerator().flashFirmware(id, 'download', onProgress, baseUrl ? { baseUrl } : {});
+      const outcome = await accelerator()
+        .flashFirmware(id, 'download', onProgress, baseUrl ? { baseUrl } : {})
+        .finally(() => (over = true));
       const last = this.firmware[id] ?? { phase: 'done', bytesDone: 0, bytesTotal: 0 };
       this.firmware[id] =
         outcome.status === 'ready'

@@ -41,13 +41,18 @@ export class ModelsState {
 
   async download(id: string): Promise<void> {
     this.downloads[id] = { receivedBytes: 0, totalBytes: 0 };
+    // Progress arrives on the proxy's own port, so a last update can land after the call returns:
+    // ignore anything once the download is over.
+    let over = false;
     const onProgress = proxy((p: DownloadProgress) => {
-      this.downloads[id] = { receivedBytes: p.receivedBytes, totalBytes: p.totalBytes };
+      if (!over) this.downloads[id] = { receivedBytes: p.receivedBytes, totalBytes: p.totalBytes };
     });
     try {
       await accelerator().downloadCatalogEntry(id, this.baseUrl || undefined, onProgress);
+      over = true;
       delete this.downloads[id];
     } catch (error) {
+      over = true;
       this.downloads[id] = {
         ...(this.downloads[id] ?? { receivedBytes: 0, totalBytes: 0 }),
         error: errorMessage(error),

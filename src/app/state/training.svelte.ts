@@ -98,7 +98,10 @@ export class TrainingState {
     this.error = undefined;
     this.history = [];
     this.phase = { kind: 'embedding', done: 0, total: 0 };
+    // Events come on the proxy's own port and may trail the result: drop them once training is over.
+    let over = false;
     const onEvent = proxy((event: TrainingEvent) => {
+      if (over) return;
       if (event.kind === 'embedding') this.phase = { kind: 'embedding', done: event.done, total: event.total };
       else if (event.kind === 'epoch') {
         this.history = [...this.history, event.progress];
@@ -117,6 +120,7 @@ export class TrainingState {
           : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs },
         onEvent,
       );
+      over = true;
       const stem = fileStem(name);
       this.phase = { kind: 'finishing', text: 'Saving the models…' };
       const cpuComposed = compiledBytes ? out.cpuModel : out.model;
@@ -149,6 +153,7 @@ export class TrainingState {
     } catch (error) {
       this.error = errorMessage(error);
     } finally {
+      over = true;
       this.phase = { kind: 'idle' };
     }
   }

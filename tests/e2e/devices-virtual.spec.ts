@@ -1,0 +1,98 @@
+/**
+ * The Edge TPU as a person uses it, through the UI only, against the virtual Coral of the TEST
+ * build: connect → install firmware with progress → run a model on the TPU from the Live page →
+ * unplug → the page says so and runs on WASM. Only plugging and unplugging go through the test
+ * handle (window.__reefVirtualUsb), as a hand on the stick would. No figure here is a hardware result.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { overflowing, unlabelledControls } from './support/a11y.ts';
+import { pickImage } from './support/library.ts';
+import { watchPage } from './support/page-watch.ts';
+import { startVirtualBuild, type VirtualBuild } from './support/virtual-build.ts';
+
+const PORT = Number(process.env['E2E_VIRTUAL_UI_PORT'] ?? 4181);
+let build: VirtualBuild | undefined;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  build = await startVirtualBuild('.cache/dist-virtual-ui', PORT);
+});
+
+test.afterAll(() => build?.stop());
+
+function hand(page: Page, action: 'unplug' | 'replug'): Promise<unknown> {
+  return page.evaluate(
+    (a) =>
+      (window as unknown as { __reefVirtualUsb: Record<string, (coral: number) => Promise<unknown>> }).__reefVirtualUsb[
+        a
+      ]!(0),
+    action,
+  );
+}
+
+test('connect, install firmware, run on the Edge TPU from Live, unplug and fall back to WASM', async ({ page }) => {
+  test.setTimeout(180_000);
+  const origin = build!.origin;
+  const watch = await watchPage(page);
+  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
+
+  await page.goto(`${origin}/#/devices`);
+  await expect(page.getByTestId('no-devices')).toBeVisible();
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  const card = page.locator('[data-device="usb:0"]');
+  await expect(card).toContainText('Needs firmware');
+  await expect(card).toContainText('Bootloader (1a6e:089a)');
+  expect(await unlabelledControls(page)).toEqual([]);
+  await page.screenshot({ path: 'test-results/screens/devices-dfu-desktop.png', fullPage: true });
+
+  await card.getByRole('button', { name: 'Install firmware' }).click();
+  await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
+  await expect(card).toContainText('Ready');
+  await expect(card).toContainText('Application (18d1:9302)');
+  await expect(card).toContainText('USB 3 SuperSpeed');
+  await page.screenshot({ path: 'test-results/screens/devices-ready-desktop.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect.poll(() => overflowing(page)).toEqual([]);
+  await page.screenshot({ path: 'test-results/screens/devices-ready-phone.png', fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // The model and its CPU twin from the (mirrored) catalog, as on the Models page.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Models' })).toBeVisible();
+  const entry = page.locator('[data-entry="mobilenet-v1-0.25-128"]');
+  await entry.getByRole('button', { name: 'Download MobileNet v1 0.25 (ImageNet)' }).click();
+  await expect(entry.getByTestId('cached')).toBeVisible({ timeout: 60_000 });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
+  await page.getByLabel('Model', { exact: true }).selectOption({ label: 'MobileNet v1 0.25 (ImageNet)' });
+  await page.getByLabel('Engine').selectOption('usb:0');
+  await pickImage(page, 'Pick an image…', 'cat.bmp');
+  const topK = page.getByTestId('top-k');
+  await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
+  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu · usb:0');
+  await expect(page.getByTestId('live-fallback')).toHaveCount(0);
+  await page.screenshot({ path: 'test-results/screens/live-tpu-desktop.png', fullPage: true });
+
+  // Pull the stick out: the next run says the TPU is gone and runs the CPU twin on WASM.
+  await hand(page, 'unplug');
+  await pickImage(page, 'Pick an image…', 'cat.bmp');
+  await expect(page.getByTestId('live-fallback')).toHaveText('usb:0 is not available (unplugged); running on WASM');
+  await expect(page.getByTestId('live-engine-used')).toHaveText('litert-wasm (cpu twin) · cpu');
+  await expect(topK.locator('li').first()).toContainText('tiger cat');
+  await expect(page.getByLabel('Engine').locator('option')).toHaveText([
+    'Automatic (TPU, else WASM)',
+    'Edge TPU usb:0 (unplugged)',
+    'WASM (CPU)',
+  ]);
+  await page.screenshot({ path: 'test-results/screens/live-unplugged-desktop.png', fullPage: true });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
+  await expect(page.getByTestId('no-devices')).toBeVisible();
+
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.pageErrors).toEqual([]);
+  expect(await watch.cspViolations()).toEqual([]);
+});
