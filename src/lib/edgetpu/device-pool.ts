@@ -158,6 +158,16 @@ export class PooledModel {
     return this.#driverModel?.outputs ?? [];
   }
 
+  /** Stateful inputs (§4.9, LSTM state) → their `_variable_output` index; the driver model keeps them. */
+  get variables(): ReadonlyMap<number, number> {
+    return this.#driverModel?.variables ?? new Map();
+  }
+
+  /** Next run starts from zero state. */
+  resetState(): void {
+    this.#driverModel?.resetState();
+  }
+
   /** @internal */
   attach(slot: DeviceSlotState, driverModel: EdgeTpuModel, decision: PlacementDecision): void {
     this.#slot = slot;
@@ -279,18 +289,26 @@ export class DevicePool {
       prepare: async (op) => {
         const pkg = readEdgeTpuPackage(readEdgeTpuCustomOptions(op.customOptions).packageBytes);
         const model = await this.load(programFromPackage(pkg), options);
-        if (model.inputs.length !== op.inputs.length || model.outputs.length !== op.outputs.length) {
+        // State write-backs (§4.9) are op inputs in TFLite but not op outputs: the driver keeps them.
+        const written = new Set(model.variables.values());
+        const outputIndices = model.outputs.flatMap((_, i) => (written.has(i) ? [] : [i]));
+        if (model.inputs.length !== op.inputs.length || outputIndices.length !== op.outputs.length) {
           model.dispose();
           throw new ReefError(
             'INVALID_ARGUMENT',
-            `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${model.outputs.length}`,
+            `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${outputIndices.length}`,
             { reason: 'op-io-mismatch' },
           );
         }
         return {
           model,
-          run: async (inputs) =>
-            (await model.run(inputs.map((t) => t.data))).map((out, i) => opArray(out, op.outputs[i]!.dtype)),
+          run: async (inputs) => {
+            // One invoke = one sequence, as the runtime's CPU LSTM kernel (zero state each run).
+            model.resetState();
+            const given = inputs.filter((_, i) => !model.variables.has(i)).map((t) => t.data);
+            const outputs = await model.run(given);
+            return outputIndices.map((o, i) => opArray(outputs[o]!, op.outputs[i]!.dtype));
+          },
           dispose: () => model.dispose(),
         };
       },
