@@ -16,6 +16,7 @@ const TASKS: readonly ModelTask[] = ['classify', 'detect', 'segment', 'pose'];
 /** A worker that does not answer within this long is treated as crashed and replaced. */
 const WATCHDOG_MS = 20_000;
 const RETRY_MS = 3_000;
+const DEVICE_POLL_MS = 2_000;
 
 export type KioskStatus =
   | { kind: 'starting'; text: string }
@@ -55,6 +56,8 @@ export class KioskState {
   result = $state.raw<InferenceResult | undefined>(undefined);
   tpu = $state<string | undefined>(undefined);
   wakeLock = $state(false);
+  /** Something about the accelerator worth saying while inference goes on (on WASM meanwhile). */
+  notice = $state<string | undefined>(undefined);
   aspect = $state(4 / 3);
   #stopped = false;
   #cleanups: (() => void)[] = [];
@@ -118,14 +121,39 @@ export class KioskState {
       // A Coral plugged (back) in: reload the model so `auto` puts it on the TPU again.
       if (tpu && tpu !== this.tpu) this.#session.dispose();
       this.tpu = tpu;
+      // A replugged Coral comes back in its bootloader: put the firmware on it, no clicks.
+      for (const d of list) if (d.state === 'needs-firmware') void this.#flash(d.id);
     };
     try {
       update(await api.refreshDevices());
       const id = await api.watchDevices(proxy(update));
       this.#cleanups.push(() => void api.unwatchDevices(id));
+      // Without a TPU, look again now and then: a Coral granted elsewhere (or re-granted) shows up
+      // in a refresh even when no plug event reaches this page.
+      const timer = setInterval(() => {
+        if (!this.tpu) void api.refreshDevices().then(update, () => undefined);
+      }, DEVICE_POLL_MS);
+      this.#cleanups.push(() => clearInterval(timer));
     } catch {
       // No WebUSB: the kiosk runs on WASM.
       this.tpu = undefined;
+    }
+  }
+
+  #flashing: string[] = [];
+
+  async #flash(id: string): Promise<void> {
+    if (this.#flashing.includes(id)) return;
+    this.#flashing = [...this.#flashing, id];
+    try {
+      const baseUrl = localStorage.getItem('reef.modelBaseUrl');
+      const outcome = await accelerator().flashFirmware(id, 'download', undefined, baseUrl ? { baseUrl } : {});
+      if (outcome.status === 'needs-permission')
+        this.notice = 'The Coral needs permission again: open Reef’s Devices page once.';
+    } catch (error) {
+      this.notice = `The Coral’s firmware could not be installed: ${errorMessage(error)}`;
+    } finally {
+      this.#flashing = this.#flashing.filter((f) => f !== id);
     }
   }
 
