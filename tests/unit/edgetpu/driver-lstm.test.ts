@@ -10,7 +10,9 @@ import { DevicePool, createEdgeTpuOpRunner } from '../../../src/lib/edgetpu/inde
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
 import { findEdgeTpuOps } from '../../../src/lib/edgetpu/executable/index.ts';
 import { readModel } from '../../../src/lib/tflite/index.ts';
+import { writeCsr64 } from '../../../src/lib/edgetpu/usb/csr.ts';
 import { HEADER_BYTES, TAG, encodeHeader } from '../../../src/lib/edgetpu/usb/framing.ts';
+import { CSR } from '../../../src/lib/edgetpu/usb/registers.ts';
 import { WasmEngine } from '../../../src/lib/runtime/index.ts';
 import { decodeBmp } from '../../../src/lib/tasks/index.ts';
 import { readFixture } from '../../support/fixtures.ts';
@@ -147,6 +149,44 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     await tpu.close();
   });
 
+  it('shares a TPU with a deterministic model (every DMA then reported and checked) and recovers from a lost event', async () => {
+    const lstm = await fixtureProgram(COMPILED);
+    const other = await fixtureProgram('split_concat_edgetpu.tflite');
+    const twin = await readFixture(TWIN);
+    const coral = new VirtualCoral({ firmwareLoaded: true });
+    coral.registerModel(COMPILED, lstm.program, await twinCompute(lstm.bytes, lstm.program, twin));
+    coral.registerModel('split_concat', other.program);
+    const tpu = await openEdgeTpu(coral.device!, { requestTimeoutMs: 300 });
+    const a = await tpu.load(lstm.bytes);
+    const b = await tpu.load(other.bytes);
+    const input = await nine();
+    const onCpu = await cpu.load(twin);
+    const want = [...(await onCpu.run([input])).outputs[0]!.data].map(Number);
+    onCpu.dispose();
+    const splitInputs = b.inputs.map((spec, k) => new Uint8Array(spec.sizeBytes).fill(k + 1));
+    for (let round = 0; round < 3; round++) {
+      a.resetState();
+      expect([...(await a.run([input]))[0]!.data]).toEqual(want);
+      const outs = await b.run(splitInputs);
+      // split_concat has no twin: the driver must return exactly what the device wrote (re-layout included).
+      b.outputs.forEach((spec, k) => expect([...outs[k]!.data]).toEqual([...coral.app.lastOutputs.get(spec.name)!]));
+    }
+    // Different tokens: every switch re-uploads the other model's parameters (§4.8).
+    expect(tpu.stats.parameterUploads).toBe(6);
+
+    // The completion event of the device-driven phase goes missing: typed timeout, reset, reopen
+    // (still in descriptor mode), and the next inference is right.
+    coral.dropNextEvents(1);
+    a.resetState();
+    await expect(a.run([input])).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(tpu.stats.recoveries).toBe(1);
+    expect(tpu.bulkDescriptorsFromDevice).toBe(true);
+    a.resetState();
+    expect([...(await a.run([input]))[0]!.data]).toEqual(want);
+    expect(coral.violations).toEqual([]);
+    await tpu.close();
+  });
+
   it('the emulator refuses data the device did not ask for in the device-driven phase', async () => {
     const { bytes, program } = await fixtureProgram(COMPILED);
     const coral = new VirtualCoral({ firmwareLoaded: true });
@@ -163,5 +203,20 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     encodeHeader(672, TAG.inputActivations, unasked);
     await expect(tpu.usb.transferOut(1, unasked, { context: 'unasked scratch' })).rejects.toThrow(/did not ask for/);
     expect(coral.violations.join('\n')).toMatch(/did not ask for/);
+  });
+
+  it('the emulator wedges a non-deterministic executable when descr_ep does not report DMAs (§4.10)', async () => {
+    const { bytes, program } = await fixtureProgram(COMPILED);
+    const coral = new VirtualCoral({ firmwareLoaded: true });
+    coral.registerModel(COMPILED, program);
+    const tpu = await openEdgeTpu(coral.device!, { recover: false });
+    const model = await tpu.load(bytes);
+    await model.run([await nine()]); // parameters cached; inputs staged
+    await writeCsr64(tpu.usb, CSR.descr_ep, 0xf0); // behind the driver's back: completion events only
+    for (const step of model.main.steps) {
+      if (step.kind === 'framed') await tpu.usb.transferOut(1, step.bytes, { context: 'replay' });
+      else if (step.kind === 'input') await tpu.usb.transferOut(1, step.staging, { context: 'replay' });
+    }
+    expect(coral.wedged).toMatch(/not fully deterministic but descr_ep = 0xf0/);
   });
 });
