@@ -137,6 +137,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Device-driven DMAs (§4.10) one request may ask for before the driver calls it a runaway device. */
+const MAX_DEVICE_REQUESTS = 1 << 16;
+
 /** Output layers with this suffix carry the next value of the same-named input (§4.9). */
 const VARIABLE_OUTPUT = '_variable_output';
 
@@ -539,7 +542,14 @@ export class EdgeTpu {
   ): Promise<void> {
     const timeout = this.options.requestTimeoutMs;
     const packed = new Map<number, Uint8Array>();
-    for (;;) {
+    for (let served = 0; ; served++) {
+      if (served > MAX_DEVICE_REQUESTS) {
+        throw new ReefError(
+          'DATA_LOSS',
+          `${this.options.label}: the device asked for more than ${MAX_DEVICE_REQUESTS} DMAs in one request`,
+          { reason: 'runaway-device-requests' },
+        );
+      }
       const ask = await streams.nextDeviceRequest(
         TAG.scalarCoreInterrupt0,
         'a device DMA request or the completion event',
