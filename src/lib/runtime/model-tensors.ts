@@ -56,3 +56,17 @@ export function dequantizeConstant(model: Model, subgraph: Subgraph, index: numb
   }
   return out;
 }
+
+/**
+ * The value a variable tensor (LSTM state) starts from when nothing produced it: what TFLite's
+ * ResetVariableTensor writes, the zero point for int8 (a real 0) and all-zero bytes otherwise.
+ */
+export function resetVariableTensor(tensor: ModelTensor): Tensor {
+  const info = tensorInfo(tensor);
+  const data = allocateTensorArray(
+    info.dtype,
+    tensor.shape.reduce((n, d) => n * d, 1),
+  );
+  if (info.dtype === 'int8') data.fill(info.zeroPoint);
+  return { ...info, data };
+}

@@ -36,6 +36,8 @@ const PAIRS: [FixtureName, FixtureName][] = [
     'mobilenet_v1_0.5_160_quant.tflite',
   ],
   ['deeplabv3_mnv2_dm05_pascal_quant_edgetpu.tflite', 'deeplabv3_mnv2_dm05_pascal_quant.tflite'],
+  // Variable LSTM state goes into the TPU op; nothing in the graph produces it (reset each run).
+  ['keras_lstm_mnist_ptq_edgetpu.tflite', 'keras_lstm_mnist_ptq.tflite'],
 ];
 
 describe('EdgeTpuEngine (composite) with the Edge TPU op on the virtual Coral', () => {

@@ -18,7 +18,7 @@ import {
 } from '../engine.ts';
 import { REEF_KERNELS, type PreparedKernel, type ReefKernel } from '../kernels/registry.ts';
 import type { LiteRtGraph, LiteRtRuntime, LiteRtVariantInfo } from '../litert-runtime.ts';
-import { tensorInfo } from '../model-tensors.ts';
+import { resetVariableTensor, tensorInfo } from '../model-tensors.ts';
 import { sliceExtractor } from '../submodel.ts';
 import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
 
@@ -278,6 +278,11 @@ class PartitionedModel implements LoadedModel {
     const { subgraph } = this.#partition;
     const values = new Map<number, Tensor>();
     subgraph.inputs.forEach((t, i) => values.set(t, { ...this.inputs[i]!, data: inputs[i]! }));
+    // Variable tensors nothing produces (LSTM state into the Edge TPU op) start each run reset, as
+    // TFLite resets them before an invoke.
+    for (const [t, tensor] of subgraph.tensors.entries()) {
+      if (tensor.isVariable && !values.has(t)) values.set(t, resetVariableTensor(tensor));
+    }
     const need = (t: number): Tensor => {
       const v = values.get(t);
       if (!v) throw new ReefError('INTERNAL', `tensor ${t} has no value yet`, { reason: 'plan-order' });
