@@ -87,6 +87,7 @@ export class KioskState {
   stop(): void {
     this.#stopped = true;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#unwatchDevices();
     void this.#wake?.release();
     this.camera.stop();
     this.#session.dispose();
@@ -114,7 +115,11 @@ export class KioskState {
     }
   }
 
+  /** Stops following the current worker's devices (before a restart, or at the end). */
+  #unwatchDevices: () => void = () => undefined;
+
   async #watchDevices(): Promise<void> {
+    this.#unwatchDevices();
     const api = accelerator();
     const update = (list: DeviceInfo[]): void => {
       const tpu = list.find((d) => d.state === 'ready' || d.state === 'busy')?.id;
@@ -124,18 +129,29 @@ export class KioskState {
       // A replugged Coral comes back in its bootloader: put the firmware on it, no clicks.
       for (const d of list) if (d.state === 'needs-firmware') void this.#flash(d.id);
     };
+    // Without a TPU, look again now and then: a Coral granted elsewhere (or re-granted) shows up in
+    // a refresh even when no plug event reaches this page.
+    const timer = setInterval(() => {
+      if (!this.tpu)
+        accelerator()
+          .refreshDevices()
+          .then(update, () => undefined);
+    }, DEVICE_POLL_MS);
+    let watchId: number | undefined;
+    this.#unwatchDevices = () => {
+      clearInterval(timer);
+      // After a restart the old worker is gone with its watch: nothing to tell it.
+      try {
+        if (watchId !== undefined) api.unwatchDevices(watchId).catch(() => undefined);
+      } catch {
+        // The proxy of a restarted worker is released: its watch ended with it.
+      }
+    };
     try {
       update(await api.refreshDevices());
-      const id = await api.watchDevices(proxy(update));
-      this.#cleanups.push(() => void api.unwatchDevices(id));
-      // Without a TPU, look again now and then: a Coral granted elsewhere (or re-granted) shows up
-      // in a refresh even when no plug event reaches this page.
-      const timer = setInterval(() => {
-        if (!this.tpu) void api.refreshDevices().then(update, () => undefined);
-      }, DEVICE_POLL_MS);
-      this.#cleanups.push(() => clearInterval(timer));
+      watchId = await api.watchDevices(proxy(update));
     } catch {
-      // No WebUSB: the kiosk runs on WASM.
+      // No WebUSB (or the worker just went away): the kiosk runs on WASM and the poll retries.
       this.tpu = undefined;
     }
   }
@@ -247,6 +263,7 @@ export class KioskState {
   async #recover(reason: string): Promise<void> {
     if (this.#stopped) return;
     this.status = { kind: 'recovering', text: `${reason} Restarting it…` };
+    this.#unwatchDevices();
     restartAccelerator();
     // The old worker took its loaded model with it.
     this.#session = new ModelSession();
