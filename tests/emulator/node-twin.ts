@@ -82,8 +82,10 @@ async function statefulTwin(
   const stateNames = new Set(tensors.filter((t) => t.isVariable).map((t) => t.name));
   return async (values) => {
     for (const layer of exe.inputLayers) {
-      if (stateNames.has(layer.name) && values.get(layer.name)!.some((b) => b !== 0)) {
-        throw new Error(`twin: ${layer.name} carries non-zero LSTM state; the CPU twin starts every run from zero`);
+      // TFLite's reset state: the zero point for int8 (a real 0), zero bytes otherwise.
+      const reset = layer.dataType === 'int8' ? layer.zeroPoint & 0xff : 0;
+      if (stateNames.has(layer.name) && values.get(layer.name)!.some((b) => b !== reset)) {
+        throw new Error(`twin: ${layer.name} carries LSTM state other than reset; the CPU twin starts every run reset`);
       }
     }
     const arrays = loaded.inputs.map((info) => {

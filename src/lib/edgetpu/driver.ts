@@ -200,9 +200,18 @@ export class EdgeTpuModel {
     return this.outputs.filter((_, o) => ![...this.variables.values()].includes(o));
   }
 
-  /** Starts the next run from zero state (one run = one sequence, as the runtime's CPU LSTM kernel does). */
+  /**
+   * Starts the next run from reset state (one run = one sequence, as the runtime's CPU LSTM kernel
+   * does). The reset value is TFLite's (ResetVariableTensor): the zero point for int8, so the state
+   * means a real 0, and zero bytes for every other type.
+   */
   resetState(): void {
-    for (const i of this.variables.keys()) this.state.set(i, new Uint8Array(this.inputs[i]!.sizeBytes));
+    for (const i of this.variables.keys()) {
+      const spec = this.inputs[i]!;
+      const state = new Uint8Array(spec.sizeBytes);
+      if (spec.dataType === 'int8') state.fill(spec.zeroPoint & 0xff);
+      this.state.set(i, state);
+    }
   }
 
   /**

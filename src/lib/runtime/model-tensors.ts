@@ -67,6 +67,6 @@ export function resetVariableTensor(tensor: ModelTensor): Tensor {
     info.dtype,
     tensor.shape.reduce((n, d) => n * d, 1),
   );
-  if (info.dtype === 'int8') data.fill(info.zeroPoint);
+  if (data instanceof Int8Array) data.fill(info.zeroPoint);
   return { ...info, data };
 }
