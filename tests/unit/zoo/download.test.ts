@@ -82,7 +82,7 @@ describe('fetchPinnedFile', () => {
 
   it('rejects a corrupted download and does not cache it', async () => {
     const corrupt = await readFixture('imagenet_labels.txt');
-    corrupt[100] ^= 0xff;
+    corrupt[100] = corrupt[100]! ^ 0xff;
     const cache = new MemoryFileCache();
     const error = await fetchPinnedFile(labels, { cache, fetch: fixtureFetch(() => corrupt).fn }).catch(
       (e: unknown) => e,
@@ -109,18 +109,18 @@ describe('fetchPinnedFile', () => {
   });
 
   it('says the server failed, or that the network is unreachable, with the import hint', async () => {
-    const http = await fetchPinnedFile(labels, {
+    const http = (await fetchPinnedFile(labels, {
       cache: new MemoryFileCache(),
       fetch: fixtureFetch(() => undefined).fn,
-    }).catch((e: unknown) => e as ReefError);
+    }).catch((e: unknown) => e)) as ReefError;
     expect(http.code).toBe('UNAVAILABLE');
     expect(http.message).toContain('HTTP 404');
     const offline = (async () => {
       throw new TypeError('Failed to fetch');
     }) as typeof fetch;
-    const net = await fetchPinnedFile(labels, { cache: new MemoryFileCache(), fetch: offline }).catch(
-      (e: unknown) => e as ReefError,
-    );
+    const net = (await fetchPinnedFile(labels, { cache: new MemoryFileCache(), fetch: offline }).catch(
+      (e: unknown) => e,
+    )) as ReefError;
     expect(net.code).toBe('UNAVAILABLE');
     expect(net.message).toContain('import the file instead');
   });
