@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cache/', 'test-results/', '**/generated/', 'dev-dist/'] },
+  { ignores: ['dist/', 'dist-*/', 'node_modules/', '.cache/', 'test-results/', '**/generated/', 'dev-dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
