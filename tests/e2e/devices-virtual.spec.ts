@@ -76,6 +76,30 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   await expect(page.getByTestId('live-fallback')).toHaveCount(0);
   await page.screenshot({ path: 'test-results/screens/live-tpu-desktop.png', fullPage: true });
 
+  // Benchmark both engines: a row each and their median ratio (the emulator's timing is a test
+  // double's, so only the presence of the comparison is checked, never its value).
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' }).click();
+  await expect(page.getByRole('checkbox', { name: 'Edge TPU usb:0' })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: 'WASM (CPU)' })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: 'MobileNet v1 0.25 (ImageNet)' })).toBeChecked();
+  await page.getByLabel('Iterations').fill('10');
+  await page.getByRole('button', { name: 'Run benchmark' }).click();
+  await expect(page.getByText('20 of 20 runs')).toBeVisible({ timeout: 60_000 });
+  const results = page.getByRole('table', { name: 'Latency by model and engine' });
+  await expect(results.locator('tbody tr')).toHaveCount(2);
+  await expect(results).toContainText('edgetpu · usb:0');
+  await expect(results).toContainText('litert-wasm');
+  await expect(page.getByTestId('speedup')).toHaveText(
+    /^\d+\.\d× (faster|slower) on Edge TPU usb:0 than WASM \(median\) · MobileNet v1 0\.25 \(ImageNet\)$/,
+  );
+  await page.screenshot({ path: 'test-results/screens/benchmark-tpu-desktop.png', fullPage: true });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
+  // The Live page kept its choices; run on the TPU once more.
+  await expect(page.getByLabel('Engine')).toHaveValue('usb:0');
+  await pickImage(page, 'Pick an image…', 'cat.bmp');
+  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu · usb:0');
+
   // Pull the stick out: the next run says the TPU is gone and runs the CPU twin on WASM.
   await hand(page, 'unplug');
   await pickImage(page, 'Pick an image…', 'cat.bmp');

@@ -8,6 +8,24 @@ import type { InferenceResult } from './inference.ts';
 import { ModelSession, type EngineChoice } from './inference-client.ts';
 import { ModelChoicesState, type ModelTask } from './model-choices.svelte.ts';
 
+const SAVED_KEY = 'reef.live';
+
+interface SavedChoices {
+  modelKey: string;
+  task: ModelTask;
+  engine: EngineChoice;
+  labels: string;
+}
+
+function readSaved(): SavedChoices | undefined {
+  try {
+    return JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null') as SavedChoices | undefined;
+  } catch {
+    // A hand-edited or old value: start from the defaults.
+    return undefined;
+  }
+}
+
 /** Frame-rate over the last few results, so the figure is steady enough to read. */
 const FPS_WINDOW = 10;
 
@@ -49,8 +67,16 @@ export class LiveState {
     await this.models.refresh();
     // `#/live?model=file:<sha256>` (the Train page's "Try it live") picks that model.
     const param = /[?&]model=([^&]+)/.exec(location.hash)?.[1];
-    const wanted = param ? decodeURIComponent(param) : undefined;
-    if (wanted && this.models.find(wanted)) this.selectModel(wanted);
+    const saved = readSaved();
+    const wanted = param ? decodeURIComponent(param) : saved?.modelKey;
+    if (wanted && this.models.find(wanted)) {
+      this.selectModel(wanted);
+      if (!param && saved) {
+        this.task = saved.task;
+        this.labels = saved.labels;
+        this.engine = saved.engine;
+      }
+    }
     if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
     try {
       const api = accelerator();
@@ -130,6 +156,12 @@ export class LiveState {
     if (!this.#image) return;
     this.#stamps = [];
     await this.#run(await createImageBitmap(this.#image));
+  }
+
+  /** Keeps the choices for the next visit (read them in an effect so it re-runs on change). */
+  remember(): void {
+    const saved: SavedChoices = { modelKey: this.modelKey, task: this.task, engine: this.engine, labels: this.labels };
+    if (saved.modelKey) localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
   }
 
   async #run(frame: ImageBitmap): Promise<boolean> {
