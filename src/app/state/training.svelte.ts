@@ -60,8 +60,9 @@ export class TrainingState {
   async load(datasetId: string): Promise<void> {
     this.#datasetId = datasetId;
     const saved = localStorage.getItem(RECORD_PREFIX + datasetId);
-    this.record = saved ? (JSON.parse(saved) as TrainedRecord) : undefined;
-    this.history = this.record?.history ?? [];
+    const record = saved ? (JSON.parse(saved) as TrainedRecord) : undefined;
+    this.record = record;
+    this.history = record?.history ?? [];
     await this.#refreshExtractor();
   }
 
