@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { overflowing, unlabelledControls } from './support/a11y.ts';
+import { pickImage } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
 
 async function upload(page: Page, className: string, names: FixtureName[]): Promise<void> {
@@ -98,6 +99,115 @@ test.describe('training studio', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await expect.poll(() => overflowing(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/screens/train-phone.png', fullPage: true });
+
+    expect(watch.consoleErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    expect(await watch.cspViolations()).toEqual([]);
+  });
+
+  test('trains a classifier with live curves, keeps it across a reload, exports files that import and run', async ({
+    page,
+  }) => {
+    test.setTimeout(240_000);
+    const watch = await watchPage(page);
+    // Catalog downloads (the embedding extractor) come from the local fixture mirror.
+    await page.addInitScript(() => localStorage.setItem('reef.modelBaseUrl', `${location.origin}/__mirror`));
+    await page.goto('/#/train');
+    await page.getByLabel('Name of class Class 1').fill('cat');
+    await page.getByLabel('Name of class Class 1').press('Enter');
+    await page.getByLabel('Name of class Class 2').fill('other');
+    await page.getByLabel('Name of class Class 2').press('Enter');
+
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await expect(page.getByRole('button', { name: 'Stop camera' })).toBeVisible();
+    const record = page.getByRole('button', { name: 'Hold to record cat' });
+    await expect(record).toBeEnabled();
+    await record.hover();
+    await page.mouse.down();
+    await expect.poll(async () => Number((await count(page, 'cat').textContent())?.split(' ')[0])).toBeGreaterThan(2);
+    await page.mouse.up();
+    await upload(page, 'cat', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
+    await upload(page, 'other', [
+      'bird.bmp',
+      'imprinting_dog_train_0.bmp',
+      'imprinting_hotdog_train_0.bmp',
+      'grace_hopper.bmp',
+    ]);
+    await expect(count(page, 'other')).toHaveText('4 samples');
+    await page.getByRole('button', { name: 'Stop camera' }).click();
+
+    await page.getByRole('button', { name: 'Download the extractor' }).click();
+    const train = page.getByRole('button', { name: 'Train model' });
+    await expect(train).toBeEnabled({ timeout: 60_000 });
+    await page.getByLabel('Epochs').fill('15');
+    await train.click();
+    await expect(page.getByRole('status').filter({ hasText: /Embedding samples|Epoch \d+ of 15/ })).toBeVisible();
+    await expect(page.getByRole('figure', { name: 'Loss' }).locator('canvas')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByRole('figure', { name: 'Accuracy' }).locator('canvas')).toBeVisible();
+    const summary = page.getByTestId('training-summary');
+    await expect(summary).toContainText('training accuracy', { timeout: 120_000 });
+    const matrix = page.getByRole('table', { name: /Confusion matrix/ });
+    await expect(matrix.getByRole('row')).toHaveCount(3);
+    const cells = await matrix.locator('tbody td').allTextContents();
+    const [cc, co, oc, oo] = cells.map(Number);
+    const samples = Number((await summary.textContent())?.match(/Trained on (\d+) samples/)?.[1]);
+    expect(cc! + co! + oc! + oo!).toBe(samples);
+    // Clearly different pictures: the model gets (nearly) all of its own training set right.
+    expect(cc! + oo!).toBeGreaterThanOrEqual(samples - 1);
+    expect(await unlabelledControls(page)).toEqual([]);
+    await page.screenshot({ path: 'test-results/screens/train-trained-desktop.png', fullPage: true });
+
+    await page.reload();
+    await expect(page.getByTestId('training-summary')).toHaveText((await summary.textContent()) ?? '');
+    await expect(page.getByRole('table', { name: /Confusion matrix/ }).locator('tbody td')).toHaveText(cells);
+    await expect(page.getByRole('figure', { name: 'Loss' }).locator('canvas')).toBeVisible();
+
+    const save = async (button: string) => {
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: button, exact: true }).click();
+      const file = await download;
+      return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()), path: await file.path() };
+    };
+    const cpu = await save('CPU model');
+    expect(cpu.name).toBe('my-classifier.tflite');
+    expect(cpu.bytes.subarray(4, 8).toString()).toBe('TFL3');
+    const tpu = await save('Edge TPU model');
+    expect(tpu.name).toBe('my-classifier_edgetpu.tflite');
+    expect(tpu.bytes.includes(Buffer.from('edgetpu-custom-op'))).toBe(true);
+    const labels = await save('Labels');
+    expect(labels.bytes.toString().trim().split(/\r?\n/)).toEqual(['cat', 'other']);
+    const tfjsFiles: { name: string; path: string }[] = [];
+    const collect = async (d: import('@playwright/test').Download) =>
+      tfjsFiles.push({ name: d.suggestedFilename(), path: await d.path() });
+    page.on('download', collect);
+    await page.getByRole('button', { name: 'tfjs model', exact: true }).click();
+    await expect.poll(() => tfjsFiles.length).toBe(2);
+    page.off('download', collect);
+    const jsonFile = tfjsFiles.find((f) => f.name.endsWith('.json'))!;
+    const weightsFile = tfjsFiles.find((f) => f.name.endsWith('.weights.bin'))!;
+    expect(jsonFile.name).toBe('my-classifier-tfjs.json');
+    const json = JSON.parse(readFileSync(jsonFile.path, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    expect(json.weightsManifest[0]?.paths).toEqual([weightsFile.name]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => overflowing(page)).toEqual([]);
+    await page.screenshot({ path: 'test-results/screens/train-trained-phone.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The exported CPU model, imported like any file, runs on the Live page with its own labels.
+    await page.goto('/#/models');
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Choose files' }).click();
+    await (
+      await chooser
+    ).setFiles({ name: 'imported-classifier.tflite', mimeType: 'application/octet-stream', buffer: cpu.bytes });
+    await expect(page.getByRole('status').filter({ hasText: 'Imported imported-classifier.tflite' })).toBeVisible();
+    await page.goto('/#/live');
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'imported-classifier.tflite' });
+    await page.getByLabel('Engine').selectOption('wasm');
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    await expect(page.getByTestId('top-k').locator('li').first()).toContainText('cat');
+    await pickImage(page, 'Pick an image…', 'bird.bmp');
+    await expect(page.getByTestId('top-k').locator('li').first()).toContainText('other');
 
     expect(watch.consoleErrors).toEqual([]);
     expect(watch.pageErrors).toEqual([]);

@@ -17,11 +17,33 @@ export interface TfInitOptions {
    * URL per file name (what a bundler's `?url` imports give).
    */
   wasmPaths?: string | Record<string, string>;
+  /** Per backend; a start that takes longer counts as failed (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+/** How long one backend may take to start before the next is tried. */
+const BACKEND_START_TIMEOUT_MS = 20_000;
+
+function withinStartTimeout<T>(promise: Promise<T>, backend: TfBackend, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ReefError('DEADLINE_EXCEEDED', `tfjs backend ${backend} did not start within ${timeoutMs} ms`, {
+            reason: 'tf-backend-timeout',
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Picks and initialises a tfjs backend; returns its name. */
 export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
   const wanted = options.backends ?? ['cpu'];
+  const timeoutMs = options.startTimeoutMs ?? BACKEND_START_TIMEOUT_MS;
   // Production mode: skips tfjs's debug checks and its "install tfjs-node" banner in Node, which
   // would only confuse CLI users (Reef deliberately uses no native addon).
   tf.env().set('PROD', true);
@@ -30,14 +52,19 @@ export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
       // Loaded lazily: it pulls in a WASM binary only users of this backend need.
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
+      // tfjs's threaded build starts its threads from a blob: script, which Reef's CSP
+      // (worker-src 'self') refuses, and tfjs then waits forever. The single-threaded SIMD build
+      // trains Reef's small heads well within the goal (tests/bench/learn.bench.ts).
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     }
     try {
-      if (await tf.setBackend(name)) {
-        await tf.ready();
+      if (await withinStartTimeout(tf.setBackend(name), name, timeoutMs)) {
+        await withinStartTimeout(tf.ready(), name, timeoutMs);
         return name;
       }
     } catch {
-      // This backend cannot start here (no WebGL in a worker, no files for wasm): try the next.
+      // This backend cannot start here (no WebGL in a worker, no files for wasm, a start that
+      // never finishes): try the next.
     }
   }
   throw new ReefError('UNAVAILABLE', `none of the tfjs backends ${wanted.join(', ')} could start`, {
