@@ -40,6 +40,10 @@ export class TrainState {
   );
   #store: DatasetStore | undefined;
   #recordTimer: ReturnType<typeof setInterval> | undefined;
+  /** The class frames are being captured for (the button is held); `recordingClass` outlives it until saved. */
+  #capturing: string | undefined;
+  /** Captures still being stored (bookkeeping, not UI state). */
+  #saving: Promise<void>[] = [];
 
   async load(): Promise<void> {
     try {
@@ -158,12 +162,14 @@ export class TrainState {
 
   /** Starts capturing frames for `classId` until `stopRecording()` (button released). */
   startRecording(classId: string, video: HTMLVideoElement | undefined): void {
-    if (!video || !this.camera.active || this.recordingClass) return;
+    if (!video || !this.camera.active || this.#capturing) return;
+    this.#capturing = classId;
     this.recordingClass = classId;
     const capture = async (): Promise<void> => {
       const frame = await this.camera.grab(video);
       const dataset = this.dataset;
-      if (!frame || !dataset || this.recordingClass !== classId) {
+      // A frame grabbed after the release is not the person's; one grabbed before it is kept.
+      if (!frame || !dataset || this.#capturing !== classId) {
         frame?.close();
         return;
       }
@@ -171,14 +177,26 @@ export class TrainState {
       const [added] = await (await this.#open()).addSamples(dataset.id, [{ classId, image, source: 'camera' }]);
       if (added) this.samples = [...this.samples, toView(added)];
     };
-    void this.#try(capture);
-    this.#recordTimer = setInterval(() => void this.#try(capture), RECORD_INTERVAL_MS);
+    const tick = (): void => {
+      const saving = this.#try(capture);
+      this.#saving.push(saving);
+      void saving.finally(() => (this.#saving = this.#saving.filter((p) => p !== saving)));
+    };
+    tick();
+    this.#recordTimer = setInterval(tick, RECORD_INTERVAL_MS);
   }
 
+  /**
+   * Stops capturing at once; the button reads "recording" until the frames taken while it was held
+   * are stored, so the count a person sees after it pops up is final.
+   */
   stopRecording(): void {
     clearInterval(this.#recordTimer);
     this.#recordTimer = undefined;
-    this.recordingClass = undefined;
+    this.#capturing = undefined;
+    void Promise.allSettled(this.#saving).then(() => {
+      if (!this.#capturing) this.recordingClass = undefined;
+    });
   }
 
   exportDataset(): Promise<void> {
