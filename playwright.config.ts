@@ -12,7 +12,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // CI runs on a loaded 2-core machine: one retry absorbs a timing hiccup, and Playwright reports
+  // such a test as flaky (visible in the output); a real failure fails both attempts.
+  retries: process.env['CI'] ? 1 : 0,
   forbidOnly: true,
   reporter: [['list']],
   outputDir: 'test-results',
