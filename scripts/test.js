@@ -33,6 +33,7 @@ if (e2eStatus === 0) {
   if (existsSync(e2eJson)) {
     const s = JSON.parse(readFileSync(e2eJson, 'utf8')).stats;
     passed += s.expected + s.flaky;
+    if (s.flaky) console.log(`\ne2e: ${s.flaky} test(s) passed only on retry (flaky): see the list above`);
     failed += s.unexpected;
     // A crash outside any test (global setup, web server) fails no test but must not read as green.
     if (e2eStatus !== 0 && s.unexpected === 0) failed++;
