@@ -83,6 +83,24 @@ test.describe('live overlays', () => {
     await expect.poll(() => skeleton.locator('circle').count()).toBeGreaterThanOrEqual(12);
     expect(await skeleton.locator('line').count()).toBeGreaterThanOrEqual(10);
     await page.screenshot({ path: 'test-results/screens/live-pose-desktop.png', fullPage: true });
+
+    // Detection: the fish SSD (TFLite_Detection_PostProcess runs as a Reef kernel) draws labelled boxes.
+    // Its activations are quantized with scale 1 (a dummy-range conversion), so what it finds is not
+    // meaningful; this checks the overlay: one box per label, labels from the label file.
+    await importFixtures(page, ['fish_ssd_detect.tflite', 'fish_ssd_labels.txt']);
+    await page.goto('/#/live');
+    await page.getByLabel('Engine').selectOption('wasm');
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'fish_ssd_detect.tflite' });
+    await page.getByLabel('Task').selectOption('detect');
+    await page.getByLabel('Labels').selectOption({ label: 'fish_ssd_labels.txt' });
+    await pickImage(page, 'Pick an image…', 'bird.bmp');
+    const boxes = page.getByRole('img', { name: 'Detected objects' });
+    await expect(boxes).toBeVisible({ timeout: 60_000 });
+    const labels = page.getByTestId('detections').locator('li');
+    await expect.poll(() => labels.count()).toBeGreaterThan(0);
+    expect(await boxes.locator('rect').count()).toBe(await labels.count());
+    for (const text of await labels.allTextContents()) expect(text).toMatch(/^\s*(ClownFish|roses)\s+\d+%\s*$/);
+    await page.screenshot({ path: 'test-results/screens/live-detect-desktop.png', fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: 'test-results/screens/live-pose-phone.png', fullPage: true });
 
