@@ -1,3 +1,4 @@
+import { KEYPOINT_NAMES } from '../../lib/tasks/keypoints.ts';
 import type { AcceleratorApi } from '../../worker/accelerator-api.ts';
 
 /** What the Live and Kiosk pages draw: one task result, in source-image coordinates normalised to 0..1. */
@@ -39,26 +40,6 @@ export type TaskOutput =
 
 /** The worker's task result, as `AcceleratorApi.runTask` returns it (pixel coordinates of the frame). */
 export type WorkerTaskResult = Awaited<ReturnType<AcceleratorApi['runTask']>>;
-
-const KEYPOINTS = [
-  'nose',
-  'left eye',
-  'right eye',
-  'left ear',
-  'right ear',
-  'left shoulder',
-  'right shoulder',
-  'left elbow',
-  'right elbow',
-  'left wrist',
-  'right wrist',
-  'left hip',
-  'right hip',
-  'left knee',
-  'right knee',
-  'left ankle',
-  'right ankle',
-];
 
 /** Normalises the worker's pixel coordinates to 0..1 of the frame, so overlays scale with the view. */
 export function toInferenceResult(result: WorkerTaskResult, width: number, height: number): InferenceResult {
@@ -105,7 +86,7 @@ export function toInferenceResult(result: WorkerTaskResult, width: number, heigh
         output: {
           task: 'pose',
           keypoints: (result.poses[0]?.keypoints ?? []).map((k, i) => ({
-            name: KEYPOINTS[i] ?? `point ${i}`,
+            name: KEYPOINT_NAMES[i] ?? `point ${i}`,
             x: k.x / width,
             y: k.y / height,
             score: k.score,
@@ -125,26 +106,6 @@ export interface InferenceResult {
   /** Set when the chosen TPU was not available and WASM ran instead: why, in words. */
   fallback?: string;
 }
-
-/** MoveNet's 17 keypoints joined into a skeleton (COCO order). */
-export const POSE_EDGES: readonly (readonly [number, number])[] = [
-  [0, 1],
-  [0, 2],
-  [1, 3],
-  [2, 4],
-  [5, 6],
-  [5, 7],
-  [7, 9],
-  [6, 8],
-  [8, 10],
-  [5, 11],
-  [6, 12],
-  [11, 12],
-  [11, 13],
-  [13, 15],
-  [12, 14],
-  [14, 16],
-];
 
 /** Stable colour per class index for boxes, masks and their legends (golden-angle hues). */
 export function classRgb(index: number): [number, number, number] {
