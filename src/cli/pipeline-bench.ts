@@ -5,7 +5,6 @@
  * the SSD's DEQUANTIZE → TFLite_Detection_PostProcess tail) run in WASM through the composite engine.
  * The USB host is injectable so tests can run it on the virtual Coral.
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -24,6 +23,7 @@ import type { CliIo } from './command.ts';
 import { nodeLiteRtLoader } from './litert-node.ts';
 import { nodeUsb, permissionHint } from './usb/node-usb.ts';
 import { parseClock } from './usb/open-coral.ts';
+import { readInputFile } from './input-files.ts';
 
 export const PIPELINE_USAGE = `Usage: reef bench --pipeline <seg0.tflite> <seg1.tflite> … [--devices usb:0,usb:1] [options]
 
@@ -165,7 +165,7 @@ export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbH
     });
   const clock = parseClock(values.clock);
   const sources = await Promise.all(
-    positionals.map(async (path) => ({ name: basename(path), bytes: new Uint8Array(await readFile(path)) })),
+    positionals.map(async (path) => ({ name: basename(path), bytes: await readInputFile(path) })),
   );
   const pool = new DevicePool(usbHost ?? (await nodeUsb()), { driver: clock ? { clock } : {} });
   try {

@@ -1,6 +1,7 @@
 /** `reef`: the Node face of Reef, on the same src/lib as the web app. */
 import { ReefError } from '../lib/errors.ts';
 import type { CliIo } from './command.ts';
+import { describeFileSystemError } from './input-files.ts';
 import { COMMANDS } from './commands/index.ts';
 
 const consoleIo: CliIo = {
@@ -56,25 +57,11 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
       return 1;
     }
     // A file the user named that cannot be read is their input problem, not a crash.
-    const fsError = fileSystemError(error);
+    const fsError = describeFileSystemError(error);
     if (fsError) {
       io.err(`reef ${first}: ${fsError}`);
       return 1;
     }
     throw error;
   }
-}
-
-const FS_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory, expected a file',
-  ENOTDIR: 'not a directory',
-};
-
-function fileSystemError(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const { code, path } = error as NodeJS.ErrnoException;
-  const reason = code ? FS_REASONS[code] : undefined;
-  return reason && path ? `cannot read ${path}: ${reason}` : undefined;
 }

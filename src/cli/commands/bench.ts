@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { UsbHostLike } from '../../lib/edgetpu/index.ts';
 import { ReefError } from '../../lib/errors.ts';
 import type { CliIo, Command } from '../command.ts';
 import { nodeUsb } from '../usb/node-usb.ts';
 import { openCoral, parseClock, traceToFile } from '../usb/open-coral.ts';
+import { readInputFile } from '../input-files.ts';
 
 const USAGE = `Usage: reef bench <model_edgetpu.tflite> --device usb[:N] [options]
 
@@ -55,7 +55,7 @@ export async function benchModel(args: string[], io: CliIo, usb: UsbHostLike): P
     throw new ReefError('INVALID_ARGUMENT', '--runs must be ≥ 1 and --warmup ≥ 0', { reason: 'bad-runs' });
   }
   const clock = parseClock(values.clock);
-  const bytes = new Uint8Array(await readFile(modelFile));
+  const bytes = await readInputFile(modelFile);
   const trace = values.trace ? traceToFile(values.trace) : undefined;
   const { tpu, id } = await openCoral(usb, {
     spec: values.device,

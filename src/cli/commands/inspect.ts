@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { inspectModel, type InspectedTensor, type ModelInspection } from '../../lib/edgetpu/executable/index.ts';
-import { ReefError } from '../../lib/errors.ts';
 import type { Command } from '../command.ts';
+import { readInputFile } from '../input-files.ts';
 
 const USAGE = `Usage: reef inspect <model.tflite> [--json]
 
@@ -118,18 +117,7 @@ export const command: Command = {
       return 2;
     }
     const file = files[0] as string;
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(file));
-    } catch (error) {
-      throw new ReefError(
-        'NOT_FOUND',
-        `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          reason: 'file-unreadable',
-        },
-      );
-    }
+    const bytes = await readInputFile(file);
     const report = inspectModel(bytes);
     io.out(json ? JSON.stringify(report, null, 2) : formatInspection(file, report));
     return 0;

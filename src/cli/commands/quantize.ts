@@ -5,6 +5,7 @@ import { ReefError } from '../../lib/errors.ts';
 import { centerCrop, initTf, loadTfjsModel, quantizeToTflite, tf, type Calibration } from '../../lib/learn/index.ts';
 import type { Command } from '../command.ts';
 import { readAllImages } from '../learn-data.ts';
+import { readInputText } from '../input-files.ts';
 
 const USAGE = `Usage: reef quantize <model.json> --data <dir> --out <model.tflite>
                      [--io uint8|int8] [--calibration minmax|percentile:P] [--input-range MIN,MAX] [--json]
@@ -44,16 +45,6 @@ function parseRange(value: string): { min: number; max: number } {
   return { min, max };
 }
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ReefError('NOT_FOUND', `cannot read ${file}: ${error instanceof Error ? error.message : error}`, {
-      reason: 'file-unreadable',
-    });
-  }
-}
-
 export const command: Command = {
   name: 'quantize',
   summary: 'full-int8 post-training quantization of a tfjs model.json to an Edge-TPU-ready .tflite',
@@ -86,7 +77,7 @@ export const command: Command = {
     const calibration = parseCalibration(values.calibration);
     const range = parseRange(values['input-range']);
     await initTf({ backends: ['cpu'] });
-    const model = await loadTfjsModel(await readText(modelFile), async (path) => {
+    const model = await loadTfjsModel(await readInputText(modelFile), async (path) => {
       const file = join(dirname(modelFile), path);
       try {
         return new Uint8Array(await readFile(file));

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ReefError } from '../../lib/errors.ts';
 import type { LoadedModel, RunResult, TensorInfo } from '../../lib/runtime/index.ts';
@@ -23,6 +23,7 @@ import {
 import type { Command } from '../command.ts';
 import { decodeImageFile } from '../image-file.ts';
 import { createEngineForDevice } from '../run/engine-for-device.ts';
+import { readInputFile, readInputText } from '../input-files.ts';
 
 const TASKS = ['classify', 'detect', 'segment', 'pose'] as const;
 type Task = (typeof TASKS)[number];
@@ -192,17 +193,17 @@ export const command: Command = {
     if (threshold !== undefined && !Number.isFinite(threshold)) {
       throw new ReefError('INVALID_ARGUMENT', '--threshold must be a number', { reason: 'bad-threshold' });
     }
-    const bytes = new Uint8Array(await readFile(modelFile));
-    const image = decodeImageFile(new Uint8Array(await readFile(imageFile)), imageFile);
+    const bytes = await readInputFile(modelFile);
+    const image = decodeImageFile(await readInputFile(imageFile), imageFile);
     const labels = values.labels
-      ? parseLabels(await readFile(values.labels, 'utf8'))
+      ? parseLabels(await readInputText(values.labels))
       : labelsFrom(readModel(bytes).labels);
     const engine = await createEngineForDevice(values.device, {
       log: io.err,
       ...(values.trace ? { trace: values.trace } : {}),
     });
     try {
-      const cpuTwin = values['cpu-twin'] ? new Uint8Array(await readFile(values['cpu-twin'])) : undefined;
+      const cpuTwin = values['cpu-twin'] ? await readInputFile(values['cpu-twin']) : undefined;
       const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
       const task = (values.task as Task | undefined) ?? guessTask(model.outputs);
       const out = await runTask(model, image, task, {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ReefError } from '../../lib/errors.ts';
 import { initTf, trainTransfer } from '../../lib/learn/index.ts';
@@ -8,6 +8,7 @@ import { readModel } from '../../lib/tflite/index.ts';
 import type { Command } from '../command.ts';
 import { readClassFolders } from '../learn-data.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
+import { readInputFile } from '../input-files.ts';
 
 const USAGE = `Usage: reef train --extractor <model.tflite> --data <dir> --out <model.tflite>
                   [--method backprop|imprint] [--epochs N] [--hidden N] [--augment N]
@@ -38,16 +39,6 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
       reason: `bad-${name}`,
     });
   return n;
-}
-
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (error) {
-    throw new ReefError('NOT_FOUND', `cannot read ${file}: ${error instanceof Error ? error.message : error}`, {
-      reason: 'file-unreadable',
-    });
-  }
 }
 
 export const command: Command = {
@@ -92,7 +83,7 @@ export const command: Command = {
     if (validation >= 1)
       throw new ReefError('INVALID_ARGUMENT', '--validation must be below 1', { reason: 'bad-validation' });
 
-    const extractorBytes = await readBytes(values.extractor);
+    const extractorBytes = await readInputFile(values.extractor);
     let embedFile = values['embed-with'];
     if (!embedFile && hasEdgeTpuOps(readModel(extractorBytes))) {
       const twin = values.extractor.replace(/_edgetpu\.tflite$/, '.tflite');
@@ -104,7 +95,7 @@ export const command: Command = {
         );
       embedFile = twin;
     }
-    const embedBytes = embedFile ? await readBytes(embedFile) : extractorBytes;
+    const embedBytes = embedFile ? await readInputFile(embedFile) : extractorBytes;
     const data = await readClassFolders(values.data);
     await initTf({ backends: ['cpu'] });
     const engine = new WasmEngine(nodeLiteRtLoader);

@@ -23,4 +23,18 @@ describe('reef CLI entry', () => {
     expect(r.stderr).toContain('unknown command "frobnicate"');
     expect(r.stderr).toContain('reef --help');
   });
+
+  it('names a file it cannot read with one typed line, the same from every command', () => {
+    const missing = `${root}.cache/no-such-model.tflite`;
+    for (const args of [
+      ['inspect', missing],
+      ['run', missing, missing],
+    ]) {
+      const r = spawnSync('node', ['bin/reef.js', ...args], { cwd: root, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `reef ${args[0]}: cannot read ${missing}: no such file or directory [NOT_FOUND/file-unreadable]`,
+      );
+    }
+  });
 });
