@@ -15,11 +15,11 @@
 import { ReefError } from '../errors.ts';
 import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel, type EdgeTpuTensor, type TensorSpec } from './driver.ts';
 import type { EdgeTpuOptions } from './driver-options.ts';
-import { readEdgeTpuCustomOptions, readEdgeTpuPackage } from './executable/index.ts';
 import type { Personality, UsbSpeed } from './identity.ts';
 import { DeviceManager, type ManagedDevice } from './manager.ts';
 import { chooseDevice, type DeviceSlot, type PlacedModel, type PlacementDecision } from './placement.ts';
-import { programFromModel, programFromPackage } from './program-adapter.ts';
+import { prepareTpuOp, type PreparedTpuOp, type TpuOpArray } from './op-runner.ts';
+import { programFromModel } from './program-adapter.ts';
 import type { TpuProgram } from './program.ts';
 import type { UsbDeviceLike, UsbHostLike } from './usb/device.ts';
 
@@ -221,13 +221,9 @@ export interface PoolOpRunner {
     customOptions: Uint8Array;
     inputs: readonly { dtype: string }[];
     outputs: readonly { dtype: string }[];
-  }): Promise<{
-    readonly model: PooledModel;
-    run(inputs: readonly { data: ArrayBufferView }[]): Promise<OpOutputArray[]>;
-    dispose(): void;
-  }>;
+  }): Promise<PreparedTpuOp<PooledModel>>;
 }
-export type OpOutputArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array;
+export type OpOutputArray = TpuOpArray;
 
 export class DevicePool {
   readonly manager: DeviceManager;
@@ -286,32 +282,7 @@ export class DevicePool {
   opRunner(options: PoolLoadOptions = {}): PoolOpRunner {
     return {
       device: options.device ?? 'usb',
-      prepare: async (op) => {
-        const pkg = readEdgeTpuPackage(readEdgeTpuCustomOptions(op.customOptions).packageBytes);
-        const model = await this.load(programFromPackage(pkg), options);
-        // State write-backs (§4.9) are op inputs in TFLite but not op outputs: the driver keeps them.
-        const written = new Set(model.variables.values());
-        const outputIndices = model.outputs.flatMap((_, i) => (written.has(i) ? [] : [i]));
-        if (model.inputs.length !== op.inputs.length || outputIndices.length !== op.outputs.length) {
-          model.dispose();
-          throw new ReefError(
-            'INVALID_ARGUMENT',
-            `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${outputIndices.length}`,
-            { reason: 'op-io-mismatch' },
-          );
-        }
-        return {
-          model,
-          run: async (inputs) => {
-            // One invoke = one sequence, as the runtime's CPU LSTM kernel (zero state each run).
-            model.resetState();
-            const given = inputs.filter((_, i) => !model.variables.has(i)).map((t) => t.data);
-            const outputs = await model.run(given);
-            return outputIndices.map((o, i) => opArray(outputs[o]!, op.outputs[i]!.dtype));
-          },
-          dispose: () => model.dispose(),
-        };
-      },
+      prepare: (op) => prepareTpuOp(op, (program) => this.load(program, options)),
     };
   }
 
@@ -531,21 +502,4 @@ function settle(run: PendingRun, error: unknown): void {
   if (run.settled) return;
   run.settled = true;
   run.reject(error);
-}
-
-/** The driver's output bytes as the element type the graph gives that tensor. */
-function opArray(tensor: EdgeTpuTensor, dtype: string): OpOutputArray {
-  const { buffer, byteOffset, byteLength } = tensor.data;
-  switch (dtype) {
-    case 'int8':
-      return new Int8Array(buffer, byteOffset, byteLength);
-    case 'int16':
-      return new Int16Array(buffer, byteOffset, byteLength / 2);
-    case 'int32':
-      return new Int32Array(buffer, byteOffset, byteLength / 4);
-    case 'float32':
-      return new Float32Array(buffer, byteOffset, byteLength / 4);
-    default:
-      return new Uint8Array(buffer, byteOffset, byteLength);
-  }
 }

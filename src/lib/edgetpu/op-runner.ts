@@ -8,6 +8,7 @@ import { ReefError } from '../errors.ts';
 import type { EdgeTpu, EdgeTpuModel } from './driver.ts';
 import { readEdgeTpuCustomOptions, readEdgeTpuPackage } from './executable/index.ts';
 import { programFromPackage } from './program-adapter.ts';
+import type { TpuProgram } from './program.ts';
 
 /** The fields of the runtime's TensorInfo the runner reads. */
 export interface TpuOpTensorInfo {
@@ -24,11 +25,24 @@ export interface TpuOpSpec {
 
 export type TpuOpArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array;
 
-export interface PreparedEdgeTpuOp {
-  readonly model: EdgeTpuModel;
+/** What preparing a TPU op needs of a loaded model: a driver model, or a device pool's placed one. */
+export interface TpuOpModel {
+  readonly inputs: readonly unknown[];
+  readonly outputs: readonly unknown[];
+  /** Stateful inputs (§4.9) → the index of their `_variable_output`. */
+  readonly variables: ReadonlyMap<number, number>;
+  resetState(): void;
+  run(inputs: readonly ArrayBufferView[]): Promise<readonly { data: ArrayBufferView }[]>;
+  dispose(): void;
+}
+
+export interface PreparedTpuOp<M extends TpuOpModel> {
+  readonly model: M;
   run(inputs: readonly { data: ArrayBufferView }[]): Promise<TpuOpArray[]>;
   dispose(): void;
 }
+
+export type PreparedEdgeTpuOp = PreparedTpuOp<EdgeTpuModel>;
 
 export interface EdgeTpuOpRunnerImpl {
   readonly device: string;
@@ -36,8 +50,9 @@ export interface EdgeTpuOpRunnerImpl {
   prepare(op: TpuOpSpec): Promise<PreparedEdgeTpuOp>;
 }
 
-function asTensorArray(bytes: Uint8Array, dtype: string): TpuOpArray {
-  const { buffer, byteOffset, byteLength } = bytes;
+/** The driver's output bytes as the element type the graph gives that tensor. */
+function asTensorArray(view: ArrayBufferView, dtype: string): TpuOpArray {
+  const { buffer, byteOffset, byteLength } = view;
   switch (dtype) {
     case 'int8':
       return new Int8Array(buffer, byteOffset, byteLength);
@@ -48,43 +63,45 @@ function asTensorArray(bytes: Uint8Array, dtype: string): TpuOpArray {
     case 'float32':
       return new Float32Array(buffer, byteOffset, byteLength / 4);
     default:
-      return bytes;
+      return new Uint8Array(buffer, byteOffset, byteLength);
   }
 }
 
-export function createEdgeTpuOpRunner(tpu: EdgeTpu, device: string = tpu.options.label): EdgeTpuOpRunnerImpl {
+/**
+ * Loads one `edgetpu-custom-op` with `load` (on a TPU of its own, or placed by a device pool) and
+ * wraps it for the composite engine: op inputs and outputs mapped to the executable's layers.
+ */
+export async function prepareTpuOp<M extends TpuOpModel>(
+  op: { customOptions: Uint8Array; inputs: readonly unknown[]; outputs: readonly { dtype: string }[] },
+  load: (program: TpuProgram) => Promise<M>,
+): Promise<PreparedTpuOp<M>> {
+  const options = readEdgeTpuCustomOptions(op.customOptions);
+  const model = await load(programFromPackage(readEdgeTpuPackage(options.packageBytes)));
+  // Stateful layers (§4.9: LSTM state) are op inputs in TFLite but have no op output: their
+  // `_variable_output` is written back by the driver model, not handed to the graph.
+  const written = new Set(model.variables.values());
+  const outputIndices = model.outputs.flatMap((_, i) => (written.has(i) ? [] : [i]));
+  if (model.inputs.length !== op.inputs.length || outputIndices.length !== op.outputs.length) {
+    model.dispose();
+    throw new ReefError(
+      'INVALID_ARGUMENT',
+      `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${outputIndices.length}`,
+      { reason: 'op-io-mismatch' },
+    );
+  }
   return {
-    device,
-    tpu,
-    async prepare(op) {
-      const options = readEdgeTpuCustomOptions(op.customOptions);
-      const program = programFromPackage(readEdgeTpuPackage(options.packageBytes));
-      const model = await tpu.load(program);
-      // Stateful layers (§4.9: LSTM state) are op inputs in TFLite but have no op output: their
-      // `_variable_output` is written back by the driver model, not handed to the graph.
-      const outputIndices = model.outputs.flatMap((o, i) => (model.userOutputs.includes(o) ? [i] : []));
-      if (model.inputs.length !== op.inputs.length || outputIndices.length !== op.outputs.length) {
-        throw new ReefError(
-          'INVALID_ARGUMENT',
-          `the Edge TPU op has ${op.inputs.length} inputs / ${op.outputs.length} outputs, its executable ${model.inputs.length} / ${outputIndices.length}`,
-          { reason: 'op-io-mismatch' },
-        );
-      }
-      return {
-        model,
-        async run(inputs) {
-          // One invoke = one sequence (the runtime's CPU LSTM kernel starts from zero state too).
-          model.resetState();
-          const given = inputs.filter((_, i) => !model.variables.has(i)).map((t) => t.data);
-          const outputs = await model.run(given);
-          return outputIndices.map((o, i) => {
-            const out = outputs[o]!;
-            const bytes = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-            return asTensorArray(bytes, op.outputs[i]!.dtype);
-          });
-        },
-        dispose: () => model.dispose(),
-      };
+    model,
+    async run(inputs) {
+      // One invoke = one sequence (the runtime's CPU LSTM kernel starts from zero state too).
+      model.resetState();
+      const given = inputs.filter((_, i) => !model.variables.has(i)).map((t) => t.data);
+      const outputs = await model.run(given);
+      return outputIndices.map((o, i) => asTensorArray(outputs[o]!.data, op.outputs[i]!.dtype));
     },
+    dispose: () => model.dispose(),
   };
+}
+
+export function createEdgeTpuOpRunner(tpu: EdgeTpu, device: string = tpu.options.label): EdgeTpuOpRunnerImpl {
+  return { device, tpu, prepare: (op) => prepareTpuOp(op, (program) => tpu.load(program)) };
 }
