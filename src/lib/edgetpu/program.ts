@@ -3,28 +3,20 @@
  * executables it replays (instruction chunks with their relocation list, parameters, the DMA hint
  * script) and the I/O layers it fills and reads (protocol §4.4, §5.4–§5.8). The model-side
  * decoding (TFLite → custom op → DWN1 package) lives in `executable/`; `program-adapter.ts` turns
- * its result into this shape, so the driver and the emulator depend on nothing else.
+ * its result into this shape (sharing the decoder's type vocabulary, types only), so at run time the
+ * driver and the emulator depend on nothing else.
  */
 
-export type ExecutableKind = 'stand-alone' | 'parameter-caching' | 'execution-only';
+import type {
+  BufferKind,
+  ExecutableKind,
+  FieldOffset,
+  InstructionChunk,
+  LayerDataType,
+  OutputLayoutTables,
+} from './executable/index.ts';
 
-/** Which buffer a hint or a relocation refers to (protocol §5.6 `Description`). */
-export type BufferKind = 'output' | 'input' | 'parameter' | 'scratch';
-
-export interface FieldOffset {
-  buffer: BufferKind;
-  /** Layer name for input/output. */
-  name: string;
-  batch: number;
-  /** 0 = low 32 bits of the address, 1 = high 32 bits. */
-  position: 0 | 1;
-  offsetBit: number;
-}
-
-export interface InstructionChunk {
-  bitstream: Uint8Array;
-  fieldOffsets: readonly FieldOffset[];
-}
+export type { BufferKind, ExecutableKind, FieldOffset, InstructionChunk, LayerDataType, OutputLayoutTables };
 
 export type ProgramHint =
   | { kind: 'instruction'; chunk: number }
@@ -39,18 +31,6 @@ export type ProgramHint =
     }
   | { kind: 'interrupt'; type: number }
   | { kind: 'fence' };
-
-/** Executable layer data types (protocol §5.5). */
-export type LayerDataType = 'uint8' | 'fixed16' | 'int32' | 'bfloat16' | 'float16' | 'float32' | 'int8' | 'int16';
-
-export interface OutputLayoutTables {
-  yTile: readonly number[];
-  xTile: readonly number[];
-  tileByteOffset: readonly number[];
-  xLocalByteOffset: readonly number[];
-  yLocalOffset: readonly number[];
-  xLocalRowSize: readonly number[];
-}
 
 export interface ProgramLayer {
   name: string;
