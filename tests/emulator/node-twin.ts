@@ -5,60 +5,23 @@
  * emulator writes on the output endpoint: a test double, never a hardware result.
  */
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
-import { findEdgeTpuOps } from '../../src/lib/edgetpu/executable/index.ts';
 import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
-import { LiteRtRuntime, WasmEngine, sliceModel, type TensorArray } from '../../src/lib/runtime/index.ts';
-import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
+import { LiteRtRuntime, WasmEngine } from '../../src/lib/runtime/index.ts';
+import { readModel } from '../../src/lib/tflite/index.ts';
 import { syntheticOutputs, type ComputeFn } from './app-function.ts';
+import { twinComputeOn, typed } from './twin-compute.ts';
 
 let shared: LiteRtRuntime | undefined;
-
-function typed(bytes: Uint8Array, dtype: string): TensorArray {
-  const copy = bytes.slice();
-  if (dtype === 'int8') return new Int8Array(copy.buffer);
-  if (dtype === 'int16') return new Int16Array(copy.buffer);
-  if (dtype === 'int32') return new Int32Array(copy.buffer);
-  if (dtype === 'float32') return new Float32Array(copy.buffer);
-  return copy;
-}
 
 export async function twinCompute(
   compiledBytes: Uint8Array,
   program: TpuProgram,
   twinBytes: Uint8Array,
 ): Promise<ComputeFn> {
-  const compiled = readModel(compiledBytes);
-  const op = findEdgeTpuOps(compiled)[0]!;
-  const compiledTensors = compiled.subgraphs[op.subgraphIndex]!.tensors;
-  const twin = readModel(twinBytes);
-  const subgraph = twin.subgraphs[0]!;
-  if (subgraph.tensors.some((t) => t.isVariable)) return statefulTwin(program, twinBytes, subgraph.tensors);
-  const byName = (name: string): number => {
-    const index = subgraph.tensors.findIndex((t) => t.name === name);
-    if (index < 0) throw new Error(`twin has no tensor named ${name}`);
-    return index;
-  };
-  const inputs = op.inputs.map((t) => byName(compiledTensors[t]!.name));
-  const outputs = op.outputs.map((t) => byName(compiledTensors[t]!.name));
-  const first = Math.min(
-    ...subgraph.operators.map((o, i) => (o.inputs.some((t) => inputs.includes(t)) ? i : Infinity)),
-  );
-  const last = Math.max(...outputs.map((t) => subgraph.operators.findIndex((o) => o.outputs.includes(t))));
+  const tensors = readModel(twinBytes).subgraphs[0]!.tensors;
+  if (tensors.some((t) => t.isVariable)) return statefulTwin(program, twinBytes, tensors);
   shared ??= new LiteRtRuntime(nodeLiteRtLoader);
-  // Always a slice, even of the whole graph: its outputs then come in exactly the op's order.
-  const graph = await shared.compile(writeModel(sliceModel(twin, first, last, inputs, outputs)));
-  const inLayers = program.main.inputLayers;
-  const outLayers = program.main.outputLayers;
-  return async (values) => {
-    const arrays = inLayers.map((layer, i) => typed(values.get(layer.name)!, subgraph.tensors[inputs[i]!]!.dtype));
-    const result = await graph.run(arrays);
-    return new Map(
-      outLayers.map((layer, i) => {
-        const data = result[i]!.data;
-        return [layer.name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)] as const;
-      }),
-    );
-  };
+  return twinComputeOn(shared, compiledBytes, program, twinBytes);
 }
 
 let engine: WasmEngine | undefined;
@@ -66,8 +29,8 @@ let engine: WasmEngine | undefined;
 /**
  * Twins with variable tensors (LSTM state) do not load in LiteRT.js; the runtime's WASM engine runs
  * them with its Reef LSTM kernel, whole, which starts each run from zero state. So this compute takes
- * the non-state inputs by name, insists that the state the host sent is zero (the only state the twin
- * can model), and answers the `_variable_output` layers with deterministic bytes mixed from the
+ * the non-state inputs by name, insists that the state the host sent is TFLite's reset state (the only
+ * state the twin can model), and answers the `_variable_output` layers with deterministic bytes mixed from the
  * inputs: the twin does not expose the final state, and a test can still check the driver writes
  * exactly those bytes back (§4.9).
  */

@@ -21,7 +21,7 @@ import {
   type VirtualUsbReply,
   type VirtualUsbRequest,
 } from './virtual-usb-bus.ts';
-import { twinComputeOn } from './virtual-usb-twin.ts';
+import { twinComputeOn } from '../../emulator/twin-compute.ts';
 
 interface Bus {
   inner: EmulatedUsb;

@@ -1,17 +1,18 @@
 /**
  * The virtual Coral's compute function from a model's CPU twin on a LiteRT.js runtime given by the
  * caller: the worker's WASM build in the browser test build (files served from our own origin),
- * the Node loader in unit tests. Compiled models keep the twin's tensor names, so the Edge TPU op's
+ * the Node loader in unit tests (node-twin.ts). Compiled models keep the twin's tensor names, so the Edge TPU op's
  * inputs and outputs are cut out of the twin by name. Browser-safe: no Node imports. What it
  * computes is a test double's answer, never a hardware result.
  */
-import { findEdgeTpuOps } from '../../../src/lib/edgetpu/executable/index.ts';
-import type { TpuProgram } from '../../../src/lib/edgetpu/program.ts';
-import { sliceModel, type LiteRtRuntime, type TensorArray } from '../../../src/lib/runtime/index.ts';
-import { readModel, writeModel } from '../../../src/lib/tflite/index.ts';
-import type { ComputeFn } from '../../emulator/app-function.ts';
+import { findEdgeTpuOps } from '../../src/lib/edgetpu/executable/index.ts';
+import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
+import { sliceModel, type LiteRtRuntime, type TensorArray } from '../../src/lib/runtime/index.ts';
+import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
+import type { ComputeFn } from './app-function.ts';
 
-function typed(bytes: Uint8Array, dtype: string): TensorArray {
+/** Layer bytes as the twin tensor's element type (copied, so the typed array is aligned). */
+export function typed(bytes: Uint8Array, dtype: string): TensorArray {
   const copy = bytes.slice();
   if (dtype === 'int8') return new Int8Array(copy.buffer);
   if (dtype === 'int16') return new Int16Array(copy.buffer);
