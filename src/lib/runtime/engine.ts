@@ -64,6 +64,16 @@ export const BYTES_PER_ELEMENT: Record<DType, number> = {
   bool: 1,
 };
 
+/** The element type a typed array holds (the inverse of `allocateTensorArray`; bool arrives as uint8). */
+export function dtypeOfArray(array: TensorArray): DType {
+  if (array instanceof Float32Array) return 'float32';
+  if (array instanceof Int32Array) return 'int32';
+  if (array instanceof Int8Array) return 'int8';
+  if (array instanceof Int16Array) return 'int16';
+  if (array instanceof BigInt64Array) return 'int64';
+  return 'uint8';
+}
+
 /** A typed array of the right kind for `dtype`, over `length` elements. */
 export function allocateTensorArray(dtype: DType, length: number): TensorArray {
   switch (dtype) {

@@ -11,7 +11,7 @@
  */
 import * as litert from '@litertjs/core';
 import { ReefError } from '../errors.ts';
-import { allocateTensorArray, BYTES_PER_ELEMENT, type DType, type TensorArray } from './engine.ts';
+import { allocateTensorArray, BYTES_PER_ELEMENT, dtypeOfArray, type DType, type TensorArray } from './engine.ts';
 
 /** The Emscripten module LiteRT's glue script produces. */
 export type LiteRtWasmModule = ConstructorParameters<typeof litert.LiteRt>[0];
@@ -78,15 +78,6 @@ export interface LiteRtGraph {
   readonly generation: number;
   run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]>;
   delete(): void;
-}
-
-function dtypeOfArray(array: TensorArray): DType {
-  if (array instanceof Float32Array) return 'float32';
-  if (array instanceof Int32Array) return 'int32';
-  if (array instanceof Int8Array) return 'int8';
-  if (array instanceof Int16Array) return 'int16';
-  if (array instanceof BigInt64Array) return 'int64';
-  return 'uint8';
 }
 
 export class LiteRtRuntime {

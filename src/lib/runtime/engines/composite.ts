@@ -8,6 +8,7 @@
 import { ReefError } from '../../errors.ts';
 import { readModel, writeModel, type Model } from '../../tflite/index.ts';
 import {
+  dtypeOfArray,
   elementCount,
   type Engine,
   type LoadedModel,
@@ -83,15 +84,6 @@ function litertFailure(error: unknown, what: string): ReefError {
       reason: 'litert-failed',
     },
   );
-}
-
-function arrayDType(a: TensorArray): string {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof Int8Array) return 'int8';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof BigInt64Array) return 'int64';
-  return 'uint8';
 }
 
 export class PartitionedEngine implements Engine {
@@ -261,7 +253,7 @@ class PartitionedModel implements LoadedModel {
     inputs.forEach((data, i) => {
       const info = this.inputs[i]!;
       const n = elementCount(info.shape);
-      const dtype = arrayDType(data);
+      const dtype = dtypeOfArray(data);
       if (data.length !== n || (dtype !== info.dtype && !(info.dtype === 'bool' && dtype === 'uint8'))) {
         throw new ReefError(
           'INVALID_ARGUMENT',
