@@ -225,6 +225,11 @@ class PartitionedModel implements LoadedModel {
   readonly #owner: PartitionedEngine;
   readonly #partition: Partition;
   readonly #steps: Step[];
+  /**
+   * Variable tensors nothing produces (LSTM state into the Edge TPU op): each run starts them reset,
+   * as TFLite resets them before an invoke. Found once at load, not on every run.
+   */
+  readonly #variableTensors: number[];
 
   constructor(
     owner: PartitionedEngine,
@@ -238,6 +243,8 @@ class PartitionedModel implements LoadedModel {
     this.#owner = owner;
     this.#partition = partition;
     this.#steps = steps;
+    const { tensors, inputs: graphInputs } = partition.subgraph;
+    this.#variableTensors = tensors.flatMap((tensor, t) => (tensor.isVariable && !graphInputs.includes(t) ? [t] : []));
     this.inputs = inputs;
     this.outputs = outputs;
     this.engine = engine;
@@ -270,11 +277,7 @@ class PartitionedModel implements LoadedModel {
     const { subgraph } = this.#partition;
     const values = new Map<number, Tensor>();
     subgraph.inputs.forEach((t, i) => values.set(t, { ...this.inputs[i]!, data: inputs[i]! }));
-    // Variable tensors nothing produces (LSTM state into the Edge TPU op) start each run reset, as
-    // TFLite resets them before an invoke.
-    for (const [t, tensor] of subgraph.tensors.entries()) {
-      if (tensor.isVariable && !values.has(t)) values.set(t, resetVariableTensor(tensor));
-    }
+    for (const t of this.#variableTensors) values.set(t, resetVariableTensor(subgraph.tensors[t]!));
     const need = (t: number): Tensor => {
       const v = values.get(t);
       if (!v) throw new ReefError('INTERNAL', `tensor ${t} has no value yet`, { reason: 'plan-order' });
