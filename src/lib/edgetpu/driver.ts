@@ -9,6 +9,7 @@
  *   const [out] = await model.run([input]);
  *   await tpu.close();
  */
+import { withDeadline } from '../deadline.ts';
 import { ReefError } from '../errors.ts';
 import { DeviceStreams } from './device-streams.ts';
 import { resolveOptions, type EdgeTpuOptions, type ResolvedOptions } from './driver-options.ts';
@@ -122,19 +123,6 @@ function specOf(layer: ProgramLayer): TensorSpec {
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        promise.catch(() => undefined);
-        reject(new ReefError('DEADLINE_EXCEEDED', `${what} did not finish within ${ms} ms`, { reason: 'timeout' }));
-      }, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Device-driven DMAs (§4.10) one request may ask for before the driver calls it a runaway device. */
@@ -689,7 +677,11 @@ export class EdgeTpu {
       // Already released or device in a bad state; the reset below is what matters.
     }
     try {
-      await withTimeout(this.device.reset(), this.options.resetTimeoutMs, `${this.options.label}: USB reset`);
+      await withDeadline(
+        this.device.reset(),
+        this.options.resetTimeoutMs,
+        `${this.options.label}: USB reset did not finish within ${this.options.resetTimeoutMs} ms`,
+      );
     } catch (error) {
       if (isGone(error)) throw error;
       // reset() is unreliable on some OSes (protocol §2.7): close and reopen instead.

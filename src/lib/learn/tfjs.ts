@@ -3,6 +3,7 @@
  * files served), `webgl` (browser only), `cpu` (always there; what tests and the CLI fall back to).
  */
 import * as tf from '@tensorflow/tfjs';
+import { withDeadline } from '../deadline.ts';
 import { ReefError } from '../errors.ts';
 
 export { tf };
@@ -24,22 +25,6 @@ export interface TfInitOptions {
 /** How long one backend may take to start before the next is tried. */
 const BACKEND_START_TIMEOUT_MS = 20_000;
 
-function withinStartTimeout<T>(promise: Promise<T>, backend: TfBackend, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ReefError('DEADLINE_EXCEEDED', `tfjs backend ${backend} did not start within ${timeoutMs} ms`, {
-            reason: 'tf-backend-timeout',
-          }),
-        ),
-      timeoutMs,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Picks and initialises a tfjs backend; returns its name. */
 export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
   const wanted = options.backends ?? ['cpu'];
@@ -58,8 +43,9 @@ export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     }
     try {
-      if (await withinStartTimeout(tf.setBackend(name), name, timeoutMs)) {
-        await withinStartTimeout(tf.ready(), name, timeoutMs);
+      const late = `tfjs backend ${name} did not start within ${timeoutMs} ms`;
+      if (await withDeadline(tf.setBackend(name), timeoutMs, late, 'tf-backend-timeout')) {
+        await withDeadline(tf.ready(), timeoutMs, late, 'tf-backend-timeout');
         return name;
       }
     } catch {

@@ -1,0 +1,20 @@
+/**
+ * A time limit on a promise that has none of its own (WebUSB calls, a tfjs backend starting).
+ * The promise itself cannot be cancelled: after the deadline its late rejection is ignored, since
+ * nobody awaits it any more.
+ */
+import { ReefError } from './errors.ts';
+
+/** Settles as `promise` does, or rejects with DEADLINE_EXCEEDED (`message`, `reason`) after `ms`. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, message: string, reason = 'timeout'): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        promise.catch(() => undefined);
+        reject(new ReefError('DEADLINE_EXCEEDED', message, { reason }));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
