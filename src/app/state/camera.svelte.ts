@@ -1,5 +1,18 @@
-/** The camera as the Live and Train pages use it: pick a device, start, stop, grab frames. */
+/** The camera as the Live, Train and Kiosk pages use it: pick a device, start, stop, grab frames. */
+import { withDeadline } from '../../lib/deadline.ts';
 import { errorMessage } from './errors.ts';
+
+/** How long the browser may take to open a camera before the start counts as failed. */
+const START_TIMEOUT_MS = 10_000;
+/**
+ * A started camera that sends no frame for this long is restarted: a capture device that was just
+ * released elsewhere can open without ever delivering a picture, and the pages would wait forever.
+ */
+const STALL_MS = 4_000;
+
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
 
 export class CameraState {
   devices = $state<{ id: string; label: string }[]>([]);
@@ -17,7 +30,18 @@ export class CameraState {
       const video: MediaTrackConstraints = deviceId
         ? { deviceId: { exact: deviceId } }
         : { facingMode: 'environment', width: { ideal: 640 }, height: { ideal: 480 } };
-      this.stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+      const opening = navigator.mediaDevices.getUserMedia({ video, audio: false });
+      this.stream = await withDeadline(
+        opening,
+        START_TIMEOUT_MS,
+        `The camera did not start within ${START_TIMEOUT_MS / 1000} s. Check that no other app is using it.`,
+        'camera-timeout',
+      ).catch((error: unknown) => {
+        // A camera that opens after all would stay on with nobody showing it.
+        opening.then(stopTracks, () => undefined);
+        throw error;
+      });
+      this.#noFrameSince = undefined;
       this.deviceId = this.stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
       // Labels are only readable once permission was granted, so list devices after starting.
       const all = await navigator.mediaDevices.enumerateDevices();
@@ -37,14 +61,29 @@ export class CameraState {
   }
 
   stop(): void {
-    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    if (this.stream) stopTracks(this.stream);
     this.stream = undefined;
   }
 
-  /** The current frame as an ImageBitmap, ready to transfer to a worker. */
+  #noFrameSince: number | undefined;
+
+  /**
+   * The current frame as an ImageBitmap, ready to transfer to a worker; undefined while the video
+   * has none yet. A camera stalled for STALL_MS is nudged to play and then restarted.
+   */
   async grab(video: HTMLVideoElement): Promise<ImageBitmap | undefined> {
-    if (!this.stream || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0)
+    if (!this.stream) return undefined;
+    if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) {
+      const now = performance.now();
+      this.#noFrameSince ??= now;
+      if (video.paused && video.srcObject) {
+        // Autoplay can be held back (hidden or off-screen video); playing it is always allowed muted.
+        video.play().catch(() => undefined);
+      }
+      if (now - this.#noFrameSince > STALL_MS && !this.starting) await this.start(this.deviceId);
       return undefined;
+    }
+    this.#noFrameSince = undefined;
     return createImageBitmap(video);
   }
 }
