@@ -5,6 +5,7 @@
  */
 import { ReefError } from '../errors.ts';
 import type { ClassRecord, DatasetRecord, ReefDb, SampleRecord, SampleSource } from './db.ts';
+import { asSampleImage, sampleImageType, type SampleImageType } from './sample-image.ts';
 
 export interface DatasetSnapshot {
   dataset: DatasetRecord;
@@ -126,8 +127,13 @@ export class DatasetStore {
     return (await this.#db.getAllFromIndex('classes', 'by-dataset', datasetId)).sort((a, b) => a.order - b.order);
   }
 
-  /** Adds samples in one transaction (a burst of camera captures lands together or not at all). */
+  /**
+   * Adds samples in one transaction (a burst of camera captures lands together or not at all).
+   * Each must be a raster image by its bytes; it is stored under the type its bytes show.
+   */
   async addSamples(datasetId: string, samples: readonly NewSample[]): Promise<SampleRecord[]> {
+    // Read before the transaction opens: it would commit itself while awaiting anything but IndexedDB.
+    const types = await imageTypes(samples);
     const tx = this.#db.transaction(['datasets', 'classes', 'samples'], 'readwrite');
     const dataset = await tx.objectStore('datasets').get(datasetId);
     if (!dataset) throw notFound('dataset', datasetId);
@@ -135,13 +141,13 @@ export class DatasetStore {
     const time = this.#now();
     let seq = dataset.nextSeq;
     const added: SampleRecord[] = [];
-    for (const sample of samples) {
+    for (const [i, sample] of samples.entries()) {
       if (!classIds.has(sample.classId)) throw notFound('class', sample.classId);
       const record: SampleRecord = {
         id: newId(),
         datasetId,
         classId: sample.classId,
-        image: sample.image,
+        image: asSampleImage(sample.image, types[i], `sample ${i + 1}`),
         source: sample.source,
         createdAt: sample.createdAt ?? time,
         seq: seq++,
@@ -195,6 +201,8 @@ export class DatasetStore {
    * order, sequence numbers and times, so exporting it again gives the same bytes.
    */
   async restore(snapshot: DatasetSnapshot): Promise<DatasetRecord> {
+    const types = await imageTypes(snapshot.samples);
+    const images = snapshot.samples.map((s, i) => asSampleImage(s.image, types[i], `sample ${s.seq}`));
     const datasetId = newId();
     const classIds = new Map<string, string>();
     const tx = this.#db.transaction(['datasets', 'classes', 'samples'], 'readwrite');
@@ -205,12 +213,16 @@ export class DatasetStore {
       classIds.set(c.id, id);
       await tx.objectStore('classes').add({ ...c, id, datasetId });
     }
-    for (const s of snapshot.samples) {
+    for (const [i, s] of snapshot.samples.entries()) {
       const classId = classIds.get(s.classId);
       if (!classId) throw notFound('class', s.classId);
-      await tx.objectStore('samples').add({ ...s, id: newId(), datasetId, classId });
+      await tx.objectStore('samples').add({ ...s, image: images[i]!, id: newId(), datasetId, classId });
     }
     await tx.done;
     return dataset;
   }
+}
+
+function imageTypes(samples: readonly { image: Blob }[]): Promise<(SampleImageType | undefined)[]> {
+  return Promise.all(samples.map((s) => sampleImageType(s.image)));
 }

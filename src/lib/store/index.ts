@@ -14,3 +14,10 @@ export { DatasetStore, type DatasetSnapshot, type NewSample } from './datasets.t
 export { DATASET_ZIP_FORMAT, DATASET_ZIP_VERSION, exportDatasetZip, importDatasetZip } from './dataset-zip.ts';
 export { IdbEmbeddingCache } from './embedding-cache.ts';
 export { requestPersistentStorage, storageReport, type StorageManagerLike, type StorageReport } from './persistence.ts';
+export {
+  SAMPLE_IMAGE_TYPES,
+  displayImageType,
+  sampleImageType,
+  sniffImageType,
+  type SampleImageType,
+} from './sample-image.ts';
