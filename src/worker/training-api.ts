@@ -23,8 +23,10 @@ import {
   DatasetStore,
   exportDatasetZip,
   IdbEmbeddingCache,
+  importDatasetZip,
   openReefDb,
   storageReport,
+  type DatasetSnapshot,
   type ReefDb,
   type StorageReport,
 } from '../lib/store/index.ts';
@@ -51,6 +53,26 @@ export interface TransferRequest {
   augmentCopies?: number;
   validationSplit?: number;
 }
+
+/** Where a dataset import is: `done` of `total` (entries unpacked, images checked); saving has no count. */
+export interface ImportProgress {
+  phase: 'reading' | 'unpacking' | 'checking' | 'saving';
+  done: number;
+  total: number;
+}
+
+export interface ImportedDataset {
+  datasetId: string;
+  name: string;
+  classes: number;
+  samples: number;
+}
+
+// TODO(C): drop this cast once importDatasetZip takes its options (helper B is changing it).
+const readDatasetZip = importDatasetZip as (
+  zip: Uint8Array,
+  options?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => DatasetSnapshot | Promise<DatasetSnapshot>;
 
 export interface TfjsFiles {
   modelJson: string;
@@ -140,6 +162,7 @@ export class TrainingApi {
   #backend: Promise<TfBackend> | undefined;
   #engine: WasmEngine | undefined;
   #abort = new AbortController();
+  #importAbort = new AbortController();
   readonly #backends: readonly TfBackend[];
   readonly #wasmPaths: Record<string, string> | undefined;
 
@@ -176,6 +199,50 @@ export class TrainingApi {
   /** Stops the running job at its next batch (the job rejects with CANCELLED). */
   cancel(): void {
     this.#abort.abort();
+  }
+
+  /** Answers at once: the page's liveness check (a dead worker never answers). */
+  ping(): true {
+    return true;
+  }
+
+  /**
+   * Reads a dataset ZIP (the file itself comes over, so the page never holds its bytes), with the
+   * store's limits, checks that every sample decodes as an image, and stores it as a new dataset in
+   * one transaction: a refused or cancelled import leaves nothing behind.
+   */
+  async importDataset(file: Blob, onProgress?: (progress: ImportProgress) => void): Promise<ImportedDataset> {
+    this.#importAbort = new AbortController();
+    const signal = this.#importAbort.signal;
+    onProgress?.({ phase: 'reading', done: 0, total: file.size });
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    signal.throwIfAborted();
+    const snapshot = await readDatasetZip(bytes, {
+      signal,
+      onProgress: (done, total) => onProgress?.({ phase: 'unpacking', done, total }),
+    });
+    const total = snapshot.samples.length;
+    for (const [i, sample] of snapshot.samples.entries()) {
+      signal.throwIfAborted();
+      try {
+        await this.#decode(sample.image);
+      } catch (cause) {
+        throw new ReefError('INVALID_ARGUMENT', `sample ${i + 1} of ${total} is not an image this browser can read`, {
+          reason: 'not-an-image',
+          cause,
+        });
+      }
+      onProgress?.({ phase: 'checking', done: i + 1, total });
+    }
+    signal.throwIfAborted();
+    onProgress?.({ phase: 'saving', done: 0, total: 0 });
+    const dataset = await (await this.#store()).restore(snapshot);
+    return { datasetId: dataset.id, name: dataset.name, classes: snapshot.classes.length, samples: total };
+  }
+
+  /** Stops a dataset import at its next entry or image (it rejects, and stores nothing). */
+  cancelImport(): void {
+    this.#importAbort.abort(new ReefError('CANCELLED', 'the import was cancelled', { reason: 'cancelled' }));
   }
 
   async storage(): Promise<StorageReport> {

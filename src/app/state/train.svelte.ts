@@ -2,24 +2,34 @@
  * The Train page's dataset: classes and their samples, kept in IndexedDB (src/lib/store) so they
  * survive reloads. Captures come from the camera (hold to record) or from image files.
  */
+import { proxy } from 'comlink';
 import {
   DatasetStore,
+  displayImageType,
   exportDatasetZip,
-  importDatasetZip,
   openReefDb,
+  requestPersistentStorage,
   type ClassRecord,
   type DatasetRecord,
   type SampleRecord,
 } from '../../lib/store/index.ts';
+import type { ImportProgress } from '../../worker/training-api.ts';
+import { stopTraining, withTraining } from '../training.ts';
 import { CameraState } from './camera.svelte.ts';
 import { saveFile } from './download.ts';
-import { errorMessage } from './errors.ts';
+import { errorCode, errorMessage, isQuotaError } from './errors.ts';
 
 const CURRENT_KEY = 'reef.trainDataset';
 /** Frames per second while the record button is held: enough variety without flooding the store. */
 const RECORD_INTERVAL_MS = 150;
 /** Captures are stored small: the extractor sees 224×224 at most. */
 const CAPTURE_SIZE = 224;
+/** How long a cancelled import may take to stop at its next entry before its worker is terminated. */
+const CANCEL_GRACE_MS = 1500;
+
+/** Storage full while recording or uploading: what happened, and the two ways out. */
+export const SAMPLES_STORAGE_FULL =
+  "Storage is full: the browser refused to save more samples, so the last ones were not kept. Free some space (delete stored models on the Models page, or samples you don't need), or export the dataset ZIP to keep a copy, then try again.";
 
 export interface SampleView {
   id: string;
@@ -34,6 +44,12 @@ export class TrainState {
   samples = $state<SampleView[]>([]);
   recordingClass = $state<string | undefined>(undefined);
   message = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
+  /** The dataset import in progress (it runs in the training worker). */
+  importing = $state<ImportProgress | undefined>(undefined);
+  /** The last import's outcome, shown beside the import control. */
+  importMessage = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
+  /** Whether the browser promised not to evict the datasets (undefined until asked). */
+  persisted = $state<boolean | undefined>(undefined);
   loaded = $state(false);
   counts = $derived(
     Object.fromEntries(this.classes.map((c) => [c.id, this.samples.filter((s) => s.classId === c.id).length])),
@@ -44,6 +60,7 @@ export class TrainState {
   #capturing: string | undefined;
   /** Captures still being stored (bookkeeping, not UI state). */
   #saving: Promise<void>[] = [];
+  #cancelTimer: ReturnType<typeof setTimeout> | undefined;
 
   async load(): Promise<void> {
     try {
@@ -62,6 +79,16 @@ export class TrainState {
       this.message = { kind: 'error', text: `The dataset could not be opened: ${errorMessage(error)}` };
     } finally {
       this.loaded = true;
+    }
+    await this.#keepDatasets();
+  }
+
+  /** Asks the browser not to evict the datasets under storage pressure (Chromium decides without a prompt). */
+  async #keepDatasets(): Promise<void> {
+    try {
+      this.persisted = await requestPersistentStorage();
+    } catch {
+      this.persisted = false;
     }
   }
 
@@ -83,7 +110,11 @@ export class TrainState {
     try {
       await action();
     } catch (error) {
-      this.message = { kind: 'error', text: errorMessage(error) };
+      if (isQuotaError(error)) {
+        // Every further frame would fail the same way: stop recording now.
+        if (this.#capturing) this.stopRecording();
+        this.message = { kind: 'error', text: SAMPLES_STORAGE_FULL };
+      } else this.message = { kind: 'error', text: errorMessage(error) };
     }
   }
 
@@ -208,13 +239,52 @@ export class TrainState {
     });
   }
 
-  importDataset(file: File): Promise<void> {
-    return this.#try(async () => {
-      const snapshot = importDatasetZip(new Uint8Array(await file.arrayBuffer()));
-      const dataset = await (await this.#open()).restore(snapshot);
-      await this.#show(dataset);
-      this.message = { kind: 'ok', text: `Imported “${dataset.name}” with ${snapshot.samples.length} samples.` };
+  /**
+   * Imports a dataset ZIP in the training worker (the page never unpacks it, so a hostile ZIP cannot
+   * freeze it), with progress; `cancelImport()` stops it. Nothing is stored unless all of it is.
+   */
+  async importDataset(file: File): Promise<void> {
+    if (this.importing) return;
+    this.importMessage = undefined;
+    this.importing = { phase: 'reading', done: 0, total: file.size };
+    // Progress comes on the proxy's own port and may trail the result: ignore it once over.
+    let over = false;
+    const onProgress = proxy((progress: ImportProgress) => {
+      if (!over) this.importing = progress;
     });
+    try {
+      const imported = await withTraining((trainer) => trainer.importDataset(file, onProgress));
+      over = true;
+      await this.#show(await (await this.#open()).getDataset(imported.datasetId));
+      this.importMessage = {
+        kind: 'ok',
+        text: `Imported “${imported.name}” with ${imported.samples} samples in ${imported.classes} classes.`,
+      };
+      await this.#keepDatasets();
+    } catch (error) {
+      over = true;
+      this.importMessage = {
+        kind: 'error',
+        text:
+          errorCode(error) === 'CANCELLED'
+            ? `Import of ${file.name} cancelled: nothing was stored.`
+            : `${file.name} was not imported: ${errorMessage(error)}`,
+      };
+    } finally {
+      clearTimeout(this.#cancelTimer);
+      this.#cancelTimer = undefined;
+      this.importing = undefined;
+    }
+  }
+
+  /** Asks the import to stop at its next entry; a worker too busy to hear it is terminated. */
+  cancelImport(): void {
+    if (!this.importing || this.#cancelTimer !== undefined) return;
+    void withTraining((trainer) => trainer.cancelImport()).catch(() => undefined);
+    this.#cancelTimer = setTimeout(() => {
+      this.#cancelTimer = undefined;
+      stopTraining();
+    }, CANCEL_GRACE_MS);
   }
 
   /** Every sample's image with its class index (label order), for scoring a trained model. */
@@ -235,8 +305,10 @@ export class TrainState {
   }
 }
 
+/** A blob URL typed as a raster image whatever the record says, so opening it never renders a document. */
 function toView(record: SampleRecord): SampleView {
-  return { id: record.id, classId: record.classId, url: URL.createObjectURL(record.image) };
+  const image = new Blob([record.image], { type: displayImageType(record.image.type) });
+  return { id: record.id, classId: record.classId, url: URL.createObjectURL(image) };
 }
 
 export function fileStem(name: string): string {

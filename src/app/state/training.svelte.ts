@@ -7,9 +7,9 @@ import { proxy, transfer } from 'comlink';
 import type { CatalogEntryState } from '../../worker/accelerator-api.ts';
 import type { TrainingEvent } from '../../worker/training-api.ts';
 import { accelerator } from '../accelerator.ts';
-import { stopTraining, training } from '../training.ts';
+import { stopTraining, withTraining } from '../training.ts';
 import { saveFile } from './download.ts';
-import { errorMessage } from './errors.ts';
+import { errorCode, errorMessage, errorReason } from './errors.ts';
 import { fileStem } from './train.svelte.ts';
 
 export type EpochProgress = Extract<TrainingEvent, { kind: 'epoch' }>['progress'];
@@ -53,9 +53,13 @@ export class TrainingState {
   history = $state<EpochProgress[]>([]);
   record = $state.raw<TrainedRecord | undefined>(undefined);
   error = $state<string | undefined>(undefined);
+  /** The training worker died mid-run (closed, out of memory): the page offers to train again. */
+  workerGone = $state(false);
   epochs = $state(30);
   running = $derived(this.phase.kind !== 'idle');
   #datasetId = '';
+  /** The last training asked for, so Retry can run it again on a fresh worker. */
+  #lastRun: { name: string; images: () => Promise<{ label: number; image: Blob }[]> } | undefined;
 
   async load(datasetId: string): Promise<void> {
     this.#datasetId = datasetId;
@@ -96,7 +100,9 @@ export class TrainingState {
       this.error = 'Download the embedding extractor first.';
       return;
     }
+    this.#lastRun = { name, images };
     this.error = undefined;
+    this.workerGone = false;
     this.history = [];
     this.phase = { kind: 'embedding', done: 0, total: 0 };
     // Events come on the proxy's own port and may trail the result: drop them once training is over.
@@ -115,12 +121,10 @@ export class TrainingState {
       // its CPU twin (runs in WASM anywhere; the Live page and the confusion matrix use it).
       const cpuBytes = await api.readStoredFile(cpu.sha256);
       const compiledBytes = compiled?.cached ? await api.readStoredFile(compiled.sha256) : undefined;
-      const out = await training().trainTransfer(
-        compiledBytes
-          ? { datasetId: this.#datasetId, extractor: compiledBytes, embedWith: cpuBytes, epochs: this.epochs }
-          : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs },
-        onEvent,
-      );
+      const request = compiledBytes
+        ? { datasetId: this.#datasetId, extractor: compiledBytes, embedWith: cpuBytes, epochs: this.epochs }
+        : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs };
+      const out = await withTraining((trainer) => trainer.trainTransfer(request, onEvent));
       over = true;
       const stem = fileStem(name);
       this.phase = { kind: 'finishing', text: 'Saving the models…' };
@@ -152,11 +156,21 @@ export class TrainingState {
       this.record = record;
       localStorage.setItem(RECORD_PREFIX + this.#datasetId, JSON.stringify(record));
     } catch (error) {
-      this.error = errorMessage(error);
+      if (errorCode(error) === 'CANCELLED') this.error = 'Training was cancelled.';
+      else if (errorReason(error) === 'worker-gone') {
+        this.workerGone = true;
+        this.error = `Training stopped: ${errorMessage(error)} Your dataset is safe; train again to start a fresh worker.`;
+      } else this.error = errorMessage(error);
     } finally {
       over = true;
       this.phase = { kind: 'idle' };
     }
+  }
+
+  /** Trains again after the worker died: `withTraining` starts a fresh one. */
+  async retry(): Promise<void> {
+    const last = this.#lastRun;
+    if (last) await this.train(last.name, last.images);
   }
 
   cancel(): void {

@@ -7,7 +7,7 @@ import { buildSmallCnn, saveTfjsModel, tf } from '../../../src/lib/learn/index.t
 import { WasmEngine } from '../../../src/lib/runtime/index.ts';
 import { DatasetStore, importDatasetZip, openReefDb } from '../../../src/lib/store/index.ts';
 import { readModel } from '../../../src/lib/tflite/index.ts';
-import { TrainingApi, type TrainingEvent } from '../../../src/worker/training-api.ts';
+import { TrainingApi, type ImportProgress, type TrainingEvent } from '../../../src/worker/training-api.ts';
 import { readFixture } from '../../support/fixtures.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -84,7 +84,48 @@ describe('TrainingApi', () => {
       training.trainTransfer({ datasetId: id, extractor, embeddings: new Float32Array(10), method: 'imprint' }),
     ).rejects.toMatchObject({ reason: 'bad-embedding-shape' });
     const zip = await training.exportDataset(id);
-    expect(importDatasetZip(zip).samples.length).toBe(4);
+    expect((await importDatasetZip(zip)).samples.length).toBe(4);
+  });
+
+  it('imports a dataset ZIP with progress as a new dataset, and refuses or cancels without storing anything', async () => {
+    const dbName = `import-${Math.random()}`;
+    const id = await dataset(dbName);
+    const training = api(dbName);
+    expect(training.ping()).toBe(true);
+    const zip = new Blob([(await training.exportDataset(id)) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+    const store = new DatasetStore(await openReefDb(dbName));
+
+    const seen: ImportProgress[] = [];
+    const imported = await training.importDataset(zip, (p) => seen.push(p));
+    expect(imported).toMatchObject({ name: 'pets', classes: 2, samples: 4 });
+    expect(imported.datasetId).not.toBe(id);
+    expect((await store.listClasses(imported.datasetId)).map((c) => c.name)).toEqual(['cat', 'dog']);
+    const samples = await store.listSamples(imported.datasetId);
+    expect(samples.map((s) => s.image.type)).toEqual(['image/bmp', 'image/bmp', 'image/bmp', 'image/jpeg']);
+    expect(seen[0]).toEqual({ phase: 'reading', done: 0, total: zip.size });
+    expect(seen.filter((p) => p.phase === 'checking').map((p) => p.done)).toEqual([1, 2, 3, 4]);
+    expect(seen.at(-1)?.phase).toBe('saving');
+
+    const before = (await store.listDatasets()).length;
+    const notZip = new Blob([new TextEncoder().encode('<!doctype html><p>not a zip</p>')]);
+    await expect(training.importDataset(notZip)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Image magic but no image: the decode check refuses it.
+    const fake = await store.createDataset('fake');
+    const fakeClass = await store.addClass(fake.id, 'c');
+    const garbage = new Blob([new TextEncoder().encode('BM this is not a bitmap at all')], { type: 'image/bmp' });
+    await store.addSample(fake.id, { classId: fakeClass.id, image: garbage, source: 'file' });
+    const fakeZip = new Blob([(await training.exportDataset(fake.id)) as Uint8Array<ArrayBuffer>]);
+    await store.deleteDataset(fake.id);
+    await expect(training.importDataset(fakeZip)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      reason: 'not-an-image',
+      message: 'sample 1 of 1 is not an image this browser can read',
+    });
+    // Cancelled before the file is even read: the import rejects and stores nothing.
+    const cancelled = training.importDataset(zip);
+    training.cancelImport();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect((await store.listDatasets()).length).toBe(before);
   });
 
   it('quantizes a tfjs model on the dataset and cancels a running job', async () => {

@@ -1,0 +1,34 @@
+/** Errors shown on the page: a full disk is said in words even when the browser gives none. */
+import { describe, expect, it } from 'vitest';
+import { ReefError, deserializeError, serializeError } from '../../../src/lib/errors.ts';
+import { STORAGE_FULL, errorMessage, errorReason, isQuotaError } from '../../../src/app/state/errors.ts';
+
+describe('page errors', () => {
+  it('recognises a quota error by name or code, also after it crossed from a worker, never by message', () => {
+    // Chromium's IndexedDB quota error: the name says it all, the message is empty.
+    const idb = new DOMException('', 'QuotaExceededError');
+    expect(isQuotaError(idb)).toBe(true);
+    expect(errorMessage(idb)).toBe(STORAGE_FULL);
+    expect(STORAGE_FULL).toMatch(/storage for Reef is full.*Free some space/);
+    // Cache Storage in the worker: crosses comlink as a plain Error that keeps its name.
+    const crossed = deserializeError(
+      serializeError(new DOMException("Failed to execute 'put' on 'Cache': Quota exceeded.", 'QuotaExceededError')),
+    );
+    expect(crossed).not.toBeInstanceOf(DOMException);
+    expect(isQuotaError(crossed)).toBe(true);
+    expect(isQuotaError(new Error('QuotaExceededError'))).toBe(false);
+    expect(isQuotaError(new DOMException('', 'AbortError'))).toBe(false);
+    expect(isQuotaError(undefined)).toBe(false);
+    expect(isQuotaError('QuotaExceededError')).toBe(false);
+  });
+
+  it('never shows an empty message', () => {
+    expect(errorMessage(new DOMException('', 'AbortError'))).toBe('AbortError (the browser gave no details)');
+    expect(errorMessage(new Error(''))).toBe('Error (the browser gave no details)');
+    expect(errorMessage(new ReefError('INVALID_ARGUMENT', 'the ZIP has too many entries'))).toBe(
+      'the ZIP has too many entries',
+    );
+    expect(errorReason(new ReefError('UNAVAILABLE', 'gone', { reason: 'worker-gone' }))).toBe('worker-gone');
+    expect(errorReason(new Error('x'))).toBeUndefined();
+  });
+});
