@@ -45,16 +45,23 @@ async function loadFactory(): Promise<{ create: ModuleFactory; variant: string }
   return { create: evaluateGlue(join(wasmDir(), `${stem}.js`)), variant };
 }
 
-/** LiteRT's C++ logs INFO lines on every model load; keep stdout clean for `--json`. */
-function printErr(text: string): void {
-  if (process.env['REEF_LITERT_LOG'] || /^(ERROR|FATAL)/.test(text)) process.stderr.write(`${text}\n`);
+/**
+ * LiteRT's C++ logs INFO lines on every model load; keep stdout clean for `--json`. With a `log`
+ * hook (the runtime's capture) its lines are judged and summarised there, never printed;
+ * `REEF_LITERT_LOG=1` echoes them all to stderr for debugging.
+ */
+function printer(log: ((text: string) => void) | undefined): (text: string) => void {
+  return (text) => {
+    if (process.env['REEF_LITERT_LOG'] || (!log && /^(ERROR|FATAL)/.test(text))) process.stderr.write(`${text}\n`);
+    log?.(text);
+  };
 }
 
 export const nodeLiteRtLoader: LiteRtLoader = {
-  async load(): Promise<LoadedLiteRt> {
+  async load(hooks = {}): Promise<LoadedLiteRt> {
     factory ??= loadFactory();
     const { create, variant } = await factory;
-    const module = await create({ print: () => {}, printErr });
+    const module = await create({ print: printer(hooks.log), printErr: printer(hooks.log) });
     return { module, variant, threads: 1 };
   },
 };

@@ -8,10 +8,15 @@
  * `Tensor` wrapper: the wrapper only knows float32/int32/uint8 and copies every tensor twice,
  * while the bindings take any element type (int8 quantized models, int16 LSTM state, int64
  * ARG_MAX) and one copy in and out of the WASM heap.
+ *
+ * LiteRT reports prepare / allocate / invoke failures only in its log (see litert-log.ts), so the
+ * instance's log goes to a capture, calls into it are serialized, and a call that logged an error
+ * throws a typed error instead of returning buffers.
  */
 import * as litert from '@litertjs/core';
 import { ReefError } from '../errors.ts';
 import { allocateTensorArray, BYTES_PER_ELEMENT, dtypeOfArray, type DType, type TensorArray } from './engine.ts';
+import { LiteRtLogCapture, liteRtLogError, type LiteRtStage } from './litert-log.ts';
 
 /** The Emscripten module LiteRT's glue script produces. */
 export type LiteRtWasmModule = ConstructorParameters<typeof litert.LiteRt>[0];
@@ -24,9 +29,14 @@ export interface LiteRtModuleArgs {
   mainScriptUrlOrBlob?: string;
 }
 
+export interface LiteRtLoadHooks {
+  /** Receives every line the module prints (stdout and stderr); the runtime judges them. */
+  log?: (text: string) => void;
+}
+
 /** How this environment instantiates a fresh LiteRT WASM module. */
 export interface LiteRtLoader {
-  load(): Promise<LoadedLiteRt>;
+  load(hooks?: LiteRtLoadHooks): Promise<LoadedLiteRt>;
 }
 
 export interface LoadedLiteRt extends LiteRtVariantInfo {
@@ -46,6 +56,7 @@ type Bindings = {
   env: litert.Environment['liteRtEnvironment'];
   threads: number;
   variant: string;
+  log: LiteRtLogCapture;
 };
 type WasmModel = ReturnType<LiteRtWasm['loadModel']>;
 type WasmCompiledModel = Awaited<ReturnType<LiteRtWasm['compileModel']>>;
@@ -76,6 +87,7 @@ export interface LiteRtOutput {
 /** A compiled graph in one LiteRT instance; stale once the instance is discarded. */
 export interface LiteRtGraph {
   readonly generation: number;
+  /** Throws a typed error (never returns outputs) when LiteRT logged a prepare/allocate/invoke failure. */
   run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]>;
   delete(): void;
 }
@@ -84,6 +96,8 @@ export class LiteRtRuntime {
   readonly #loader: LiteRtLoader;
   #ready: Promise<Bindings> | undefined;
   #generation = 0;
+  /** The tail of the queue of calls into the instance: one at a time, so each log belongs to one call. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(loader: LiteRtLoader) {
     this.#loader = loader;
@@ -94,11 +108,12 @@ export class LiteRtRuntime {
   }
 
   async #instantiate(): Promise<Bindings> {
-    const loaded = await this.#loader.load();
+    const log = new LiteRtLogCapture();
+    const loaded = await this.#loader.load({ log: log.write });
     const liteRt = new litert.LiteRt(loaded.module);
     // A CPU-only environment: null means "no WebGPU device" to LiteRT's bindings.
     const env = liteRt.liteRtWasm.LiteRtEnvironment.create(null);
-    return { wasm: liteRt.liteRtWasm, env, threads: loaded.threads, variant: loaded.variant };
+    return { wasm: liteRt.liteRtWasm, env, threads: loaded.threads, variant: loaded.variant, log };
   }
 
   /** Loads the instance once; after `discard()` the next call loads a fresh one. */
@@ -127,8 +142,28 @@ export class LiteRtRuntime {
     this.#generation++;
   }
 
-  /** Compiles a model that the partitioner has vetted (LiteRT does not reject unknown custom ops). */
-  async compile(bytes: Uint8Array): Promise<LiteRtGraph> {
+  /**
+   * Runs `call` alone on the instance with a fresh log capture; an ERROR line logged meanwhile
+   * makes it throw. `opNumbers` names the user's op indices in the summary.
+   */
+  async guarded<T>(stage: LiteRtStage, call: () => Promise<T>, opNumbers?: readonly number[]): Promise<T> {
+    const { log } = await this.#bindings();
+    const turn = this.#queue.then(async () => {
+      log.reset();
+      const result = await call();
+      const failures = log.failures;
+      if (failures.length > 0) throw liteRtLogError(failures, stage, opNumbers);
+      return result;
+    });
+    this.#queue = turn.catch(() => {});
+    return turn;
+  }
+
+  /**
+   * Compiles a model that the partitioner has vetted (LiteRT does not reject unknown custom ops).
+   * `opNumbers[k]`: the op index in the user's model of this graph's op k (for error messages).
+   */
+  async compile(bytes: Uint8Array, opNumbers?: readonly number[]): Promise<LiteRtGraph> {
     const { wasm, env, threads } = await this.#bindings();
     const generation = this.#generation;
     const ptr = wasm._malloc(bytes.byteLength);
@@ -136,20 +171,26 @@ export class LiteRtRuntime {
     let model: WasmModel | undefined;
     let compiled: WasmCompiledModel | undefined;
     try {
-      model = wasm.loadModel(env, ptr, bytes.byteLength);
-      compiled = await wasm.compileModel(env, model, {
-        accelerator: 'wasm',
-        cpuOptions: { numThreads: threads },
-        gpuOptions: {},
-        webNNOptions: {},
-      } as Parameters<LiteRtWasm['compileModel']>[2]);
+      await this.guarded(
+        'load',
+        async () => {
+          model = wasm.loadModel(env, ptr, bytes.byteLength);
+          compiled = await wasm.compileModel(env, model, {
+            accelerator: 'wasm',
+            cpuOptions: { numThreads: threads },
+            gpuOptions: {},
+            webNNOptions: {},
+          } as Parameters<LiteRtWasm['compileModel']>[2]);
+        },
+        opNumbers,
+      );
     } catch (error) {
       compiled?.delete();
       model?.delete();
       wasm._free(ptr);
       throw error;
     }
-    return new BoundGraph(this, wasm, env, ptr, model, compiled, generation);
+    return new BoundGraph(this, wasm, env, ptr, model!, compiled!, generation, opNumbers);
   }
 }
 
@@ -161,6 +202,7 @@ class BoundGraph implements LiteRtGraph {
   readonly #ptr: number;
   readonly #model: WasmModel;
   readonly #compiled: WasmCompiledModel;
+  readonly #opNumbers: readonly number[] | undefined;
   #deleted = false;
 
   constructor(
@@ -171,6 +213,7 @@ class BoundGraph implements LiteRtGraph {
     model: WasmModel,
     compiled: WasmCompiledModel,
     generation: number,
+    opNumbers: readonly number[] | undefined,
   ) {
     this.#runtime = runtime;
     this.#wasm = wasm;
@@ -179,6 +222,7 @@ class BoundGraph implements LiteRtGraph {
     this.#model = model;
     this.#compiled = compiled;
     this.generation = generation;
+    this.#opNumbers = opNumbers;
   }
 
   #inputBuffer(index: number, data: TensorArray): WasmTensorBuffer {
@@ -264,7 +308,8 @@ class BoundGraph implements LiteRtGraph {
     let outputs: WasmTensorBuffer[] = [];
     try {
       inputs.forEach((data, i) => buffers.push(this.#inputBuffer(i, data)));
-      outputs = await this.#compiled.run(0, buffers);
+      // Outputs are read only after the log was judged: a failed invoke's buffers never leave here.
+      await this.#runtime.guarded('run', async () => (outputs = await this.#compiled.run(0, buffers)), this.#opNumbers);
       return outputs.map((b) => this.#readOutput(b));
     } finally {
       for (const b of buffers) b.delete();

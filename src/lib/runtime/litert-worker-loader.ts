@@ -29,7 +29,7 @@ export interface WorkerLoaderOptions {
 
 export function workerLiteRtLoader(options: WorkerLoaderOptions): LiteRtLoader {
   return {
-    async load(): Promise<LoadedLiteRt> {
+    async load(hooks = {}): Promise<LoadedLiteRt> {
       const variant = options.variant ?? (await pickWorkerVariant());
       const base = options.baseUrl;
       const glue = (await import(/* @vite-ignore */ `${base}${stem(variant)}.mjs`)) as {
@@ -40,9 +40,11 @@ export function workerLiteRtLoader(options: WorkerLoaderOptions): LiteRtLoader {
         locateFile: (path) => `${base}${path}`,
         // The threaded build starts its pthread workers from the classic glue script.
         mainScriptUrlOrBlob: `${base}${stem(variant)}.js`,
-        print: () => {},
+        // The runtime's capture judges the lines and summarises failures in a typed error.
+        print: (text) => hooks.log?.(text),
         printErr: (text) => {
-          if (/^(ERROR|FATAL)/.test(text)) console.warn(`litert: ${text}`);
+          if (hooks.log) hooks.log(text);
+          else if (/^(ERROR|FATAL)/.test(text)) console.warn(`litert: ${text}`);
         },
       });
       return { module, variant, threads: variant === 'threaded' ? (options.threads ?? cores) : 1 };

@@ -74,6 +74,9 @@ type Step =
   | { kind: 'reef'; segment: Segment; opInputs: number[]; opOutputs: number[]; kernel: PreparedKernel }
   | { kind: 'edgetpu'; segment: Segment; opInputs: number[]; opOutputs: number[]; op: PreparedTpuOp };
 
+/** Reasons `LiteRtGraph.run` refuses inputs before calling into LiteRT. */
+const INPUT_CHECKS = new Set(['input-type', 'input-size']);
+
 function litertFailure(error: unknown, what: string): ReefError {
   if (error instanceof ReefError) return error;
   return new ReefError(
@@ -157,7 +160,7 @@ export class PartitionedEngine implements Engine {
         steps.push({ kind: 'edgetpu', segment, opInputs: op.inputs, opOutputs: op.outputs, op: prepared });
       }
       // Compile LiteRT segments now, so a model LiteRT rejects fails at load, not at first run.
-      for (const step of steps) if (step.kind === 'litert') step.graph = await this.#compile(step.bytes);
+      for (const step of steps) if (step.kind === 'litert') step.graph = await this.#compile(step);
     } catch (error) {
       for (const step of steps) {
         if (step.kind === 'litert') step.graph?.delete();
@@ -183,9 +186,10 @@ export class PartitionedEngine implements Engine {
     return new PartitionedModel(this, partition, steps, inputs, outputs, engine, device);
   }
 
-  async #compile(bytes: Uint8Array): Promise<LiteRtGraph> {
+  async #compile(step: Extract<Step, { kind: 'litert' }>): Promise<LiteRtGraph> {
     try {
-      return await this.#runtime.compile(bytes);
+      // A sliced segment numbers its ops from 0: errors name the op indices of the user's model.
+      return await this.#runtime.compile(step.bytes, step.segment.ops);
     } catch (error) {
       this.#runtime.discard();
       throw litertFailure(error, 'loading the model');
@@ -195,12 +199,13 @@ export class PartitionedEngine implements Engine {
   /** Runs one LiteRT step, recompiling when the instance was replaced since; discards it on failure. */
   async runLiteRt(step: Extract<Step, { kind: 'litert' }>, inputs: TensorArray[]): ReturnType<LiteRtGraph['run']> {
     if (!step.graph || step.graph.generation !== this.#runtime.generation) {
-      step.graph = await this.#compile(step.bytes);
+      step.graph = await this.#compile(step);
     }
     try {
       return await step.graph.run(inputs);
     } catch (error) {
-      if (error instanceof ReefError && error.code === 'INVALID_ARGUMENT') throw error;
+      // Inputs refused before LiteRT saw them leave the instance intact; anything else discards it.
+      if (error instanceof ReefError && INPUT_CHECKS.has(error.reason ?? '')) throw error;
       this.#runtime.discard();
       step.graph = undefined;
       throw litertFailure(error, 'running the model');
