@@ -21,6 +21,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'time a compiled model on a Coral (--device usb:N): latency, throughput, bytes on the bus',
     load: async () => (await import('./bench.ts')).command,
   },
+  doctor: {
+    summary: '"Check my Coral": self-test of a Coral (identity, USB, clock, known-answer tests, latency) with a report',
+    load: async () => (await import('./doctor.ts')).command,
+  },
   run: {
     summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
     load: async () => (await import('./run.ts')).command,

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
-import { DevicePool, programFromModel } from '../../../src/lib/edgetpu/index.ts';
+import { DevicePool } from '../../../src/lib/edgetpu/index.ts';
 import { runSelfTest, type DoctorFileSource, type DoctorReport } from '../../../src/lib/doctor/index.ts';
 import type { ComputeFn } from '../../emulator/app-function.ts';
 import { EmulatedUsb, VirtualCoral } from '../../emulator/index.ts';
-import { testconv1Twin } from '../../emulator/node-fixtures.ts';
+import { fixtureProgram, testconv1Twin } from '../../emulator/node-fixtures.ts';
 import { twinCompute } from '../../emulator/node-twin.ts';
 import { FIXTURES, readFixture, type FixtureName } from '../../support/fixtures.ts';
 
@@ -28,11 +28,10 @@ type Twins = Partial<Record<'testconv1' | 'mobilenet' | 'movenet', (c: ComputeFn
 async function coralWithSelfTestModels(usb: EmulatedUsb, tamper: Twins = {}): Promise<VirtualCoral> {
   const coral = new VirtualCoral({ usb, firmwareLoaded: true });
   const register = async (name: FixtureName, twin?: FixtureName, key?: keyof Twins): Promise<void> => {
-    const bytes = await readFixture(name);
-    const { program } = programFromModel(bytes);
+    const { bytes, program } = await fixtureProgram(name);
     let compute: ComputeFn | undefined;
     if (name === 'testconv1-edgetpu.tflite') compute = await testconv1Twin(program);
-    else if (twin) compute = await twinCompute(bytes, program, await readFixture(twin));
+    else if (twin) compute = await twinCompute(bytes, await readFixture(twin));
     if (compute && key && tamper[key]) compute = tamper[key](compute);
     coral.registerModel(name, program, compute);
   };
