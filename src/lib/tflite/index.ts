@@ -40,7 +40,17 @@ export { builtinOpName, builtinOpCode, CUSTOM_OP_CODE } from './builtin-ops.ts';
 export { OPTIONS_KINDS, PADDINGS, ACTIVATIONS, type Padding, type Activation } from './options.ts';
 export { modelError, isModelError, guardParse, type ModelErrorReason } from './errors.ts';
 export { CheckedByteBuffer } from './checked-buffer.ts';
-export { parseLabels } from './zip.ts';
+export { parseLabels, APPENDED_ZIP_LIMITS } from './zip.ts';
+export {
+  listZip,
+  readZipEntry,
+  unzipBounded,
+  zipError,
+  ZipBudget,
+  type ZipEntry,
+  type ZipErrorReason,
+  type ZipLimits,
+} from './bounded-zip.ts';
 export {
   checkEdgeTpuCompatibility,
   EDGETPU_SUPPORTED_OPS,

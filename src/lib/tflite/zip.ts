@@ -1,8 +1,14 @@
-import { unzipSync } from 'fflate';
+import { eocdCandidates, unzipBounded, type ZipLimits } from './bounded-zip.ts';
 
-/** Files bigger than this in an appended ZIP are skipped: label files are kilobytes. */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
-const EOCD_SIGNATURE = 0x06054b50;
+/**
+ * What a ZIP appended to a model may hold: label files are kilobytes, so these leave room for
+ * any real associated file while keeping a hostile one far below the memory a page has.
+ */
+export const APPENDED_ZIP_LIMITS: ZipLimits = {
+  maxEntries: 256,
+  maxEntryBytes: 16 * 1024 * 1024,
+  maxTotalBytes: 64 * 1024 * 1024,
+};
 
 function u32(bytes: Uint8Array, at: number): number {
   return (
@@ -27,11 +33,8 @@ export interface AppendedZip {
  * the file does not end with one at or after `notBefore`.
  */
 export function findAppendedZip(bytes: Uint8Array, notBefore: number): AppendedZip | null {
-  // The EOCD is 22 bytes plus a comment of at most 65535 bytes.
-  const lowest = Math.max(notBefore, bytes.length - 22 - 65535);
-  for (let at = bytes.length - 22; at >= lowest; at--) {
-    if (u32(bytes, at) !== EOCD_SIGNATURE) continue;
-    const entries = u16(bytes, at + 10);
+  for (const at of eocdCandidates(bytes, notBefore)) {
+    const entries = Math.min(u16(bytes, at + 10), APPENDED_ZIP_LIMITS.maxEntries);
     const cdSize = u32(bytes, at + 12);
     const cdOffset = u32(bytes, at + 16);
     const cdStart = at - cdSize;
@@ -53,9 +56,9 @@ export function findAppendedZip(bytes: Uint8Array, notBefore: number): AppendedZ
   return null;
 }
 
-/** Unpacks a ZIP, skipping oversized members; throws on a damaged archive. */
+/** Unpacks an appended ZIP within APPENDED_ZIP_LIMITS; throws a typed error on a damaged or hostile archive. */
 export function unzipFiles(zip: Uint8Array): Record<string, Uint8Array> {
-  return unzipSync(zip, { filter: (file) => file.originalSize <= MAX_FILE_BYTES && file.size <= MAX_FILE_BYTES });
+  return unzipBounded(zip, APPENDED_ZIP_LIMITS);
 }
 
 /** Label lines of a text file: CRLF tolerated, stops at the first blank line (notes may follow). */
