@@ -104,7 +104,8 @@ export default defineConfig(({ command }) => ({
     alias: virtualUsb ? [{ find: /^\.\/usb-source\.ts$/, replacement: virtualUsbFile('virtual-usb-worker.ts') }] : [],
   },
   worker: { format: 'es' },
-  build: { target: 'es2023', sourcemap: true, chunkSizeWarningLimit: 2048 },
+  // Source maps would publish the whole source next to the app: only when asked (README, scripts).
+  build: { target: 'es2023', sourcemap: process.env['REEF_SOURCEMAP'] === '1', chunkSizeWarningLimit: 2048 },
   server: { port: 5173, headers: securityHeaders({ dev: command === 'serve' }) },
   preview: { port, strictPort: true, headers: securityHeaders({ dev: false }) },
 }));

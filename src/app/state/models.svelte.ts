@@ -3,6 +3,7 @@ import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { errorMessage } from './errors.ts';
+import { freeStorageBytes, importRefusal } from './import-limits.ts';
 import { inspectStoredModel, type Inspection } from './inspection.ts';
 
 const BASE_URL_KEY = 'reef.modelBaseUrl';
@@ -13,11 +14,20 @@ export interface DownloadState {
   error?: string;
 }
 
+/** A file import in progress: reading it (counted) then storing it in the worker (not counted). */
+export interface ImportState {
+  name: string;
+  phase: 'reading' | 'storing';
+  doneBytes: number;
+  totalBytes: number;
+}
+
 export class ModelsState {
   entries = $state<CatalogEntryState[]>([]);
   files = $state<LocalFile[]>([]);
   downloads = $state<Record<string, DownloadState>>({});
   importMessage = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
+  importing = $state<ImportState | undefined>(undefined);
   baseUrl = $state(localStorage.getItem(BASE_URL_KEY) ?? '');
   loaded = $state(false);
   importedFiles = $derived(this.files.filter((f) => f.source === 'import'));
@@ -71,19 +81,50 @@ export class ModelsState {
     await this.refresh();
   }
 
+  /** Checks size and free storage first, then reads and stores each file, with progress. */
   async importFiles(list: FileList | File[]): Promise<void> {
+    if (this.importing) return;
+    const files = Array.from(list);
     const names: string[] = [];
+    this.importMessage = undefined;
     try {
-      for (const file of Array.from(list)) {
-        const bytes = new Uint8Array(await file.arrayBuffer());
+      const refusal = importRefusal(files, await freeStorageBytes(navigator.storage));
+      if (refusal) {
+        this.importMessage = { kind: 'error', text: refusal };
+        return;
+      }
+      for (const file of files) {
+        const bytes = await this.#read(file);
+        this.importing = { name: file.name, phase: 'storing', doneBytes: file.size, totalBytes: file.size };
         await accelerator().importFile(file.name, bytes);
         names.push(file.name);
       }
       this.importMessage = { kind: 'ok', text: `Imported ${names.join(', ')}` };
     } catch (error) {
-      this.importMessage = { kind: 'error', text: errorMessage(error) };
+      const stored = names.length ? ` (${names.join(', ')} stored)` : '';
+      this.importMessage = { kind: 'error', text: `${errorMessage(error)}${stored}` };
+    } finally {
+      this.importing = undefined;
     }
     await this.refresh();
+  }
+
+  /** Reads a file in chunks, so a big one shows progress instead of a frozen page. */
+  async #read(file: File): Promise<Uint8Array> {
+    const bytes = new Uint8Array(file.size);
+    let done = 0;
+    this.importing = { name: file.name, phase: 'reading', doneBytes: 0, totalBytes: file.size };
+    const reader = file.stream().getReader();
+    for (;;) {
+      const { done: end, value } = await reader.read();
+      if (end) break;
+      if (done + value.length > bytes.length) throw new Error(`${file.name} changed while it was read`);
+      bytes.set(value, done);
+      done += value.length;
+      this.importing = { name: file.name, phase: 'reading', doneBytes: done, totalBytes: file.size };
+    }
+    if (done !== bytes.length) throw new Error(`${file.name} changed while it was read`);
+    return bytes;
   }
 
   async deleteFile(sha256: string): Promise<void> {
