@@ -42,6 +42,8 @@ export class DeviceStreams {
   #waiters = new Set<Waiter>();
   #failure: ReefError | undefined;
   #stopped = false;
+  /** When 0x81 or 0x82 last delivered anything (for the stale-data drain after open). */
+  #lastArrival = 0;
 
   constructor(usb: UsbTransport, options: StreamOptions) {
     this.#usb = usb;
@@ -112,6 +114,7 @@ export class DeviceStreams {
     this.#usb.postedIn(ENDPOINT.outputIn, this.#options.chunkBytes, { context: 'output read (0x81)' }).then(
       (data) => {
         if (this.#stopped) return;
+        this.#lastArrival = performance.now();
         if (data.length > 0) this.#chunks.push(data);
         this.#loopOutput();
         this.#wake();
@@ -127,6 +130,7 @@ export class DeviceStreams {
     this.#usb.postedIn(ENDPOINT.eventIn, EVENT_BYTES, { context: 'event read (0x82)' }).then(
       (data) => {
         if (this.#stopped) return;
+        this.#lastArrival = performance.now();
         try {
           const event = decodeEvent(data);
           if (event.tag >= 1 && event.tag <= 3) this.#descriptors.push(event);
@@ -286,6 +290,44 @@ export class DeviceStreams {
   /** DMA reports nobody consumed (descriptor mode). */
   get pendingDescriptors(): number {
     return this.#descriptors.length;
+  }
+
+  /**
+   * Drops whatever the device sends before the first request (protocol §2.3: a stick a crashed tab
+   * left mid-request may still hold output and events of that request). Waits until 0x81 and 0x82
+   * stay quiet for `quietMs`; a device that keeps talking for `maxMs` is a DATA_LOSS, not a hang.
+   */
+  async drainStale(quietMs: number, maxMs: number): Promise<{ bytes: number; events: number }> {
+    const started = performance.now();
+    for (;;) {
+      const before = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      // A read that failed here is repaired before the next request, like any failure while idle.
+      if (this.#failure || this.#lastArrival < before) break;
+      if (performance.now() - started > maxMs) {
+        throw new ReefError(
+          'DATA_LOSS',
+          `${this.#usb.label}: the device kept sending output or events for ${maxMs} ms after it was opened, with no request running`,
+          { reason: 'stale-output' },
+        );
+      }
+    }
+    return this.discard();
+  }
+
+  /** Forgets every byte, event and DMA report queued (they belong to no request). */
+  discard(): { bytes: number; events: number } {
+    const dropped = { bytes: this.#available, events: this.#events.length + this.#descriptors.length };
+    this.#chunks = [];
+    this.#chunkOffset = 0;
+    this.#events = [];
+    this.#descriptors = [];
+    return dropped;
+  }
+
+  /** Completion events queued that no request waited for. */
+  get pendingEvents(): number {
+    return this.#events.length;
   }
 
   /** Bytes received on 0x81 that no output claimed (a protocol mismatch if non-zero between requests). */

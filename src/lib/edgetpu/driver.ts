@@ -12,8 +12,17 @@
 import { withDeadline } from '../deadline.ts';
 import { ReefError } from '../errors.ts';
 import { DeviceStreams } from './device-streams.ts';
+import { DmaReportLedger } from './dma-reports.ts';
 import { resolveOptions, type EdgeTpuOptions, type ResolvedOptions } from './driver-options.ts';
+import { needsFirstReset } from './fresh-devices.ts';
 import { personalityOf, usbSpeedOf, type UsbSpeed } from './identity.ts';
+import {
+  InterruptStorm,
+  TOP_LEVEL,
+  TOP_LEVEL_WARNINGS,
+  clearTopLevelInterrupt,
+  disableTopLevelInterrupt,
+} from './interrupts.ts';
 import { runCloseSequence, runOpenSequence } from './open-sequence.ts';
 import { ParameterCache } from './parameter-cache.ts';
 import {
@@ -22,7 +31,6 @@ import {
   checkProgram,
   prepareExecutable,
   stageInputs,
-  type DmaReport,
   type PreparedExecutable,
 } from './prepared-program.ts';
 import { actualBytes, paddedBytes, type LayerDataType, type ProgramLayer, type TpuProgram } from './program.ts';
@@ -32,7 +40,8 @@ import { readCsr64, writeCsr64 } from './usb/csr.ts';
 import type { EventDescriptor } from './usb/framing.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from './usb/device.ts';
 import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
-import { CSR, TOP_LEVEL_INT_STATUSES } from './usb/registers.ts';
+import { CSR } from './usb/registers.ts';
+import { appDevicesNow, findSameStick, identityOf } from './usb/same-stick.ts';
 import { UsbTransport } from './usb/transfer.ts';
 
 export type EdgeTpuState = 'closed' | 'opening' | 'open' | 'recovering' | 'failed' | 'closing';
@@ -136,6 +145,23 @@ function isGone(error: unknown): boolean {
   return error instanceof Error && error.name === 'NotFoundError';
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One turn of the event loop: transfers the device completed before its completion event may still
+ * be on their way through the host's callbacks. setImmediate (Node) is cheaper than setTimeout(0).
+ */
+const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+const nextTask = (): Promise<void> =>
+  new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+
+/** `warnings` keeps the latest this many (a long session must not grow it without end). */
+const MAX_WARNINGS = 32;
+
+/** Quiet time on 0x81/0x82 that ends the stale-data drain after an open, and its upper bound. */
+const DRAIN_QUIET_MS = 10;
+const DRAIN_MAX_MS = 500;
+
 /** A compiled model loaded on one Edge TPU. */
 export class EdgeTpuModel {
   readonly program: TpuProgram;
@@ -230,7 +256,6 @@ export class EdgeTpuModel {
 }
 
 export class EdgeTpu {
-  readonly device: UsbDeviceLike;
   readonly options: ResolvedOptions;
   readonly usb: UsbTransport;
   readonly stats: EdgeTpuStats = {
@@ -242,8 +267,9 @@ export class EdgeTpu {
     bytesIn: 0,
     transfers: 0,
   };
-  /** Non-fatal interrupts seen (thermal warning, …). */
+  /** Non-fatal events, latest last (thermal warning, stale data dropped, …); at most 32. */
   readonly warnings: string[] = [];
+  #device: UsbDeviceLike;
   #state: EdgeTpuState = 'closed';
   #info: EdgeTpuInfo | undefined;
   #streams: DeviceStreams | undefined;
@@ -253,9 +279,14 @@ export class EdgeTpu {
   #failure: ReefError | undefined;
   /** descr_ep = 0xFF: the option, or switched on for a model with non-deterministic hints (§4.10). */
   #descriptors: boolean;
+  /** Interrupt handlers run one at a time, and a recovery waits for them (no CSR access mid-reset). */
+  #interrupts: Promise<void> = Promise.resolve();
+  readonly #storm = new InterruptStorm();
+  /** A thermal shutdown fired: its source is cleared before the recovery's reset. */
+  #shutdownPending = false;
 
   constructor(device: UsbDeviceLike, options: EdgeTpuOptions = {}) {
-    this.device = device;
+    this.#device = device;
     this.options = resolveOptions(options);
     this.#descriptors = this.options.bulkDescriptorsFromDevice;
     const trace = options.trace
@@ -266,6 +297,11 @@ export class EdgeTpu {
       timeoutMs: this.options.transferTimeoutMs,
       trace,
     });
+  }
+
+  /** The stick's current `USBDevice` (a new object after a reset that re-enumerated it). */
+  get device(): UsbDeviceLike {
+    return this.#device;
   }
 
   get state(): EdgeTpuState {
@@ -296,17 +332,20 @@ export class EdgeTpu {
   open(): Promise<void> {
     return this.#enqueue(async () => {
       if (this.#state === 'open') return;
-      if (personalityOf(this.device) !== 'app') {
+      if (personalityOf(this.#device) !== 'app') {
         throw new ReefError(
           'FAILED_PRECONDITION',
-          personalityOf(this.device) === 'dfu'
+          personalityOf(this.#device) === 'dfu'
             ? `${this.options.label}: the Coral is in its DFU bootloader (1a6e:089a); flash the firmware first`
-            : `${this.options.label}: not a Coral USB Accelerator (${this.device.vendorId.toString(16)}:${this.device.productId.toString(16)})`,
-          { reason: personalityOf(this.device) === 'dfu' ? 'needs-firmware' : 'not-a-coral' },
+            : `${this.options.label}: not a Coral USB Accelerator (${this.#device.vendorId.toString(16)}:${this.#device.productId.toString(16)})`,
+          { reason: personalityOf(this.#device) === 'dfu' ? 'needs-firmware' : 'not-a-coral' },
         );
       }
       this.#state = 'opening';
       try {
+        // libedgetpu and webcoral reset the port before every open (protocol §2.3): a stick that a
+        // crashed tab left mid-request must not hand its stale output to our first request.
+        if (needsFirstReset(this.#device) && this.options.resetOnOpen) await this.#portReset();
         await this.#bringUp();
         this.#state = 'open';
       } catch (error) {
@@ -317,13 +356,76 @@ export class EdgeTpu {
     });
   }
 
-  async #bringUp(): Promise<void> {
+  /**
+   * USB reset, tolerated when it fails (protocol §2.7: unreliable on some OSes; close instead) and
+   * followed when the stick comes back as a new `USBDevice`; then the settle pause.
+   */
+  async #portReset(): Promise<void> {
+    const before = await appDevicesNow(this.options.usb);
+    const identity = identityOf(this.#device);
     try {
-      await claimCoralInterface(this.device);
+      if (!this.#device.opened) await this.#device.open(); // WebUSB resets only an opened device
+      await withDeadline(
+        this.#device.reset(),
+        this.options.resetTimeoutMs,
+        `${this.options.label}: USB reset did not finish within ${this.options.resetTimeoutMs} ms`,
+      );
     } catch (error) {
-      throw this.#claimError(error);
+      if (isGone(error)) {
+        await this.#follow(identity, before, error);
+      } else {
+        try {
+          await this.#device.close();
+        } catch {
+          // closing a half-broken device may fail; the open below reports what matters
+        }
+      }
     }
-    const speed = usbSpeedOf(this.device);
+    await sleep(this.options.settleMs);
+  }
+
+  /** The stick re-enumerated: find its new `USBDevice` (serial, else bus/port, else the newcomer). */
+  async #follow(
+    identity: ReturnType<typeof identityOf>,
+    before: ReadonlySet<USBDevice>,
+    cause: unknown,
+  ): Promise<void> {
+    if (!this.options.usb) {
+      throw new ReefError(
+        'UNAVAILABLE',
+        `${this.options.label}: the device is gone (it re-enumerated after a USB reset, and the driver was given no USB host to find it again)`,
+        { reason: 'device-gone', cause },
+      );
+    }
+    const next = await findSameStick(this.options.usb, this.#device, identity, before, {
+      timeoutMs: this.options.reconnectTimeoutMs,
+      label: this.options.label,
+    });
+    this.#device = next;
+    this.usb.device = next;
+  }
+
+  /** Claims interface 0, retrying while the stick settles after a reset (protocol §6: ~1 s is normal). */
+  async #claim(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await claimCoralInterface(this.#device);
+        return;
+      } catch (error) {
+        if (isGone(error) && this.options.usb && attempt === 0) {
+          // The old object died between reset and open: the stick is back under a new one.
+          await this.#follow(identityOf(this.#device), new Set(), error);
+          continue;
+        }
+        if (isGone(error) || attempt >= this.options.openRetries) throw this.#claimError(error);
+        await sleep(this.options.openRetryDelayMs);
+      }
+    }
+  }
+
+  async #bringUp(): Promise<void> {
+    await this.#claim();
+    const speed = usbSpeedOf(this.#device);
     const small = (speed === 'high' || speed === 'full') && !this.options.forceLargestBulkInChunk;
     const report = await runOpenSequence(this.usb, {
       clock: this.options.clock,
@@ -345,7 +447,17 @@ export class EdgeTpu {
       onInterrupt: (word) => this.#onInterrupt(word.topLevel),
     });
     this.#streams = streams;
+    this.#storm.reset();
     streams.start();
+    const dropped = await streams.drainStale(DRAIN_QUIET_MS, DRAIN_MAX_MS);
+    if (dropped.bytes > 0 || dropped.events > 0) {
+      this.#warn(`stale data from before this open dropped (${dropped.bytes} output bytes, ${dropped.events} events)`);
+    }
+  }
+
+  #warn(text: string): void {
+    this.warnings.push(text);
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
   }
 
   #claimError(error: unknown): ReefError {
@@ -366,12 +478,31 @@ export class EdgeTpu {
     );
   }
 
+  /**
+   * Top-level interrupts (§4.7): clear each at its source, then acknowledge it (interrupts.ts). A
+   * thermal shutdown also fails the streams; its source is cleared before the recovery's reset.
+   */
   #onInterrupt(topLevel: number[]): void {
-    // Non-fatal top-level interrupts: note and clear (write-0-to-clear status, §4.7).
+    const streams = this.#streams;
     for (const k of topLevel) {
-      if (k === 0) continue; // thermal shutdown fails the streams; the recovery path handles it
-      this.warnings.push(['thermal shutdown', 'PCIe/AXI error', 'BIST/PLL/boot failure', 'thermal warning'][k]!);
-      writeCsr64(this.usb, TOP_LEVEL_INT_STATUSES[k]!, 0).catch(() => undefined); // best effort; a failure shows up in the next request
+      if (k === TOP_LEVEL.thermalShutdown) {
+        this.#shutdownPending = true;
+        continue;
+      }
+      const storm = this.#storm.fired(k);
+      if (!storm) this.#warn(TOP_LEVEL_WARNINGS[k]!);
+      this.#interrupts = this.#interrupts.then(async () => {
+        if (this.#streams !== streams || this.#state !== 'open') return; // a reset clears it anyway
+        try {
+          if (storm) {
+            await disableTopLevelInterrupt(this.usb, k);
+            this.#warn(`${TOP_LEVEL_WARNINGS[k]} kept firing after being cleared; that interrupt is now disabled`);
+          }
+          await clearTopLevelInterrupt(this.usb, k);
+        } catch {
+          // Best effort: a chip that does not answer CSRs fails the next request, which recovers.
+        }
+      });
     }
   }
 
@@ -434,6 +565,12 @@ export class EdgeTpu {
         const outcome = await this.#afterFault(cause);
         if (this.#state !== 'open') throw outcome;
       }
+      if (this.#streams && this.#streams.strayOutputBytes > 0) {
+        // Output that came in after the previous request had returned belongs to no request: it
+        // must not shift this one's bytes (the previous request's own check missed it).
+        const { bytes } = this.#streams.discard();
+        this.#warn(`${bytes} output bytes that arrived between requests were dropped`);
+      }
       const before = { ...this.usb.counters };
       const nonDeterministic = !model.main.exe.fullyDeterministic;
       try {
@@ -483,7 +620,7 @@ export class EdgeTpu {
         },
       );
     }
-    const descriptors = this.#descriptors;
+    const ledger = this.#descriptors ? new DmaReportLedger(this.options.label) : undefined;
     for (const step of prepared.steps) {
       switch (step.kind) {
         case 'framed':
@@ -521,10 +658,30 @@ export class EdgeTpu {
           if (step.tag >= 0) await streams.waitEvent(step.tag, step.what, timeout);
           break;
       }
-      if (descriptors && step.kind !== 'interrupt' && step.report)
-        await this.#checkReport(streams, step.report, step.what);
+      if (ledger && step.kind !== 'interrupt' && step.report) ledger.expect(step.report, step.what);
     }
+    // Descriptor mode: the reports may split or merge the hinted DMAs, but must cover each hinted byte.
+    if (ledger) await ledger.settle(streams, timeout);
     if (!prepared.exe.fullyDeterministic) await this.#serveDevice(streams, prepared, inputs ?? []);
+    await this.#accountOutput(streams);
+  }
+
+  /**
+   * Issue 13: every byte on 0x81 must belong to an output of this request. Bytes beyond what its
+   * hints (or the device's own requests) asked for mean the ones read may be shifted: the request
+   * fails with DATA_LOSS before its result is returned. Waits one event-loop turn so that transfers
+   * the device sent before its completion event have reached the queue.
+   */
+  async #accountOutput(streams: DeviceStreams): Promise<void> {
+    await nextTask();
+    const extra = streams.strayOutputBytes;
+    if (extra > 0) {
+      throw new ReefError(
+        'DATA_LOSS',
+        `${this.options.label}: the device sent ${extra} output bytes more than this request's outputs hold; its result is not trustworthy`,
+        { reason: 'extra-output' },
+      );
+    }
   }
 
   /**
@@ -604,18 +761,6 @@ export class EdgeTpu {
     return { bytes, offset: hit.offset, what: kind === 'input' || kind === 'output' ? `${kind} ${name}` : kind };
   }
 
-  /** Descriptor mode: the device's DMA report must name the relocated address and the hinted length. */
-  async #checkReport(streams: DeviceStreams, report: DmaReport, what: string): Promise<void> {
-    const got = await streams.takeDescriptor(report.tag, `DMA report for ${what}`, this.options.requestTimeoutMs);
-    if (got.address !== report.address || got.length !== report.length) {
-      throw new ReefError(
-        'DATA_LOSS',
-        `${this.options.label}: the device reported ${what} at 0x${got.address.toString(16)} (+${got.length}), expected 0x${report.address.toString(16)} (+${report.length})`,
-        { reason: 'descriptor-mismatch' },
-      );
-    }
-  }
-
   /** After a failed request: reset + reopen (protocol §6) and say what happened. */
   async #afterFault(error: unknown): Promise<unknown> {
     if (!(error instanceof ReefError)) return error;
@@ -625,7 +770,9 @@ export class EdgeTpu {
       return error;
     }
     let detail = '';
+    await this.#interrupts;
     if (error.reason === 'fatal-interrupt') detail = await this.#hibErrors();
+    if (this.#shutdownPending) detail += await this.#clearShutdown();
     if (!this.options.recover) {
       this.#fail(error);
       return error;
@@ -659,6 +806,17 @@ export class EdgeTpu {
     }
   }
 
+  /** Thermal shutdown (§4.7): clear the latched flag in omc0_dc, then the status, before the reset. */
+  async #clearShutdown(): Promise<string> {
+    this.#shutdownPending = false;
+    try {
+      await clearTopLevelInterrupt(this.usb, TOP_LEVEL.thermalShutdown);
+      return ' (thermal shutdown: let the stick cool down)';
+    } catch {
+      return ' (thermal shutdown)';
+    }
+  }
+
   #fail(error: ReefError): void {
     this.#streams?.stop();
     this.#streams = undefined;
@@ -671,26 +829,14 @@ export class EdgeTpu {
     this.#streams?.stop();
     this.#streams = undefined;
     this.#cache.clear();
+    await this.#interrupts;
     try {
-      await this.device.releaseInterface(CORAL_INTERFACE); // rejects the posted reads
+      await this.#device.releaseInterface(CORAL_INTERFACE); // rejects the posted reads
     } catch {
       // Already released or device in a bad state; the reset below is what matters.
     }
-    try {
-      await withDeadline(
-        this.device.reset(),
-        this.options.resetTimeoutMs,
-        `${this.options.label}: USB reset did not finish within ${this.options.resetTimeoutMs} ms`,
-      );
-    } catch (error) {
-      if (isGone(error)) throw error;
-      // reset() is unreliable on some OSes (protocol §2.7): close and reopen instead.
-      try {
-        await this.device.close();
-      } catch {
-        // closing a half-broken device may fail; open() below reports what matters
-      }
-    }
+    // A failed reset falls back to close and reopen; a re-enumerated stick is found again.
+    await this.#portReset();
     await this.#bringUp();
     this.stats.recoveries++;
     this.#state = 'open';
@@ -723,7 +869,7 @@ export class EdgeTpu {
       this.#streams = undefined;
       this.#cache.clear();
       try {
-        await this.device.releaseInterface(CORAL_INTERFACE); // §3.6 step 1: cancels the posted reads
+        await this.#device.releaseInterface(CORAL_INTERFACE); // §3.6 step 1: cancels the posted reads
       } catch {
         // not claimed (failed open) or device gone
       }
@@ -735,7 +881,7 @@ export class EdgeTpu {
         }
       }
       try {
-        await this.device.close();
+        await this.#device.close();
       } catch {
         // already closed or gone
       }

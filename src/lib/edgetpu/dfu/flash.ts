@@ -5,6 +5,7 @@
  * `USBDevice` goes away and a new one appears, which needs its own permission in a browser.
  */
 import { ReefError } from '../../errors.ts';
+import { markFreshDevice } from '../fresh-devices.ts';
 import { personalityOf } from '../identity.ts';
 import type { TraceSink } from '../trace.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike, type UsbHostLike } from '../usb/device.ts';
@@ -147,7 +148,9 @@ export async function flashFirmware(
   }
   if (!appearing) return undefined;
   progress('reconnect', total);
-  return appearing;
+  const app = await appearing;
+  markFreshDevice(app); // its reset just happened: the driver's reset-before-open is not needed
+  return app;
 }
 
 /**

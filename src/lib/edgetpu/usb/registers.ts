@@ -15,8 +15,12 @@ export const CSR = {
   scu_ctrl_3: 0x1a318,
   scu_ctr_7: 0x1a33c,
   slv_abm_en: 0x1a500,
+  slv_wr_err_resp: 0x1a540,
+  slv_rd_err_resp: 0x1a544,
   slv_err_resp_isr_mask: 0x1a558,
   mst_abm_en: 0x1a600,
+  mst_wr_err_resp: 0x1a640,
+  mst_rd_err_resp: 0x1a644,
   mst_err_resp_isr_mask: 0x1a658,
   rambist_ctrl_1: 0x1a704,
   // 64-bit DarwiNN core, tiles, USB bridge (protocol §3.2)
@@ -165,6 +169,14 @@ export function clockOf(word: number): ClockPreset | undefined {
   }
   return undefined;
 }
+
+/** omc0_dc thermal bits (protocol §3.2): write 1 to a clear bit to drop its latched flag. */
+export const OMC0_DC = {
+  shutdownClear: 1 << 28,
+  warningClear: 1 << 29,
+  shutdownFlag: 1 << 30,
+  warningFlag: 2 ** 31,
+} as const;
 
 /** Interrupt word on EP 0x83 (protocol §4.7). */
 export const INTERRUPT_BITS = { fatal: 1 << 0, topLevel0: 1 << 1 } as const;

@@ -61,7 +61,7 @@ export interface TransferCounters {
 }
 
 export class UsbTransport {
-  readonly device: UsbDeviceLike;
+  device: UsbDeviceLike;
   readonly label: string;
   timeoutMs: number;
   trace: TransportOptions['trace'];
