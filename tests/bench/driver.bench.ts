@@ -25,7 +25,7 @@ const GOAL_MS = 0.3;
 const bytes = await readFixture(NAME);
 const { program } = programFromModel(bytes);
 const coral = new VirtualCoral({ firmwareLoaded: true });
-coral.registerModel(NAME, program);
+coral.registerModel(NAME, bytes);
 const tpu = await openEdgeTpu(coral.device!);
 const model = await tpu.load(bytes);
 const input = new Uint8Array(model.inputs[0]!.sizeBytes);
@@ -48,7 +48,7 @@ const outputBytes = paddedBytes(exe.outputLayers[0]!);
 // The driver's posted reads would steal the baseline's data: measure the baseline on a second
 // coral with the same program (same emulator work per inference).
 const baseCoral = new VirtualCoral({ firmwareLoaded: true });
-baseCoral.registerModel(NAME, program);
+baseCoral.registerModel(NAME, bytes);
 const baseTpu = await openEdgeTpu(baseCoral.device!);
 const baseModel = await baseTpu.load(bytes);
 await baseModel.run([input]); // parameters cached on that coral

@@ -10,8 +10,8 @@ import { DevicePool, type PooledModel } from '../../src/lib/edgetpu/device-pool.
 import { createSegmentPipeline, PipelinedRunner, type SegmentArray } from '../../src/lib/edgetpu/pipeline.ts';
 import { LiteRtRuntime, PartitionedEngine } from '../../src/lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import { syntheticOutputs, type ComputeFn } from '../emulator/app-function.ts';
+import type { EmulatedModel } from '../emulator/executable-model.ts';
 import { coralFarm } from '../emulator/multi.ts';
 import type { FixtureName } from '../support/fixtures.ts';
 
@@ -37,7 +37,7 @@ const SEG1: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_1_of_
  * few anchors (the emulator's default synthetic bytes would make every anchor a candidate and turn
  * the CPU post-process into a worst case that no camera frame produces).
  */
-function sparseScores(program: TpuProgram): ComputeFn {
+function sparseScores(program: EmulatedModel): ComputeFn {
   return (inputs) => {
     const out = syntheticOutputs(program.main, inputs);
     const largest = [...out.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;

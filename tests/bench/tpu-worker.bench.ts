@@ -9,7 +9,7 @@
  * ratio, and the difference (the host overhead of the TPU path per inference).
  */
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
-import { DevicePool, programFromModel } from '../../src/lib/edgetpu/index.ts';
+import { DevicePool } from '../../src/lib/edgetpu/index.ts';
 import { LiteRtRuntime } from '../../src/lib/runtime/index.ts';
 import { WorkerEngines } from '../../src/worker/engines.ts';
 import { TpuEngines } from '../../src/worker/tpu-engines.ts';
@@ -25,9 +25,8 @@ const WARMUP = 30;
 
 const compiled = await readFixture(COMPILED);
 const twin = await readFixture(TWIN);
-const { program } = programFromModel(compiled);
 const coral = new VirtualCoral({ firmwareLoaded: true });
-coral.registerModel(COMPILED, program, await twinCompute(compiled, program, twin));
+coral.registerModel(COMPILED, compiled, await twinCompute(compiled, twin));
 const pool = new DevicePool(coral.usb);
 await pool.refresh();
 const engines = new TpuEngines(pool, new WorkerEngines(() => cpuEngine()), () => new LiteRtRuntime(nodeLiteRtLoader));

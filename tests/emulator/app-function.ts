@@ -3,12 +3,11 @@
  * stream on EP 0x01, outputs on 0x81, events on 0x82, interrupts on 0x83 — checked against the
  * programs a test registered, with every invariant of protocol §8 #7–#18 enforced.
  */
-import { encodeEvent, decodeHeader, EVENT_BYTES, TAG } from '../../src/lib/edgetpu/usb/framing.ts';
-import { CSR } from '../../src/lib/edgetpu/usb/registers.ts';
-import type { ProgramExecutable, ProgramHint, ProgramLayer, TpuProgram } from '../../src/lib/edgetpu/program.ts';
-import { actualBytes, bufferKey } from '../../src/lib/edgetpu/program.ts';
-import { flipSigned, scatterOutput } from '../../src/lib/edgetpu/relayout.ts';
 import { CsrModel } from './csr-model.ts';
+import { encodeEvent, encodeInterruptWord, decodeHeader, EVENT_BYTES, TAG } from './device-framing.ts';
+import { actualBytes, scatterOutput, unpackInput } from './device-layout.ts';
+import { CSR } from './device-registers.ts';
+import { bufferKey, type EmulatedModel, type ModelExecutable, type ModelHint } from './executable-model.ts';
 import { EmulatorProtocolError } from './errors.ts';
 
 /** A model's CPU twin: user-order input tensors by layer name → user-order output tensors. */
@@ -18,7 +17,8 @@ export type ComputeFn = (
 
 export interface RegisteredProgram {
   name: string;
-  program: TpuProgram;
+  /** The model as the emulator read it (executable-model.ts), never the driver's decoding. */
+  program: EmulatedModel;
   compute: ComputeFn | undefined;
 }
 
@@ -52,7 +52,7 @@ interface Request {
   /** Buffer addresses read from the relocated instruction fields (§5.6), for DMA reports. */
   addresses: Map<string, { lo: number; hi: number }>;
   owner: RegisteredProgram;
-  exe: ProgramExecutable;
+  exe: ModelExecutable;
   next: number;
   buffers: Map<string, Uint8Array>;
   outputs: Map<string, Uint8Array> | undefined;
@@ -81,7 +81,7 @@ export interface AppHooks {
 const key = (name: string, batch: number) => `${name}#${batch}`;
 
 /** Bits of a chunk the host may change: the relocated address fields (§5.6, §10 #7). */
-function patchMask(exe: ProgramExecutable, chunk: number): Uint8Array {
+function patchMask(exe: ModelExecutable, chunk: number): Uint8Array {
   const c = exe.chunks[chunk]!;
   const mask = new Uint8Array(c.bitstream.length);
   for (const f of c.fieldOffsets) {
@@ -99,11 +99,11 @@ export class AppFunction {
   lastOutputs = new Map<string, Uint8Array>();
   /** Parameter cache on the chip (§4.8 from the device's side). */
   cachedToken = '0';
-  readonly cachedSet = new Set<ProgramExecutable>();
+  readonly cachedSet = new Set<ModelExecutable>();
   firmwareVariant: 'single-ep' | 'multi-ep' = 'single-ep';
 
   readonly #hooks: AppHooks;
-  readonly #masks = new WeakMap<ProgramExecutable, { expected: Uint32Array; keep: Uint32Array; length: number }[]>();
+  readonly #masks = new WeakMap<ModelExecutable, { expected: Uint32Array; keep: Uint32Array; length: number }[]>();
   #header = new Uint8Array(8);
   #headerFill = 0;
   #tag = 0;
@@ -220,12 +220,7 @@ export class AppFunction {
         at += take;
         if (this.#headerFill < 8) break;
         this.#headerFill = 0;
-        let header;
-        try {
-          header = decodeHeader(this.#header);
-        } catch (error) {
-          throw new EmulatorProtocolError((error as Error).message);
-        }
+        const header = decodeHeader(this.#header);
         this.#tag = header.tag;
         this.#remaining = header.length;
         this.#parts = [];
@@ -252,7 +247,7 @@ export class AppFunction {
   }
 
   /** Per chunk: the model's bytes with the address fields cleared, and the keep-mask, as 32-bit words. */
-  #masksOf(exe: ProgramExecutable): { expected: Uint32Array; keep: Uint32Array; length: number }[] {
+  #masksOf(exe: ModelExecutable): { expected: Uint32Array; keep: Uint32Array; length: number }[] {
     let masks = this.#masks.get(exe);
     if (!masks) {
       masks = exe.chunks.map((chunk, i) => {
@@ -273,7 +268,7 @@ export class AppFunction {
     return masks;
   }
 
-  #sameInstructions(exe: ProgramExecutable, chunk: number, bytes: Uint8Array): boolean {
+  #sameInstructions(exe: ModelExecutable, chunk: number, bytes: Uint8Array): boolean {
     const m = this.#masksOf(exe)[chunk];
     if (!m || m.length !== bytes.length) return false;
     // Word-wise when the payload is 4-byte aligned (it is: a header precedes it), else byte-wise.
@@ -292,7 +287,7 @@ export class AppFunction {
     return true;
   }
 
-  #identify(bytes: Uint8Array): { owner: RegisteredProgram; exe: ProgramExecutable } | undefined {
+  #identify(bytes: Uint8Array): { owner: RegisteredProgram; exe: ModelExecutable } | undefined {
     for (const owner of this.programs) {
       for (const exe of [owner.program.parameterCaching, owner.program.main]) {
         if (!exe) continue;
@@ -381,7 +376,7 @@ export class AppFunction {
     this.#advance(request);
   }
 
-  #accept(request: Request, hint: ProgramHint, tag: number, payload: Uint8Array, compared = false): void {
+  #accept(request: Request, hint: ModelHint, tag: number, payload: Uint8Array, compared = false): void {
     const where = `${request.owner.name} ${request.exe.kind} hint ${request.next}`;
     if (hint.kind === 'instruction') {
       if (tag !== TAG.instructions)
@@ -449,7 +444,7 @@ export class AppFunction {
   }
 
   /** Descriptor mode (§4.6, §8 #18): report a DMA with the address the instructions carry. */
-  #report(request: Request, hint: Extract<ProgramHint, { kind: 'dma' }>, tag: number): void {
+  #report(request: Request, hint: Extract<ModelHint, { kind: 'dma' }>, tag: number): void {
     if ((Number(this.csr.values.get(CSR.descr_ep) ?? 0n) & (1 << tag)) === 0) return;
     const a = request.addresses.get(bufferKey(hint.buffer, hint.name, hint.batch)) ?? { lo: 0, hi: 0 };
     const address = ((BigInt(a.hi) << 32n) | BigInt(a.lo)) + BigInt(hint.offset);
@@ -582,7 +577,7 @@ export class AppFunction {
     request.awaiting = undefined;
   }
 
-  async #produce(request: Request, hint: ProgramHint): Promise<void> {
+  async #produce(request: Request, hint: ModelHint): Promise<void> {
     if (hint.kind === 'interrupt') {
       if (this.#hooks.dropEvents()) return;
       this.#pushEvent(encodeEvent({ address: 0n, length: 0, tag: TAG.scalarCoreInterrupt0 + hint.type }));
@@ -691,9 +686,7 @@ export class AppFunction {
           1n,
         );
     }
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, word, true);
-    this.#interruptWords.push(bytes);
+    this.#interruptWords.push(encodeInterruptWord(word));
     this.#drainInterrupts();
   }
 
@@ -770,23 +763,12 @@ function readBits32(bytes: Uint8Array, offsetBit: number): number {
   return value >>> 0;
 }
 
-/** Device input buffer → what a CPU twin takes: actual size, signed flip undone. */
-export function unpackInput(layer: ProgramLayer, device: Uint8Array): Uint8Array {
-  const per = actualBytes(layer) / layer.executionCount;
-  const user = new Uint8Array(actualBytes(layer));
-  for (let i = 0; i < layer.executionCount; i++) {
-    user.set(device.subarray(i * layer.sizeBytes, i * layer.sizeBytes + per), i * per);
-  }
-  flipSigned(layer, user);
-  return user;
-}
-
 /**
  * Outputs for a program without a CPU twin: deterministic bytes mixed from all inputs, so a test can
  * still check that the driver returns exactly what the device wrote (through re-layout).
  */
 export function syntheticOutputs(
-  exe: ProgramExecutable,
+  exe: ModelExecutable,
   inputs: ReadonlyMap<string, Uint8Array>,
 ): Map<string, Uint8Array> {
   let h = 0x811c9dc5;

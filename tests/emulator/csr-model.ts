@@ -6,45 +6,23 @@
  */
 import {
   CSR,
+  KNOWN_REGISTERS,
+  RESET_VALUES,
   SCALAR_CORE_RUN_CONTROLS,
   TILE_RUN_CONTROLS,
+  WRITE_ZERO_TO_CLEAR,
   clockOf,
-  csrName,
-  csrWidth,
   getField,
+  registerName as csrName,
+  registerWidth,
   setField,
   type ClockPreset,
-} from '../../src/lib/edgetpu/usb/registers.ts';
+} from './device-registers.ts';
 import { EmulatorProtocolError } from './errors.ts';
-
-const EXTRA_KNOWN = [
-  0x1a0d0, 0x1a310, 0x1a31c, 0x1a320, 0x1a32c, 0x1a200, 0x19018, 0x1901c, 0x19020, 0x19024, 0x1a540, 0x1a544, 0x1a640,
-  0x1a644,
-];
-
-/** §3.2: values read after firmware + port reset (capture). */
-const RESET_VALUES: Record<number, bigint> = {
-  [CSR.omc0_00]: 0x0219089an,
-  [CSR.omc0_d4]: 0x00000001n,
-  [CSR.omc0_d8]: 0x00000000n,
-  [CSR.scu_ctrl_0]: 0x000f0059n,
-  [CSR.scu_ctrl_2]: 0x00110000n,
-  [CSR.scu_ctrl_3]: 0x50c5025cn,
-  [CSR.scu_ctr_7]: 0x000c003fn,
-  [CSR.rambist_ctrl_1]: 0x0070007fn,
-};
-
-const W0C = new Set<number>([
-  CSR.fatal_err_int_status,
-  CSR.top_level_int_0_status,
-  CSR.top_level_int_1_status,
-  CSR.top_level_int_2_status,
-  CSR.top_level_int_3_status,
-]);
 
 export class CsrModel {
   readonly values = new Map<number, bigint>();
-  readonly known = new Set<number>([...Object.values(CSR), ...EXTRA_KNOWN]);
+  readonly known: ReadonlySet<number> = KNOWN_REGISTERS;
   /** tileconfig0 = 0x7F written and read back (§8 #9). */
   tileBroadcastConfirmed = false;
   written = new Set<number>();
@@ -63,7 +41,7 @@ export class CsrModel {
 
   reset(): void {
     this.values.clear();
-    for (const offset of this.known) this.values.set(offset, RESET_VALUES[offset] ?? 0n);
+    for (const offset of this.known) this.values.set(offset, RESET_VALUES.get(offset) ?? 0n);
     this.tileBroadcastConfirmed = false;
     this.written = new Set();
     this.clock = undefined;
@@ -89,8 +67,10 @@ export class CsrModel {
 
   #check(offset: number, width: 32 | 64): void {
     if (!this.known.has(offset)) throw new EmulatorProtocolError(`access to unknown CSR 0x${offset.toString(16)}`);
-    if (csrWidth(offset) !== width) {
-      throw new EmulatorProtocolError(`CSR ${csrName(offset)} is ${csrWidth(offset)}-bit, accessed as ${width}-bit`);
+    if (registerWidth(offset) !== width) {
+      throw new EmulatorProtocolError(
+        `CSR ${csrName(offset)} is ${registerWidth(offset)}-bit, accessed as ${width}-bit`,
+      );
     }
     if (width === 64 && !this.coreOutOfReset) {
       throw new EmulatorProtocolError(`64-bit CSR ${csrName(offset)} accessed while the core is in reset`);
@@ -107,17 +87,15 @@ export class CsrModel {
   write(offset: number, width: 32 | 64, value: bigint): void {
     this.#check(offset, width);
     this.written.add(offset);
-    if (W0C.has(offset)) {
+    if (WRITE_ZERO_TO_CLEAR.has(offset)) {
       this.values.set(offset, this.values.get(offset)! & value);
       return;
     }
-    if ((TILE_RUN_CONTROLS as readonly number[]).includes(offset) && value !== 0n && !this.tileBroadcastConfirmed) {
+    if (TILE_RUN_CONTROLS.includes(offset) && value !== 0n && !this.tileBroadcastConfirmed) {
       throw new EmulatorProtocolError(`${csrName(offset)} written before tileconfig0 = 0x7F was read back`);
     }
     if (offset === CSR.tileconfig0) this.tileBroadcastConfirmed = false;
-    const isRunControl =
-      (SCALAR_CORE_RUN_CONTROLS as readonly number[]).includes(offset) ||
-      (TILE_RUN_CONTROLS as readonly number[]).includes(offset);
+    const isRunControl = SCALAR_CORE_RUN_CONTROLS.includes(offset) || TILE_RUN_CONTROLS.includes(offset);
     if (isRunControl && value === 2n && this.busy()) this.onHaltWhileBusy?.();
     if (offset === CSR.scu_ctrl_3) {
       let w = Number(value & 0xffffffffn);

@@ -13,7 +13,7 @@ import {
   DFU_GETSTATE,
   DFU_ABORT,
   DFU_DETACH,
-} from '../../src/lib/edgetpu/usb/dfu.ts';
+} from './device-dfu.ts';
 import { EmulatorProtocolError } from './errors.ts';
 
 export const DFU_TRANSFER_SIZE = 256;

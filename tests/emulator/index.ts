@@ -11,6 +11,8 @@ export {
 } from './virtual-coral.ts';
 export { EmulatedUsb } from './usb-host.ts';
 export { EmulatedUsbDevice } from './device.ts';
-export { AppFunction, syntheticOutputs, unpackInput, type ComputeFn, type AppStats } from './app-function.ts';
+export { AppFunction, syntheticOutputs, type ComputeFn, type AppStats } from './app-function.ts';
+export { scatterOutput, unpackInput } from './device-layout.ts';
+export { readEmulatedModel, type EmulatedModel } from './executable-model.ts';
 export { DFU_TRANSFER_SIZE } from './dfu-function.ts';
 export { EmulatorProtocolError } from './errors.ts';

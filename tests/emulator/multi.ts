@@ -7,8 +7,8 @@
 import { WasmEngine } from '../../src/lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import type { ComputeFn } from './app-function.ts';
+import type { EmulatedModel } from './executable-model.ts';
 import { fixtureProgram } from './node-fixtures.ts';
 import { EmulatedUsb } from './usb-host.ts';
 import { LatencyClock } from './latency-clock.ts';
@@ -21,7 +21,7 @@ export interface CoralFarmOptions {
   /** CPU twins per compiled fixture: the emulator computes those models' outputs with LiteRT. */
   twins?: Partial<Record<FixtureName, FixtureName>>;
   /** Other compute functions per compiled fixture (default: the emulator's synthetic outputs). */
-  compute?: Partial<Record<FixtureName, (program: TpuProgram) => ComputeFn>>;
+  compute?: Partial<Record<FixtureName, (program: EmulatedModel) => ComputeFn>>;
   /**
    * One USB bus shared by all corals, moving this many bytes per millisecond (USB 3 after protocol
    * overhead: ~350_000). Unset: no bus cost. Kept apart from each coral's own latency model (its
@@ -47,7 +47,7 @@ export async function coralFarm(
 ): Promise<CoralFarm> {
   const usb = new EmulatedUsb();
   const bytes = new Map<FixtureName, Uint8Array>();
-  const programs: { name: FixtureName; program: TpuProgram; compute: ComputeFn | undefined }[] = [];
+  const programs: { name: FixtureName; program: EmulatedModel; compute: ComputeFn | undefined }[] = [];
   for (const name of models) {
     const entry = await fixtureProgram(name);
     bytes.set(name, entry.bytes);

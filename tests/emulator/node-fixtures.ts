@@ -1,21 +1,22 @@
 /**
- * Node-only helpers around the virtual Coral: read fixture models and firmware, decode programs,
- * and the CPU twins known without a WASM runtime (testconv1's golden pair). Kept out of the core
- * emulator files so a browser test build can bundle those.
+ * Node-only helpers around the virtual Coral: read fixture models and firmware, read what each
+ * model makes the device expect (the emulator's own reading, executable-model.ts), and the CPU
+ * twins known without a WASM runtime (testconv1's golden pair). Kept out of the core emulator
+ * files so a browser test build can bundle those.
  */
-import { programFromModel } from '../../src/lib/edgetpu/program-adapter.ts';
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import type { ComputeFn } from './app-function.ts';
+import { readEmulatedModel, type EmulatedModel } from './executable-model.ts';
 import { VirtualCoral, type VirtualCoralOptions } from './virtual-coral.ts';
 
-export async function fixtureProgram(name: FixtureName): Promise<{ bytes: Uint8Array; program: TpuProgram }> {
+/** A fixture's bytes and the emulator's reading of them (`program`: what the device expects). */
+export async function fixtureProgram(name: FixtureName): Promise<{ bytes: Uint8Array; program: EmulatedModel }> {
   const bytes = await readFixture(name);
-  return { bytes, program: programFromModel(bytes).program };
+  return { bytes, program: readEmulatedModel(bytes) };
 }
 
 /** testconv1's golden pair (coralmicro compares it bit-exactly): the twin answers only that input. */
-export async function testconv1Twin(program: TpuProgram): Promise<ComputeFn> {
+export async function testconv1Twin(program: EmulatedModel): Promise<ComputeFn> {
   const input = await readFixture('testconv1-test-input.bin');
   const expected = await readFixture('testconv1-expected-output.bin');
   const inName = program.main.inputLayers[0]!.name;
@@ -37,9 +38,9 @@ export async function firmwareImage(): Promise<Uint8Array> {
 export async function coralWith(
   models: FixtureName[],
   options: VirtualCoralOptions = {},
-): Promise<{ coral: VirtualCoral; models: Map<FixtureName, { bytes: Uint8Array; program: TpuProgram }> }> {
+): Promise<{ coral: VirtualCoral; models: Map<FixtureName, { bytes: Uint8Array; program: EmulatedModel }> }> {
   const coral = new VirtualCoral({ firmwareLoaded: true, ...options });
-  const loaded = new Map<FixtureName, { bytes: Uint8Array; program: TpuProgram }>();
+  const loaded = new Map<FixtureName, { bytes: Uint8Array; program: EmulatedModel }>();
   for (const name of models) {
     const entry = await fixtureProgram(name);
     const compute = name === 'testconv1-edgetpu.tflite' ? await testconv1Twin(entry.program) : undefined;

@@ -5,23 +5,19 @@
  * emulator writes on the output endpoint: a test double, never a hardware result.
  */
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import { LiteRtRuntime, WasmEngine } from '../../src/lib/runtime/index.ts';
 import { readModel } from '../../src/lib/tflite/index.ts';
 import { syntheticOutputs, type ComputeFn } from './app-function.ts';
+import { readEmulatedModel, type EmulatedModel } from './executable-model.ts';
 import { twinComputeOn, typed } from './twin-compute.ts';
 
 let shared: LiteRtRuntime | undefined;
 
-export async function twinCompute(
-  compiledBytes: Uint8Array,
-  program: TpuProgram,
-  twinBytes: Uint8Array,
-): Promise<ComputeFn> {
+export async function twinCompute(compiledBytes: Uint8Array, twinBytes: Uint8Array): Promise<ComputeFn> {
   const tensors = readModel(twinBytes).subgraphs[0]!.tensors;
-  if (tensors.some((t) => t.isVariable)) return statefulTwin(program, twinBytes, tensors);
+  if (tensors.some((t) => t.isVariable)) return statefulTwin(readEmulatedModel(compiledBytes), twinBytes, tensors);
   shared ??= new LiteRtRuntime(nodeLiteRtLoader);
-  return twinComputeOn(shared, compiledBytes, program, twinBytes);
+  return twinComputeOn(shared, compiledBytes, twinBytes);
 }
 
 let engine: WasmEngine | undefined;
@@ -35,7 +31,7 @@ let engine: WasmEngine | undefined;
  * exactly those bytes back (§4.9).
  */
 async function statefulTwin(
-  program: TpuProgram,
+  program: EmulatedModel,
   twinBytes: Uint8Array,
   tensors: readonly { name: string; isVariable: boolean }[],
 ): Promise<ComputeFn> {

@@ -5,11 +5,10 @@
  * inputs and outputs are cut out of the twin by name. Browser-safe: no Node imports. What it
  * computes is a test double's answer, never a hardware result.
  */
-import { findEdgeTpuOps } from '../../src/lib/edgetpu/executable/index.ts';
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import { sliceModel, type LiteRtRuntime, type TensorArray } from '../../src/lib/runtime/index.ts';
 import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
 import type { ComputeFn } from './app-function.ts';
+import { readEmulatedModel } from './executable-model.ts';
 
 /** Layer bytes as the twin tensor's element type (copied, so the typed array is aligned). */
 export function typed(bytes: Uint8Array, dtype: string): TensorArray {
@@ -24,12 +23,11 @@ export function typed(bytes: Uint8Array, dtype: string): TensorArray {
 export async function twinComputeOn(
   runtime: LiteRtRuntime,
   compiledBytes: Uint8Array,
-  program: TpuProgram,
   twinBytes: Uint8Array,
 ): Promise<ComputeFn> {
   const compiled = readModel(compiledBytes);
-  const op = findEdgeTpuOps(compiled)[0];
-  if (!op) throw new Error('virtual Coral twin: the compiled model has no Edge TPU op');
+  const program = readEmulatedModel(compiledBytes);
+  const op = program.op;
   const compiledTensors = compiled.subgraphs[op.subgraphIndex]!.tensors;
   const twin = readModel(twinBytes);
   const subgraph = twin.subgraphs[0]!;

@@ -7,12 +7,12 @@
  *
  * Core files import nothing from Node, so a browser test build can bundle the emulator.
  */
-import type { TpuProgram } from '../../src/lib/edgetpu/program.ts';
 import { AppFunction, type ComputeFn } from './app-function.ts';
 import { EmulatedUsbDevice, type DeviceBackend } from './device.ts';
 import type { LinkSpeed } from './descriptors.ts';
 import { DfuFunction } from './dfu-function.ts';
 import { domError, EmulatorProtocolError } from './errors.ts';
+import { isEmulatedModel, readEmulatedModel, type EmulatedModel } from './executable-model.ts';
 import { LatencyClock } from './latency-clock.ts';
 import { EmulatedUsb } from './usb-host.ts';
 
@@ -96,7 +96,7 @@ export class VirtualCoral {
   dfu: DfuFunction;
   device: EmulatedUsbDevice | undefined;
 
-  readonly #registered: { name: string; program: TpuProgram; compute: ComputeFn | undefined }[] = [];
+  readonly #registered: { name: string; program: EmulatedModel; compute: ComputeFn | undefined }[] = [];
   #unplugAt: number | undefined;
   #stalls: Armed[] = [];
   #delays: (Armed & { ms: number })[] = [];
@@ -127,8 +127,15 @@ export class VirtualCoral {
     this.#ready = work.catch((error: unknown) => this.violations.push(`emulator setup failed: ${String(error)}`));
   }
 
-  /** Tells the emulator about a model, so it can check the stream and compute outputs (§8 #12). */
-  registerModel(name: string, program: TpuProgram, compute?: ComputeFn): void {
+  /**
+   * Tells the emulator about a model, so it can check the stream and compute outputs (§8 #12). It
+   * takes the compiled model's bytes (or the emulator's own reading of them), never the driver's
+   * decoding: what the device expects must not come from the code under test.
+   */
+  registerModel(name: string, model: Uint8Array | EmulatedModel, compute?: ComputeFn): void {
+    if (!(model instanceof Uint8Array) && !isEmulatedModel(model))
+      throw new Error('registerModel takes model bytes or a model read by tests/emulator/executable-model.ts');
+    const program = model instanceof Uint8Array ? readEmulatedModel(model) : model;
     const entry = { name, program, compute };
     this.#registered.push(entry);
     this.app.programs.push(entry);

@@ -7,8 +7,8 @@
  * CPU twin in the browser build). Browser-safe: no Node imports.
  */
 import type { UsbLike } from '../../src/lib/edgetpu/manager.ts';
-import { programFromModel } from '../../src/lib/edgetpu/program-adapter.ts';
 import { CATALOG, fileUrl } from '../../src/lib/zoo/index.ts';
+import { readEmulatedModel } from './executable-model.ts';
 import { EmulatedUsb } from './usb-host.ts';
 import { VirtualCoral, type VirtualCoralOptions } from './virtual-coral.ts';
 
@@ -29,8 +29,8 @@ async function registerCatalog(corals: VirtualCoral[], mirror: string): Promise<
     unique.map(async (file) => {
       const response = await fetch(fileUrl(file, mirror));
       if (!response.ok) return; // not mirrored: models the test does not use
-      const { program } = programFromModel(new Uint8Array(await response.arrayBuffer()));
-      for (const coral of corals) coral.registerModel(file.name, program);
+      const model = readEmulatedModel(new Uint8Array(await response.arrayBuffer()));
+      for (const coral of corals) coral.registerModel(file.name, model);
     }),
   );
 }

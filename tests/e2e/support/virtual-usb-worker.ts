@@ -9,10 +9,10 @@
  * A test double: nothing measured on it is a hardware result. Browser-safe: no Node imports.
  */
 import type { UsbLike } from '../../../src/lib/edgetpu/manager.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/index.ts';
 import { LiteRtRuntime, workerLiteRtLoader } from '../../../src/lib/runtime/index.ts';
 import { CATALOG, fileUrl, type ZooFile } from '../../../src/lib/zoo/index.ts';
 import type { ComputeFn } from '../../emulator/app-function.ts';
+import { readEmulatedModel } from '../../emulator/executable-model.ts';
 import { EmulatedUsb } from '../../emulator/usb-host.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
 import {
@@ -61,7 +61,6 @@ async function catalogModels(mirror: string): Promise<Registration[]> {
       .map(async (file) => {
         const bytes = await fetchBytes(fileUrl(file, mirror));
         if (!bytes) return; // not mirrored: a model the tests do not use
-        const { program } = programFromModel(bytes);
         const twin = twinOf(file, entry.files);
         let compute: ComputeFn | undefined;
         if (twin) {
@@ -71,12 +70,13 @@ async function catalogModels(mirror: string): Promise<Registration[]> {
               const twinBytes = await fetchBytes(fileUrl(twin, mirror));
               if (!twinBytes) throw new Error(`virtual Coral: ${twin.name} is not in the mirror`);
               runtime ??= new LiteRtRuntime(workerLiteRtLoader({ baseUrl: `${location.origin}/litert/` }));
-              return twinComputeOn(runtime, bytes, program, twinBytes);
+              return twinComputeOn(runtime, bytes, twinBytes);
             })();
             return (await built)(values);
           };
         }
-        registrations.push([file.name, program, compute]);
+        // The emulator reads what the model expects from the bytes itself, not from the driver.
+        registrations.push([file.name, readEmulatedModel(bytes), compute]);
       }),
   );
   await Promise.all(jobs);

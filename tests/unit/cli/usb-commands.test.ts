@@ -7,7 +7,6 @@ import { runTask } from '../../../src/cli/commands/run.ts';
 import { decodeImageFile } from '../../../src/cli/image-file.ts';
 import { createUsbEngine } from '../../../src/cli/usb/usb-engine.ts';
 import { permissionHint } from '../../../src/cli/usb/node-usb.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
 import { parseLabels } from '../../../src/lib/tasks/index.ts';
 import { fixturePath, readFixture, readFixtureText } from '../../support/fixtures.ts';
 import { twinCompute } from '../../emulator/node-twin.ts';
@@ -73,7 +72,7 @@ describe('reef list / flash / bench / run --device usb on virtual Corals', () =>
     const usb = new EmulatedUsb();
     const coral = new VirtualCoral({ usb });
     const name = 'mobilenet_v1_0.25_128_quant_edgetpu.tflite';
-    coral.registerModel(name, programFromModel(await readFixture(name)).program);
+    coral.registerModel(name, await readFixture(name));
     const { io, out } = captureIo();
     const args = [await fixturePath(name), '--device', 'usb:0', '--runs', '5', '--warmup', '1', '--json'];
     expect(await benchModel([...args, '--firmware', await fixturePath('apex_latest_single_ep.bin')], io, usb)).toBe(0);
@@ -93,11 +92,10 @@ describe('reef list / flash / bench / run --device usb on virtual Corals', () =>
     const usb = new EmulatedUsb();
     const coral = new VirtualCoral({ usb, firmwareLoaded: true });
     const compiled = await readFixture('mobilenet_v1_0.25_128_quant_edgetpu.tflite');
-    const { program } = programFromModel(compiled);
     coral.registerModel(
       'mobilenet',
-      program,
-      await twinCompute(compiled, program, await readFixture('mobilenet_v1_0.25_128_quant.tflite')),
+      compiled,
+      await twinCompute(compiled, await readFixture('mobilenet_v1_0.25_128_quant.tflite')),
     );
     const engine = await createUsbEngine('usb:0', { usb });
     const model = await engine.load(compiled);

@@ -6,9 +6,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
 import { EdgeTpuEngine, WasmEngine, type TensorArray } from '../../../src/lib/runtime/index.ts';
 import { readFixture, type FixtureName } from '../../support/fixtures.ts';
+import { readEmulatedModel } from '../../emulator/executable-model.ts';
 import { twinCompute } from '../../emulator/node-twin.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
 
@@ -44,9 +44,8 @@ describe('EdgeTpuEngine (composite) with the Edge TPU op on the virtual Coral', 
   it.each(PAIRS)('%s equals its CPU twin, parameters uploaded once', async (compiledName, twinName) => {
     const compiled = await readFixture(compiledName);
     const twin = await readFixture(twinName);
-    const { program } = programFromModel(compiled);
     const coral = new VirtualCoral({ firmwareLoaded: true });
-    coral.registerModel(compiledName, program, await twinCompute(compiled, program, twin));
+    coral.registerModel(compiledName, compiled, await twinCompute(compiled, twin));
     const tpu = await openEdgeTpu(coral.device!, { label: 'usb:0' });
     const engine = new EdgeTpuEngine(tpu, { loader: nodeLiteRtLoader, closeDevice: true });
     const onTpu = await engine.load(compiled);
@@ -75,7 +74,9 @@ describe('EdgeTpuEngine (composite) with the Edge TPU op on the virtual Coral', 
       });
     }
     expect(tpu.stats.inferences).toBe(3);
-    expect(tpu.stats.parameterUploads).toBe(program.parameterCaching ? 1 : 0);
+    const uploads = readEmulatedModel(compiled).parameterCaching ? 1 : 0;
+    expect(tpu.stats.parameterUploads).toBe(uploads);
+    expect(coral.app.stats.parameterCachingRuns).toBe(uploads);
     expect(coral.violations).toEqual([]);
     onTpu.dispose();
     onCpu.dispose();

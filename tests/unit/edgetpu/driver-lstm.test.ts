@@ -47,7 +47,7 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     expect(program.main.scratchSizeBytes).toBe(672);
     const twin = await readFixture(TWIN);
     const coral = new VirtualCoral({ firmwareLoaded: true });
-    coral.registerModel(COMPILED, program, await twinCompute(bytes, program, twin));
+    coral.registerModel(COMPILED, program, await twinCompute(bytes, twin));
     const tpu = await openEdgeTpu(coral.device!, { label: 'usb:0' });
     expect(tpu.bulkDescriptorsFromDevice).toBe(false);
     const model = await tpu.load(bytes);
@@ -105,7 +105,7 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     const opInputs = [{ data: input }, { data: new Int8Array(20).fill(5) }, { data: new Int16Array(20).fill(9) }];
 
     const coral = new VirtualCoral({ firmwareLoaded: true });
-    coral.registerModel(COMPILED, program, await twinCompute(bytes, program, twin));
+    coral.registerModel(COMPILED, program, await twinCompute(bytes, twin));
     const tpu = await openEdgeTpu(coral.device!, { label: 'usb:0' });
     const direct = await createEdgeTpuOpRunner(tpu).prepare(spec);
     const pool = new DevicePool(coral.usb);
@@ -157,7 +157,7 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     const other = await fixtureProgram('split_concat_edgetpu.tflite');
     const twin = await readFixture(TWIN);
     const coral = new VirtualCoral({ firmwareLoaded: true });
-    coral.registerModel(COMPILED, lstm.program, await twinCompute(lstm.bytes, lstm.program, twin));
+    coral.registerModel(COMPILED, lstm.program, await twinCompute(lstm.bytes, twin));
     coral.registerModel('split_concat', other.program);
     const tpu = await openEdgeTpu(coral.device!, { requestTimeoutMs: 300 });
     const a = await tpu.load(lstm.bytes);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
+import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
 import { createTraceRecorder, createTraceSwitch, parseTrace } from '../../../src/lib/edgetpu/trace.ts';
 import { CSR } from '../../../src/lib/edgetpu/usb/registers.ts';
 import type { FixtureName } from '../../support/fixtures.ts';
@@ -143,7 +144,8 @@ describe('Edge TPU driver on the virtual Coral', () => {
   it('refuses a program that needs a newer runtime, or a batched one, with typed errors', async () => {
     const { coral, models } = await coralWith(['testconv1-edgetpu.tflite']);
     const tpu = await openEdgeTpu(coral.device!);
-    const { program } = models.get('testconv1-edgetpu.tflite')!;
+    // The driver's own decoding, edited: these are the driver's checks on what it decoded.
+    const { program } = programFromModel(models.get('testconv1-edgetpu.tflite')!.bytes);
     await expect(tpu.load({ ...program, minRuntimeVersion: 15 })).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
       reason: 'runtime-version-unsupported',

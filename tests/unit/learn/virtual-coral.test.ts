@@ -7,7 +7,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
 import { augmentMany, composeModel, embedImages, imprintHead, tf } from '../../../src/lib/learn/index.ts';
 import { EdgeTpuEngine } from '../../../src/lib/runtime/index.ts';
 import { imageToTensor } from '../../../src/lib/tasks/index.ts';
@@ -36,9 +35,8 @@ describe('composed model on the virtual Coral', () => {
     const onCpuBytes = composeModel(twin, head, embeddings, { labels: names });
     head.dispose();
 
-    const { program } = programFromModel(onTpuBytes);
     const coral = new VirtualCoral({ firmwareLoaded: true });
-    coral.registerModel('composed', program, await twinCompute(onTpuBytes, program, twin));
+    coral.registerModel('composed', onTpuBytes, await twinCompute(onTpuBytes, twin));
     const tpu = await openEdgeTpu(coral.device!, {
       label: 'usb:0',
       transferTimeoutMs: 60_000,

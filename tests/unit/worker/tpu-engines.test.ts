@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
-import { DevicePool, programFromModel } from '../../../src/lib/edgetpu/index.ts';
+import { DevicePool } from '../../../src/lib/edgetpu/index.ts';
 import { LiteRtRuntime } from '../../../src/lib/runtime/index.ts';
 import { FIRMWARE_FILE, MemoryFileCache } from '../../../src/lib/zoo/index.ts';
 import { WorkerEngines, type ClassifyResult } from '../../../src/worker/engines.ts';
@@ -38,8 +38,7 @@ beforeAll(async () => {
 async function dfuCoral(mode: PermissionMode = 'carry-over') {
   const inner = new EmulatedUsb();
   const coral = new VirtualCoral({ usb: inner, reenumerateMs: 5 });
-  const program = programFromModel(compiled).program;
-  coral.registerModel(COMPILED, program, await twinCompute(compiled, program, twin));
+  coral.registerModel(COMPILED, compiled, await twinCompute(compiled, twin));
   const usb = new PermissionedUsb(inner, [coral], mode);
   await usb.requestDevice({ filters: DFU_FILTERS });
   const pool = new DevicePool(usb);

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDfuStatus, encodeDfuStatus } from '../../../../src/lib/edgetpu/usb/dfu.ts';
-import {
-  decodeEvent,
-  decodeHeader,
-  decodeInterrupt,
-  encodeEvent,
-  encodeHeader,
-} from '../../../../src/lib/edgetpu/usb/framing.ts';
-import { CSR, clockOf, csrName, csrWidth, withClock } from '../../../../src/lib/edgetpu/usb/registers.ts';
+import { decodeDfuStatus } from '../../../../src/lib/edgetpu/usb/dfu.ts';
+import { decodeEvent, decodeInterrupt, encodeHeader } from '../../../../src/lib/edgetpu/usb/framing.ts';
+import { CSR, csrName, csrWidth, withClock } from '../../../../src/lib/edgetpu/usb/registers.ts';
 import { parseDfuDescriptor } from '../../../../src/lib/edgetpu/usb/standard.ts';
 import { UsbTransport } from '../../../../src/lib/edgetpu/usb/transfer.ts';
 import { writeBits32 } from '../../../../src/lib/edgetpu/prepared-program.ts';
+import { encodeDfuStatus } from '../../../emulator/device-dfu.ts';
+import { decodeHeader, encodeEvent, encodeInterruptWord } from '../../../emulator/device-framing.ts';
+import { clockOf } from '../../../emulator/device-registers.ts';
 import { dfuConfigurationBlob } from '../../../emulator/dfu-function.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -20,19 +17,23 @@ describe('usb/framing (protocol §4.3, §4.6, §4.7)', () => {
     expect(hex(encodeHeader(976, 0))).toBe('d003000000000000');
     expect(hex(encodeHeader(2112, 2))).toBe('4008000002000000');
     expect(hex(encodeHeader(128, 1))).toBe('8000000001000000');
+    // The virtual Coral's own parser reads what the driver wrote.
     expect(decodeHeader(encodeHeader(606208, 2))).toEqual({ length: 606208, tag: 2 });
   });
-  it('rejects the header shapes the device rejects', () => {
+  it("the virtual Coral's parser rejects the header shapes the device rejects (§8 #11)", () => {
     expect(() => decodeHeader(Uint8Array.of(8, 0, 0, 0, 3, 0, 0, 0))).toThrow(/tag/);
     expect(() => decodeHeader(Uint8Array.of(8, 0, 0, 0, 0x10, 0, 0, 0))).toThrow(/tag/);
     expect(() => decodeHeader(Uint8Array.of(8, 0, 0, 0, 0, 1, 0, 0))).toThrow(/pad/);
-    expect(() => decodeHeader(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0))).toThrow(/zero/);
+    expect(() => decodeHeader(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0))).toThrow(/length 0/);
     expect(() => encodeHeader(0, 1)).toThrow();
   });
-  it('decodes the observed completion event and interrupt words', () => {
+  it('decodes the observed completion event and interrupt words (and the virtual Coral encodes them alike)', () => {
     const event = Uint8Array.from([...new Array<number>(12).fill(0), 4, 0, 0, 0]);
     expect(decodeEvent(event)).toEqual({ address: 0n, length: 0, tag: 4 });
     expect(hex(encodeEvent({ address: 0n, length: 0, tag: 4 }))).toBe(hex(event));
+    const report = { address: 0x7f12_3456_7000n, length: 1008, tag: 3 };
+    expect(decodeEvent(encodeEvent(report))).toEqual(report);
+    expect(decodeInterrupt(encodeInterruptWord(0x10))).toEqual({ fatal: false, topLevel: [3], raw: 0x10 });
     expect(() => decodeEvent(new Uint8Array(8))).toThrow(expect.objectContaining({ reason: 'bad-event' }));
     expect(decodeInterrupt(Uint8Array.of(0x11, 0, 0, 0))).toEqual({ fatal: true, topLevel: [3], raw: 0x11 });
   });
@@ -50,12 +51,15 @@ describe('usb/registers (protocol §3.2–§3.4)', () => {
     expect((withClock(leaveReset, 'max') >>> 28) & 0xf).toBe(0x0);
     expect((withClock(leaveReset, 'medium') >>> 28) & 0xf).toBe(0x6);
     expect((withClock(leaveReset, 'low') >>> 28) & 0xf).toBe(0xf);
+    // The virtual Coral reads the preset back from the top nibble (§3.4), its own way.
     expect(clockOf(0x50c5025c)).toBe('high');
+    for (const preset of ['low', 'medium', 'high', 'max'] as const)
+      expect(clockOf(withClock(leaveReset, preset))).toBe(preset);
   });
 });
 
 describe('usb/dfu and usb/standard (protocol §1.3, §2.4)', () => {
-  it('round-trips GETSTATUS', () => {
+  it("decodes the virtual Coral's GETSTATUS replies", () => {
     const s = { status: 0, pollTimeoutMs: 0x012345, state: 5, iString: 0 };
     expect(decodeDfuStatus(encodeDfuStatus(s))).toEqual(s);
     expect(() => decodeDfuStatus(new Uint8Array(5))).toThrow(expect.objectContaining({ reason: 'bad-dfu-status' }));
