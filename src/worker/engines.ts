@@ -16,6 +16,7 @@ import {
   type TensorInfo,
 } from '../lib/runtime/index.ts';
 import {
+  checkTaskModel,
   classCounts,
   classGrid,
   classify,
@@ -158,6 +159,7 @@ export class WorkerEngines {
     const rgba = toRgba(image);
     // Bitmaps and frames arrive transferred: this worker owns them now, and frames hold decoder memory.
     if ('close' in image) image.close();
+    checkTaskModel(model);
     const prepared = imageToTensor(rgba, model.inputs[0]!, { fit: task === 'detect' ? 'letterbox' : 'stretch' });
     const result = await model.run([prepared.data]);
     const base = { engine: result.engine, device: result.device, ms: result.ms };

@@ -4,6 +4,7 @@ import { ReefError } from '../../lib/errors.ts';
 import type { LoadedModel, RunResult, TensorInfo } from '../../lib/runtime/index.ts';
 import { readModel } from '../../lib/tflite/index.ts';
 import {
+  checkTaskModel,
   classCounts,
   classGrid,
   classify,
@@ -74,6 +75,7 @@ export async function runTask(
   text: string[];
   mask?: ReturnType<typeof maskForImage>;
 }> {
+  checkTaskModel(model);
   const input = model.inputs[0]!;
   const fit: Fit = task === 'detect' ? 'letterbox' : 'stretch';
   const prepared = imageToTensor(image, input, { fit });

@@ -67,6 +67,7 @@ export {
 } from './kernels/posenet-decoder.ts';
 export { lstmSequence, type LstmWeights } from './kernels/lstm.ts';
 export { tensorInfo } from './model-tensors.ts';
+export { checkTensorSizes, MAX_TENSOR_ELEMENTS, MAX_ACTIVATION_BYTES } from './tensor-limits.ts';
 export { sliceExtractor, sliceModel } from './submodel.ts';
 export {
   pickWorkerVariant,

@@ -4,6 +4,7 @@
  */
 import { ReefError } from '../errors.ts';
 import type { RgbaImage } from './image.ts';
+import { MAX_IMAGE_PIXELS } from './image-header.ts';
 
 const BI_RGB = 0;
 const BI_BITFIELDS = 3;
@@ -33,6 +34,13 @@ export function decodeBmp(bytes: Uint8Array): DecodedBmp {
   const topDown = rawHeight < 0;
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0) throw bad(`bad size ${width}x${rawHeight}`, 'bad-size');
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new ReefError(
+      'RESOURCE_EXHAUSTED',
+      `bmp: ${width}x${height} is ${(width * height).toLocaleString('en')} pixels; Reef decodes images of up to ${MAX_IMAGE_PIXELS.toLocaleString('en')} pixels`,
+      { reason: 'image-too-large' },
+    );
+  }
   if (compression !== BI_RGB && !(compression === BI_BITFIELDS && bpp === 32)) {
     throw bad(`compression ${compression} is not supported (only uncompressed)`, 'unsupported-compression');
   }

@@ -1,6 +1,16 @@
 /** Tasks: pre- and post-processing shared by page, kiosk, worker and CLI. */
 export { checkImage, createImage, luma, type RgbaImage } from './image.ts';
 export { decodeBmp, encodeBmp, encodeIndexedBmp, isBmp, type DecodedBmp } from './bmp.ts';
+export {
+  imageError,
+  imageFormat,
+  MAX_IMAGE_PIXELS,
+  readImageBlobHeader,
+  readImageHeader,
+  type ImageFormat,
+  type ImageHeader,
+} from './image-header.ts';
+export { checkTaskModel } from './task-model.ts';
 export { resizeRegion, type Rect, type Resample } from './resize.ts';
 export {
   encodePixels,

@@ -96,7 +96,17 @@ export function fitImage(
   return { pixels: { width: layout.width, height: layout.height, data: pixels }, region };
 }
 
-export function imageToTensor(image: RgbaImage, input: TensorInfo, options: PreprocessOptions = {}): PreparedInput {
+/** `input` is the model's first input: a model without inputs has nothing to put an image into. */
+export function imageToTensor(
+  image: RgbaImage,
+  input: TensorInfo | undefined,
+  options: PreprocessOptions = {},
+): PreparedInput {
+  if (!input) {
+    throw new ReefError('INVALID_ARGUMENT', 'the model has no inputs: there is nothing to feed an image into', {
+      reason: 'no-inputs',
+    });
+  }
   const layout = inputLayout(input);
   const { pixels, region } = fitImage(image, layout, options.fit ?? 'stretch', options.resample);
   const n = layout.width * layout.height;

@@ -21,6 +21,7 @@ import { REEF_KERNELS, type PreparedKernel, type ReefKernel } from '../kernels/r
 import type { LiteRtGraph, LiteRtRuntime, LiteRtVariantInfo } from '../litert-runtime.ts';
 import { resetVariableTensor, tensorInfo } from '../model-tensors.ts';
 import { sliceExtractor } from '../submodel.ts';
+import { checkTensorSizes } from '../tensor-limits.ts';
 import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
 
 /** One edgetpu-custom-op, as the TPU engine needs it. */
@@ -124,6 +125,8 @@ export class PartitionedEngine implements Engine {
         });
       }
     }
+    // Before anything allocates: shapes that claim gigabytes, constants their buffers do not hold.
+    checkTensorSizes(model);
     const partition = partitionModel(model, this.#kernels);
     return this.#build(partition, bytes, bytes === options.cpuTwin);
   }
