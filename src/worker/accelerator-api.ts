@@ -20,6 +20,7 @@ import {
   type TpuRunResult,
   type TpuTaskResult,
 } from './tpu-engines.ts';
+import { runDoctor, type DoctorOptions, type DoctorOutcome, type DoctorReport, type StepResult } from './doctor.ts';
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
 import { LiteRtRuntime, workerLiteRtLoader } from '../lib/runtime/index.ts';
 import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
@@ -43,6 +44,7 @@ export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskRes
 export type { PipelineInfo, PipelineLoadOptions, StageStats };
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
 export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult };
+export type { DoctorOptions, DoctorOutcome, DoctorReport, StepResult };
 
 /** Model load options of the page: the CPU twin may be a stored file. */
 export type ModelLoadOptions = Omit<TpuLoadOptions, 'cpuTwin'> & { cpuTwin?: Uint8Array | { sha256: string } };
@@ -127,6 +129,22 @@ export class AcceleratorApi {
       ...options,
       trace: this.#trace.recorder,
     });
+  }
+
+  /**
+   * "Check my Coral" on `deviceId`: identity, USB speed, clock and known-answer tests, each step
+   * pushed to `onStep` (a comlink `proxy()`) as it ends. Resolves the report and its ZIP
+   * (transferred) with the USB trace of the run inside.
+   */
+  async checkDevice(
+    deviceId: string,
+    options: DoctorOptions = {},
+    onStep?: (step: StepResult) => void,
+  ): Promise<DoctorOutcome> {
+    const pool = this.#devices.pool;
+    if (!pool) throw new ReefError('UNAVAILABLE', 'this browser has no WebUSB in workers', { reason: 'no-webusb' });
+    const outcome = await runDoctor(pool, this.#trace, this.#library, deviceId, options, onStep);
+    return transfer(outcome, [outcome.zip.buffer as ArrayBuffer]);
   }
 
   /** The firmware image lives apart from the model library, so it never shows up as a model file. */

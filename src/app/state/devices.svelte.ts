@@ -40,8 +40,11 @@ export class DevicesState {
     };
   }
 
-  /** Downloads the pinned firmware (or uses the cached copy) and flashes it, with progress. */
-  async installFirmware(id: string): Promise<void> {
+  /**
+   * Downloads the pinned firmware (or uses the cached copy) and flashes it, with progress; with
+   * `file`, flashes that file instead once the worker has checked it against the pinned sha256.
+   */
+  async installFirmware(id: string, file?: File): Promise<void> {
     this.firmware[id] = { phase: 'fetch', bytesDone: 0, bytesTotal: 0 };
     // Progress comes on the proxy's own port and may trail the result: drop it once the flash is over.
     let over = false;
@@ -51,7 +54,12 @@ export class DevicesState {
     try {
       const baseUrl = localStorage.getItem('reef.modelBaseUrl');
       const outcome = await accelerator()
-        .flashFirmware(id, 'download', onProgress, baseUrl ? { baseUrl } : {})
+        .flashFirmware(
+          id,
+          file ? { bytes: new Uint8Array(await file.arrayBuffer()) } : 'download',
+          onProgress,
+          baseUrl ? { baseUrl } : {},
+        )
         .finally(() => (over = true));
       const last = this.firmware[id] ?? { phase: 'done', bytesDone: 0, bytesTotal: 0 };
       this.firmware[id] =
