@@ -1,6 +1,13 @@
 import { ByteBuffer } from 'flatbuffers';
 import { modelError } from './errors.ts';
 
+/** Bytes charged per decoded vector element (a number, or a table object and its offset). */
+export const ELEMENT_COST = 16;
+/** A valid flatbuffer decodes to at most this many times its size in charged bytes. */
+export const DECODE_FACTOR = 4;
+/** The most a single flatbuffer walk may decode (structure only: weights stay views of the file). */
+export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
+
 /**
  * A flatbuffers ByteBuffer that refuses to read outside its bytes. The generated accessors trust
  * every offset in the file; reading hostile bytes through them would silently return zeros for
@@ -8,21 +15,24 @@ import { modelError } from './errors.ts';
  * through readUint8 / readUint16 / readInt32, __string and __vector_len, so checking those is
  * enough to make every generated accessor bounds-checked.
  *
- * `budget` caps the number of vector elements a reader may visit: valid data never needs more
- * than one element per 4 bytes of file, while aliased offsets in hostile data could otherwise make
- * a walk quadratic.
+ * `budget` caps what a walk may decode, in bytes: every string it decodes costs its length, every
+ * vector element ELEMENT_COST (a JS number or a decoded table). A valid model decodes each of its
+ * bytes once, so it never needs more than DECODE_FACTOR × its size; aliased offsets in hostile data
+ * (30,000 tensors sharing one 64 KiB name, one tensor listed 100,000 times) would otherwise turn
+ * kilobytes into gigabytes. MAX_DECODED_BYTES caps it whatever the file size.
  */
 export class CheckedByteBuffer extends ByteBuffer {
   readonly what: string;
   private readonly size: number;
   private budget: number;
+  private readonly limit: number;
   private high = 0;
 
   constructor(bytes: Uint8Array, what: string) {
     super(bytes);
     this.what = what;
     this.size = bytes.length;
-    this.budget = bytes.length + 4096;
+    this.budget = this.limit = Math.min(DECODE_FACTOR * bytes.length + 1024 * 1024, MAX_DECODED_BYTES);
   }
 
   private fail(offset: number, width: number): never {
@@ -57,6 +67,7 @@ export class CheckedByteBuffer extends ByteBuffer {
     const length = this.readInt32(start);
     if (length < 0 || start + 4 + length > this.size) this.fail(start + 4, length);
     this.touch(start + 4 + length);
+    this.chargeBytes(length + ELEMENT_COST);
     return encoding === undefined ? super.__string(offset) : super.__string(offset, encoding);
   }
 
@@ -89,10 +100,18 @@ export class CheckedByteBuffer extends ByteBuffer {
     return this.high;
   }
 
+  /** Charges `elements` decoded vector elements against the walk budget. */
   charge(elements: number): void {
-    this.budget -= elements;
+    this.chargeBytes(elements * ELEMENT_COST);
+  }
+
+  chargeBytes(bytes: number): void {
+    this.budget -= bytes;
     if (this.budget < 0)
-      throw modelError('malformed', `${this.what}: vectors reference the same bytes over and over (aliased offsets)`);
+      throw modelError(
+        'too-large',
+        `${this.what}: decoding it needs more than ${this.limit} bytes of structure, the most allowed for a ${this.size}-byte file (offsets point at the same data over and over)`,
+      );
   }
 
   /** Bytes of a string (or [ubyte]) whose offset field is at `offset`, as a view. */
