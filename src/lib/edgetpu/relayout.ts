@@ -1,8 +1,8 @@
 /**
  * From the device's output buffer to the user's tensor and back (protocol §5.5, §5.8): tiled
  * layouts are gathered element row by element row, iterative layers lose their per-iteration
- * padding, signed types get their offset-binary bit flipped. The scatter direction exists for the
- * virtual Coral, which must write outputs the way the chip does.
+ * padding, signed types get their offset-binary bit flipped. (The device's direction, scattering
+ * into tiles, is the virtual Coral's own code in tests/emulator, so the two check each other.)
  */
 import { actualBytes, type ProgramLayer } from './program.ts';
 
@@ -33,23 +33,8 @@ function gatherOne(layer: ProgramLayer, device: Uint8Array, user: Uint8Array): v
   }
 }
 
-function scatterOne(layer: ProgramLayer, user: Uint8Array, device: Uint8Array): void {
-  if (!isTiled(layer)) {
-    device.set(user.subarray(0, Math.min(user.length, device.length)));
-    return;
-  }
-  const row = layer.zDim * layer.elementBytes;
-  let at = 0;
-  for (let y = 0; y < layer.yDim; y++) {
-    for (let x = 0; x < layer.xDim; x++) {
-      device.set(user.subarray(at, at + row), tiledOffset(layer, y, x));
-      at += row;
-    }
-  }
-}
-
 /** XOR 0x80 on the most significant byte of each element of signed types (§5.5), in place. */
-export function flipSigned(layer: ProgramLayer, bytes: Uint8Array): void {
+function flipSigned(layer: ProgramLayer, bytes: Uint8Array): void {
   if (layer.dataType === 'int8') {
     for (let i = 0; i < bytes.length; i++) bytes[i]! ^= 0x80;
   } else if (layer.dataType === 'int16') {
@@ -77,22 +62,6 @@ export function gatherOutput(
   }
   flipSigned(layer, user);
   return user;
-}
-
-/** User tensor bytes → device buffer, the chip's way (used by the emulator). */
-export function scatterOutput(layer: ProgramLayer, user: Uint8Array): Uint8Array {
-  const device = new Uint8Array(layer.sizeBytes * layer.executionCount);
-  const per = actualBytes(layer) / layer.executionCount;
-  const copy = user.slice();
-  flipSigned(layer, copy);
-  for (let i = 0; i < layer.executionCount; i++) {
-    scatterOne(
-      layer,
-      copy.subarray(i * per, (i + 1) * per),
-      device.subarray(i * layer.sizeBytes, (i + 1) * layer.sizeBytes),
-    );
-  }
-  return device;
 }
 
 /** User input bytes → the padded device buffer the host sends (zero tail, signed flip). */

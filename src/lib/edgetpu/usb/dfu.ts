@@ -51,17 +51,6 @@ export interface DfuStatus {
   iString: number;
 }
 
-export function encodeDfuStatus(s: DfuStatus): Uint8Array {
-  return Uint8Array.of(
-    s.status,
-    s.pollTimeoutMs & 0xff,
-    (s.pollTimeoutMs >>> 8) & 0xff,
-    (s.pollTimeoutMs >>> 16) & 0xff,
-    s.state,
-    s.iString,
-  );
-}
-
 export function decodeDfuStatus(bytes: Uint8Array): DfuStatus {
   if (bytes.length !== 6) {
     throw new ReefError('DATA_LOSS', `DFU_GETSTATUS returned ${bytes.length} bytes, expected 6`, {

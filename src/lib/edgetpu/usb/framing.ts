@@ -47,41 +47,11 @@ export function encodeHeader(length: number, tag: OutTag, into = new Uint8Array(
   return into;
 }
 
-export interface BulkHeader {
-  length: number;
-  tag: number;
-}
-
-/** Decodes a header; throws on the shapes the device rejects (protocol §8 #11). */
-export function decodeHeader(bytes: Uint8Array, at = 0): BulkHeader {
-  const length = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-  const tagByte = bytes[at + 4]!;
-  if (bytes[at + 5] !== 0 || bytes[at + 6] !== 0 || bytes[at + 7] !== 0) {
-    throw new ReefError('INTERNAL', 'bulk header: pad bytes 5–7 must be zero', { reason: 'bad-header' });
-  }
-  if (tagByte >> 4 !== 0 || (tagByte & 0xf) > 2) {
-    throw new ReefError('INTERNAL', `bulk header: tag byte 0x${tagByte.toString(16)} is not 0, 1 or 2`, {
-      reason: 'bad-header',
-    });
-  }
-  if (length === 0) throw new ReefError('INTERNAL', 'bulk header: zero length', { reason: 'bad-header' });
-  return { length, tag: tagByte };
-}
-
 export interface EventDescriptor {
   /** Device virtual address of the DMA (0 for interrupts). */
   address: bigint;
   length: number;
   tag: number;
-}
-
-export function encodeEvent(event: EventDescriptor): Uint8Array {
-  const bytes = new Uint8Array(EVENT_BYTES);
-  const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, event.address, true);
-  view.setUint32(8, event.length, true);
-  bytes[12] = event.tag & 0xf;
-  return bytes;
 }
 
 /** A 16-byte event (protocol §4.6); anything else is data loss. */

@@ -159,17 +159,6 @@ export function withClock(word: number, preset: ClockPreset): number {
   return setField(w, SCU_CTRL_3.clk8051At250m.lo, 1, c.clk8051At250m);
 }
 
-/** Reads the preset back from scu_ctrl_3, or undefined for a combination not in the table. */
-export function clockOf(word: number): ClockPreset | undefined {
-  const div = getField(word, SCU_CTRL_3.gcbClkdiv.lo, 2);
-  const axi = getField(word, SCU_CTRL_3.axiClk125m.lo, 1);
-  const c8051 = getField(word, SCU_CTRL_3.clk8051At250m.lo, 1);
-  for (const [name, c] of Object.entries(CLOCK_PRESETS) as [ClockPreset, (typeof CLOCK_PRESETS)['max']][]) {
-    if (c.gcbClkdiv === div && c.axiClk125m === axi && c.clk8051At250m === c8051) return name;
-  }
-  return undefined;
-}
-
 /** omc0_dc thermal bits (protocol §3.2): write 1 to a clear bit to drop its latched flag. */
 export const OMC0_DC = {
   shutdownClear: 1 << 28,
