@@ -1,6 +1,7 @@
 /** `reef doctor` on virtual Corals (node-usb's WebUSB is replaced by the emulated bus). */
-import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { doctor, EXIT_NO_DEVICE } from '../../../src/cli/commands/doctor.ts';
@@ -15,14 +16,17 @@ function captureIo() {
   return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
 }
 
-/** The fixture folders, as a person would pass their downloads. */
-async function modelDirs(): Promise<string[]> {
-  return [
-    '--models',
-    dirname(await fixturePath('testconv1-edgetpu.tflite')),
-    '--models',
-    dirname(await fixturePath('cat.bmp')),
-  ];
+/** A folder holding only testconv1's golden pair (links to the fixtures), as a person would pass it. */
+async function testconv1Dir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'reef-doctor-models-'));
+  for (const name of [
+    'testconv1-edgetpu.tflite',
+    'testconv1-test-input.bin',
+    'testconv1-expected-output.bin',
+  ] as const) {
+    await symlink(await fixturePath(name), join(dir, name));
+  }
+  return dir;
 }
 
 describe('reef doctor', () => {
@@ -31,15 +35,10 @@ describe('reef doctor', () => {
     const coral = new VirtualCoral({ usb, firmwareLoaded: true });
     const { program } = await fixtureProgram('testconv1-edgetpu.tflite');
     coral.registerModel('testconv1', program, await testconv1Twin(program));
-    const out = `${process.env['TMPDIR'] ?? '/tmp'}/reef-doctor-${process.pid}.zip`;
+    const out = join(tmpdir(), `reef-doctor-${process.pid}.zip`);
     const { io, out: lines } = captureIo();
-    // Only testconv1 is in the folders given: the other tests must say "skipped", not pass.
-    const dir = dirname(await fixturePath('testconv1-edgetpu.tflite'));
-    const code = await doctor(
-      ['--json', '--offline', '--runs', '2', '--out', out, '--models', `${dir}/../firmware`, '--models', dir],
-      io,
-      usb,
-    );
+    // Only testconv1 is in the folder given: the other tests must say "skipped", not pass.
+    const code = await doctor(['--json', '--offline', '--out', out, '--models', await testconv1Dir()], io, usb);
     const report = JSON.parse(lines[0]!) as {
       outcome: string;
       steps: { id: string; verdict: string; why: string }[];
@@ -81,7 +80,7 @@ describe('reef doctor', () => {
       return out;
     });
     const { io, out } = captureIo();
-    expect(await doctor(['--offline', '--runs', '1', ...(await modelDirs())], io, usb)).toBe(1);
+    expect(await doctor(['--offline', '--models', await testconv1Dir()], io, usb)).toBe(1);
     const text = out.join('\n');
     expect(text).toMatch(
       /FAIL {4}testconv1 golden output \(bit-exact\) +output differs from the golden file: 1 of 14400 bytes, first at byte 7/,
