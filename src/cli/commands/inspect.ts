@@ -2,6 +2,22 @@ import { inspectModel, type InspectedTensor, type ModelInspection } from '../../
 import type { Command } from '../command.ts';
 import { readInputFile } from '../input-files.ts';
 
+/**
+ * How many entries of each list a report shows. A hostile model can list one tensor as 100,000
+ * inputs, or give it a 64 KiB name: printed in full that is gigabytes (JSON.stringify then fails
+ * with "Invalid string length"), so reports stay bounded whatever the model claims.
+ */
+export const LIST_LIMITS = {
+  io: 64,
+  ops: 2000,
+  segments: 500,
+  unsupported: 500,
+  labels: 2000,
+  customOps: 100,
+  warnings: 100,
+} as const;
+export const MAX_STRING_CHARS = 1024;
+
 const USAGE = `Usage: reef inspect <model.tflite> [--json]
 
 Describes a TFLite / Edge TPU model: inputs and outputs (dtype, shape, quantization), every op
@@ -11,7 +27,75 @@ CPU models whether they could compile for the Edge TPU.
 
 Options:
   --json   print the inspection as JSON (the same object as inspectModel() in src/lib)
+
+Long lists are cut (inputs/outputs after ${LIST_LIMITS.io}, ops after ${LIST_LIMITS.ops}, labels after
+${LIST_LIMITS.labels}, strings after ${MAX_STRING_CHARS} characters); the JSON's "omitted" says how many
+entries each list lost.
 `;
+
+/** Entries left out of a bounded report, per list (only lists that were cut). */
+export type Omitted = Partial<Record<keyof typeof LIST_LIMITS, number>>;
+
+function clip(text: string): string {
+  return text.length <= MAX_STRING_CHARS
+    ? text
+    : `${text.slice(0, MAX_STRING_CHARS)}… (${text.length - MAX_STRING_CHARS} more characters)`;
+}
+
+/** The report with every list and string cut to LIST_LIMITS / MAX_STRING_CHARS, and what was cut. */
+export function boundInspection(r: ModelInspection): ModelInspection & { omitted: Omitted } {
+  const omitted: Omitted = {};
+  const cut = <T>(list: T[], key: keyof typeof LIST_LIMITS, each: (item: T) => T = (x) => x): T[] => {
+    const limit = LIST_LIMITS[key];
+    if (list.length > limit) omitted[key] = (omitted[key] ?? 0) + list.length - limit;
+    return list.slice(0, limit).map(each);
+  };
+  const tensor = (t: InspectedTensor): InspectedTensor => ({ ...t, name: clip(t.name) });
+  return {
+    ...r,
+    description: clip(r.description),
+    inputs: cut(r.inputs, 'io', tensor),
+    outputs: cut(r.outputs, 'io', tensor),
+    ops: cut(r.ops, 'ops', (op) => ({ ...op, opcode: clip(op.opcode) })),
+    segments: cut(r.segments, 'segments', (seg) =>
+      seg.ops.length > LIST_LIMITS.ops ? { ...seg, ops: seg.ops.slice(0, LIST_LIMITS.ops) } : seg,
+    ),
+    edgetpu: r.edgetpu
+      ? {
+          ...r.edgetpu,
+          compilerVersion: clip(r.edgetpu.compilerVersion),
+          executables: r.edgetpu.executables.map((x) => ({ ...x, name: clip(x.name) })),
+        }
+      : null,
+    compatibility: r.compatibility
+      ? {
+          ...r.compatibility,
+          unsupported: cut(r.compatibility.unsupported, 'unsupported', (u) => ({
+            ...u,
+            opcode: clip(u.opcode),
+            reason: clip(u.reason),
+          })),
+          predictedPlacement: r.compatibility.predictedPlacement.slice(0, LIST_LIMITS.ops),
+        }
+      : null,
+    customOps: cut(r.customOps, 'customOps', clip),
+    labels: r.labels ? cut(r.labels, 'labels', clip) : null,
+    metadata: r.metadata
+      ? {
+          name: r.metadata.name === null ? null : clip(r.metadata.name),
+          description: r.metadata.description === null ? null : clip(r.metadata.description),
+          normalization: r.metadata.normalization
+            ? {
+                mean: r.metadata.normalization.mean.slice(0, 16),
+                std: r.metadata.normalization.std.slice(0, 16),
+              }
+            : null,
+        }
+      : null,
+    warnings: cut(r.warnings, 'warnings', clip),
+    omitted,
+  };
+}
 
 function quant(t: InspectedTensor): string {
   if (t.scale === null) return 'not quantized';
@@ -93,6 +177,8 @@ export function formatInspection(file: string, r: ModelInspection): string {
       `Input normalization: mean ${r.metadata.normalization.mean.join(',')} std ${r.metadata.normalization.std.join(',')}`,
     );
   if (r.warnings.length) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
+  const omitted = 'omitted' in r ? Object.entries(r.omitted as Omitted) : [];
+  if (omitted.length) lines.push('', `Left out: ${omitted.map(([list, n]) => `${n} ${list}`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -118,7 +204,7 @@ export const command: Command = {
     }
     const file = files[0] as string;
     const bytes = await readInputFile(file);
-    const report = inspectModel(bytes);
+    const report = boundInspection(inspectModel(bytes));
     io.out(json ? JSON.stringify(report, null, 2) : formatInspection(file, report));
     return 0;
   },
