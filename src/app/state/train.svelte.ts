@@ -47,7 +47,7 @@ export class TrainState {
   /** The dataset import in progress (it runs in the training worker). */
   importing = $state<ImportProgress | undefined>(undefined);
   /** The last import's outcome, shown beside the import control. */
-  importMessage = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
+  importMessage = $state<{ kind: 'ok' | 'note' | 'error'; text: string } | undefined>(undefined);
   /** Whether the browser promised not to evict the datasets (undefined until asked). */
   persisted = $state<boolean | undefined>(undefined);
   loaded = $state(false);
@@ -263,13 +263,10 @@ export class TrainState {
       await this.#keepDatasets();
     } catch (error) {
       over = true;
-      this.importMessage = {
-        kind: 'error',
-        text:
-          errorCode(error) === 'CANCELLED'
-            ? `Import of ${file.name} cancelled: nothing was stored.`
-            : `${file.name} was not imported: ${errorMessage(error)}`,
-      };
+      this.importMessage =
+        errorCode(error) === 'CANCELLED'
+          ? { kind: 'note', text: `Import of ${file.name} cancelled: nothing was stored.` }
+          : { kind: 'error', text: `${file.name} was not imported: ${errorMessage(error)}` };
     } finally {
       clearTimeout(this.#cancelTimer);
       this.#cancelTimer = undefined;
