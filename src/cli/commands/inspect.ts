@@ -43,7 +43,7 @@ function clip(text: string): string {
 }
 
 /** The report with every list and string cut to LIST_LIMITS / MAX_STRING_CHARS, and what was cut. */
-export function boundInspection(r: ModelInspection): ModelInspection & { omitted: Omitted } {
+export function boundInspection(r: ModelInspection): ModelInspection & { omitted?: Omitted } {
   const omitted: Omitted = {};
   const cut = <T>(list: T[], key: keyof typeof LIST_LIMITS, each: (item: T) => T = (x) => x): T[] => {
     const limit = LIST_LIMITS[key];
@@ -93,7 +93,8 @@ export function boundInspection(r: ModelInspection): ModelInspection & { omitted
         }
       : null,
     warnings: cut(r.warnings, 'warnings', clip),
-    omitted,
+    // Only when something was cut, so a normal report is exactly inspectModel()'s object.
+    ...(Object.keys(omitted).length ? { omitted } : {}),
   };
 }
 
@@ -177,7 +178,7 @@ export function formatInspection(file: string, r: ModelInspection): string {
       `Input normalization: mean ${r.metadata.normalization.mean.join(',')} std ${r.metadata.normalization.std.join(',')}`,
     );
   if (r.warnings.length) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
-  const omitted = 'omitted' in r ? Object.entries(r.omitted as Omitted) : [];
+  const omitted = Object.entries(('omitted' in r ? r.omitted : undefined) ?? {});
   if (omitted.length) lines.push('', `Left out: ${omitted.map(([list, n]) => `${n} ${list}`).join(', ')}`);
   return lines.join('\n');
 }

@@ -54,6 +54,76 @@ const DATA_TYPES = new Map<number, { type: LayerDataType; bytes: number; name: s
   [9, { type: 'int16', bytes: 2, name: 'SIGNED_FIXED_POINT16' }],
 ]);
 
+/**
+ * Largest device buffer (one layer's padded bytes × executions, the scratch area, one DMA) and
+ * largest sum of an executable's layer buffers Reef accepts. Real Edge TPU models move at most a
+ * few MiB per layer (the chip has 8 MiB of parameter cache); hostile sizes (negative, or near
+ * 2^31) would otherwise reach `new Uint8Array(...)` in the driver as a RangeError or gigabytes.
+ */
+export const MAX_DEVICE_BUFFER_BYTES = 64 * 1024 * 1024;
+export const MAX_EXECUTABLE_BUFFER_BYTES = 256 * 1024 * 1024;
+
+function checkSize(value: number, what: string, max = MAX_DEVICE_BUFFER_BYTES): number {
+  if (!(Number.isSafeInteger(value) && value >= 0 && value <= max))
+    throw modelError('bad-executable', `${what} is ${value} bytes; it must be between 0 and ${max}`);
+  return value;
+}
+
+/** Sizes the driver allocates or copies from, checked once here so every later use can trust them. */
+function checkExecutableSizes(exe: EdgeTpuExecutable, what: string): void {
+  checkSize(exe.scratchSizeBytes, `${what}: scratch size`);
+  let total = exe.scratchSizeBytes;
+  const layers = new Map<string, number>();
+  for (const [kind, list] of [
+    ['input', exe.inputLayers],
+    ['output', exe.outputLayers],
+  ] as const) {
+    list.forEach((layer, i) => {
+      const where = `${what} ${kind} ${i} (${layer.name})`;
+      for (const [dim, value] of [
+        ['y', layer.yDim],
+        ['x', layer.xDim],
+        ['z', layer.zDim],
+      ] as const)
+        if (!(value >= 0)) throw modelError('bad-executable', `${where}: ${dim} dimension ${value} is negative`);
+      if (!(layer.executionCount >= 1 && layer.executionCount <= 65536))
+        throw modelError('bad-executable', `${where}: execution count ${layer.executionCount} (must be 1 to 65536)`);
+      checkSize(layer.sizeBytes * layer.executionCount, `${where}: buffer (size × executions)`);
+      checkSize(
+        layer.yDim * layer.xDim * layer.zDim * layer.elementBytes * layer.executionCount,
+        `${where}: tensor (y × x × z × element bytes × executions)`,
+      );
+      total += layer.sizeBytes * layer.executionCount;
+      layers.set(`${kind}:${layer.name}`, layer.sizeBytes * layer.executionCount);
+      if (layer.layout)
+        for (const [table, values] of Object.entries(layer.layout))
+          if (values.some((v: number) => !(v >= 0 && v <= MAX_DEVICE_BUFFER_BYTES)))
+            throw modelError('bad-executable', `${where}: output layout table ${table} holds an out-of-range value`);
+    });
+  }
+  checkSize(total, `${what}: all layer and scratch buffers together`, MAX_EXECUTABLE_BUFFER_BYTES);
+  exe.hints.forEach((hint, i) => {
+    if (hint.kind !== 'dma') return;
+    const where = `${what} DMA hint ${i} (${hint.buffer} ${hint.name})`;
+    checkSize(hint.offset, `${where}: offset`);
+    checkSize(hint.size, `${where}: size`);
+    const end = hint.offset + hint.size;
+    const limit =
+      hint.buffer === 'parameter'
+        ? exe.parameters.length
+        : hint.buffer === 'scratch'
+          ? exe.scratchSizeBytes
+          : layers.get(`${hint.buffer}:${hint.name}`);
+    // Input slices may reach into the padding past a layer's end (protocol §4.4): within one more buffer.
+    const allowed = limit === undefined ? MAX_DEVICE_BUFFER_BYTES : hint.buffer === 'input' ? 2 * limit : limit;
+    if (end > allowed)
+      throw modelError(
+        'bad-executable',
+        `${where}: [${hint.offset}, +${hint.size}) is outside its ${limit ?? '?'}-byte buffer`,
+      );
+  });
+}
+
 function text(value: string | Uint8Array | null): string {
   return typeof value === 'string' ? value : '';
 }
@@ -254,7 +324,7 @@ export function readExecutable(bytes: Uint8Array, what = 'executable'): EdgeTpuE
       if (layer) outputLayers.push(readLayer(bb, layer, `${what} output ${i}`));
     }
     const cycles = exe.estimatedCycles64bit();
-    return {
+    const decoded: EdgeTpuExecutable = {
       type: typeName,
       kind: KINDS[typeName],
       name: text(exe.name()),
@@ -272,6 +342,8 @@ export function readExecutable(bytes: Uint8Array, what = 'executable'): EdgeTpuE
       usedNarrowMemoryBytesPerTile: exe.usedNarrowMemoryBytesPerTile(),
       useTpuDramForParameters: exe.useTpuDramForParameters(),
     };
+    checkExecutableSizes(decoded, what);
+    return decoded;
   });
 }
 
