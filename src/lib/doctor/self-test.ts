@@ -299,7 +299,7 @@ export async function runSelfTest(host: DoctorHost): Promise<DoctorReport> {
       }
       return {
         verdict: 'pass',
-        why: `top-1 class ${tpuTop} as on the CPU twin (score ${details.tpuTop1Score} vs ${details.cpuTop1Score}); scores within ${round(diff)} (tolerance ${CLASSIFY_SCORE_TOLERANCE})`,
+        why: `top-1 class ${tpuTop} as on the CPU twin (score ${details.tpuTop1Score} vs ${details.cpuTop1Score}); largest score difference ${round(diff)} (tolerance ${CLASSIFY_SCORE_TOLERANCE})`,
         details,
       };
     });
@@ -331,7 +331,7 @@ export async function runSelfTest(host: DoctorHost): Promise<DoctorReport> {
       }
       return {
         verdict: 'pass',
-        why: `17 keypoints within ${round(worst, 4)} of the CPU twin's (tolerance ${KEYPOINT_TOLERANCE})`,
+        why: `17 keypoints at most ${round(worst, 4)} from the CPU twin's (tolerance ${KEYPOINT_TOLERANCE})`,
         details,
       };
     });
@@ -362,7 +362,7 @@ export async function runSelfTest(host: DoctorHost): Promise<DoctorReport> {
       }
       return {
         verdict: 'pass',
-        why: `after the first run of each (${before - start} upload(s)), 6 alternating runs with 0 parameter uploads`,
+        why: `${before - start} parameter uploads on the first run of each, then 0 in 6 alternating runs`,
         details,
       };
     });

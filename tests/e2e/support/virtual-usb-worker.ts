@@ -22,6 +22,7 @@ import {
   type VirtualUsbRequest,
 } from './virtual-usb-bus.ts';
 import { twinComputeOn } from '../../emulator/twin-compute.ts';
+import { goldenModels } from './virtual-golden.ts';
 
 interface Bus {
   inner: EmulatedUsb;
@@ -80,6 +81,7 @@ async function catalogModels(mirror: string): Promise<Registration[]> {
       }),
   );
   await Promise.all(jobs);
+  registrations.push(...(await goldenModels(mirror)));
   return registrations;
 }
 
