@@ -102,35 +102,39 @@ describe('Edge TPU driver on the virtual Coral', () => {
     await tpu.close();
   });
 
-  it.each(COMPILED)('runs %s end to end, uploading parameters once in 10 runs', async (name) => {
-    const { coral, models } = await coralWith([name]);
-    const tpu = await openEdgeTpu(coral.device!);
-    const { bytes, program } = models.get(name)!;
-    const model = await tpu.load(bytes);
-    for (let run = 0; run < 10; run++) {
-      const inputs = model.inputs.map((spec, i) => pattern(spec.sizeBytes, run * 3 + i));
-      const outputs = await model.run(inputs);
-      // What the device computed (synthetic twin, in user order) must come back through re-layout.
-      const expected = syntheticOutputs(program.main, coral.app.lastInputs);
-      expect(outputs).toHaveLength(program.main.outputLayers.length);
-      outputs.forEach((out) => {
-        const want = expected.get(out.name)!;
-        const got = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-        expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
-      });
-      for (const [i, spec] of model.inputs.entries()) {
-        expect(Buffer.from(coral.app.lastInputs.get(spec.name)!).equals(Buffer.from(inputs[i]!))).toBe(true);
+  it.each(COMPILED)(
+    "runs %s end to end: outputs gathered back from the emulator's own tiled writes, parameters uploaded once in 10 runs",
+    async (name) => {
+      const { coral, models } = await coralWith([name]);
+      const tpu = await openEdgeTpu(coral.device!);
+      const { bytes, program } = models.get(name)!;
+      const model = await tpu.load(bytes);
+      for (let run = 0; run < 10; run++) {
+        const inputs = model.inputs.map((spec, i) => pattern(spec.sizeBytes, run * 3 + i));
+        const outputs = await model.run(inputs);
+        // What the device computed (synthetic twin, in user order) must come back through the driver's
+        // re-layout; the emulator scattered it into the tiles with its own code (device-layout.ts).
+        const expected = syntheticOutputs(program.main, coral.app.lastInputs);
+        expect(outputs).toHaveLength(program.main.outputLayers.length);
+        outputs.forEach((out) => {
+          const want = expected.get(out.name)!;
+          const got = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+          expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+        });
+        for (const [i, spec] of model.inputs.entries()) {
+          expect(Buffer.from(coral.app.lastInputs.get(spec.name)!).equals(Buffer.from(inputs[i]!))).toBe(true);
+        }
       }
-    }
-    const pc = program.parameterCaching;
-    expect(coral.app.stats.parameterUploads.get(name) ?? 0).toBe(pc ? 1 : 0);
-    expect(tpu.stats.parameterUploads).toBe(pc ? 1 : 0);
-    if (pc)
-      expect(coral.app.stats.verifiedParameterBytes).toBe(pc.parameters.length + 10 * program.main.parameters.length);
-    expect(coral.app.stats.redundantParameterUploads).toBe(0);
-    expect(coral.violations).toEqual([]);
-    await tpu.close();
-  });
+      const pc = program.parameterCaching;
+      expect(coral.app.stats.parameterUploads.get(name) ?? 0).toBe(pc ? 1 : 0);
+      expect(tpu.stats.parameterUploads).toBe(pc ? 1 : 0);
+      if (pc)
+        expect(coral.app.stats.verifiedParameterBytes).toBe(pc.parameters.length + 10 * program.main.parameters.length);
+      expect(coral.app.stats.redundantParameterUploads).toBe(0);
+      expect(coral.violations).toEqual([]);
+      await tpu.close();
+    },
+  );
 
   it('refuses a CPU-only model with a typed error', async () => {
     const { coral } = await coralWith([]);

@@ -1,7 +1,8 @@
 /**
  * The driver runs in a browser worker and the virtual Coral is bundled into a browser test build:
  * neither may import Node modules (src/lib is also type-checked with the WebWorker lib only), and
- * nothing under src/ may import the emulator.
+ * nothing under src/ may import the emulator. The emulator in turn keeps its own device model and
+ * may not borrow the driver's.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -33,6 +34,28 @@ describe('bundle safety', () => {
     expect(offenders).toEqual([]);
     // The Node-only helpers are not reachable from the emulator's index.
     expect(imports(join(root, 'tests/emulator/index.ts')).some((i) => i.includes('node-'))).toBe(false);
+  });
+
+  it("the virtual Coral reads models through the flatbuffer layer, never through the driver's interpretation", () => {
+    // Allowed from src/lib/edgetpu: the generated executable.fbs accessors, the FlexBuffer map reader,
+    // and (types only) the host interfaces the emulator implements. Anything else (registers,
+    // framing, program decoding, re-layout) would let a driver bug pass by agreeing with itself.
+    const allowed = [
+      /^src\/lib\/edgetpu\/executable\/generated\//,
+      /^src\/lib\/edgetpu\/executable\/flexbuffer-map\.ts$/,
+    ];
+    const typeOnly = new Set(['src/lib/edgetpu/usb/device.ts', 'src/lib/edgetpu/manager.ts']);
+    const offenders = files(join(root, 'tests/emulator')).flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      const types = new Set([...text.matchAll(/import type \{[^}]*\} from '([^']+)'/g)].map((m) => m[1]!));
+      return imports(f)
+        .filter((i) => i.startsWith('.'))
+        .map((i) => ({ spec: i, path: relative(root, join(f, '..', i)) }))
+        .filter(({ path }) => path.startsWith('src/lib/edgetpu/'))
+        .filter(({ spec, path }) => !allowed.some((a) => a.test(path)) && !(typeOnly.has(path) && types.has(spec)))
+        .map(({ path }) => `${relative(root, f)}: ${path}`);
+    });
+    expect(offenders).toEqual([]);
   });
 
   it('nothing in src/ imports the virtual Coral', () => {
