@@ -3,6 +3,7 @@
  * from the header first and is checked against MAX_IMAGE_PIXELS before a decoder allocates
  * anything; whatever a decoder throws becomes a typed error naming the file and its problem.
  */
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ReefError } from '../lib/errors.ts';
@@ -14,6 +15,77 @@ const JPEG_LIMITS = {
   // RGBA output plus jpeg-js's per-component planes for the largest image allowed.
   maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 8) / 2 ** 20),
 };
+
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7 passes: x start, y start, x step, y step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * pngjs pads pixel data that ends early with zeros (a quietly wrong picture) and inflates
+ * interlaced images without a size cap (a bomb). So the IDAT stream is inflated here first, capped
+ * at the size the header implies, and must hold exactly that many bytes.
+ */
+function checkPngData(bytes: Uint8Array, name: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const depth = bytes[24]!;
+  const channels = PNG_CHANNELS[bytes[25]!];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) {
+    throw imageError(name, `PNG: color type ${bytes[25]} with bit depth ${depth} is not valid`, 'bad-image');
+  }
+  const rowBytes = (w: number): number => (w === 0 ? 0 : Math.ceil((w * channels * depth) / 8) + 1);
+  const expected =
+    bytes[28] === 1
+      ? ADAM7.reduce((sum, [x0, y0, dx, dy]) => {
+          const w = Math.ceil(Math.max(0, width - x0) / dx);
+          const h = Math.ceil(Math.max(0, height - y0) / dy);
+          return sum + (w === 0 ? 0 : rowBytes(w) * h);
+        }, 0)
+      : rowBytes(width) * height;
+  const idat: Uint8Array[] = [];
+  let at = 8;
+  for (;;) {
+    if (at + 8 > bytes.length) throw imageError(name, 'PNG: the file ends before its IEND chunk', 'truncated-image');
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (at + 12 + length > bytes.length) {
+      throw imageError(name, `PNG: the ${type} chunk at byte ${at} runs past the end of the file`, 'truncated-image');
+    }
+    if (type === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + length));
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  let inflated: number;
+  try {
+    inflated = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 }).length;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const bomb = /maxOutputLength|buffer/i.test(why);
+    throw imageError(
+      name,
+      bomb
+        ? `PNG: the pixel data inflates past the ${expected} bytes its ${width}×${height} header allows`
+        : `PNG: the pixel data is corrupt (${why})`,
+      'bad-image',
+    );
+  }
+  if (inflated !== expected) {
+    throw imageError(
+      name,
+      `PNG: the pixel data holds ${inflated} bytes, its ${width}×${height} header needs ${expected}`,
+      'bad-image',
+    );
+  }
+}
 
 function decoded(name: string, format: string, decode: () => RgbaImage): RgbaImage {
   try {
@@ -33,6 +105,7 @@ export function decodeImageFile(bytes: Uint8Array, name = 'image'): RgbaImage {
       image = decoded(name, 'BMP', () => decodeBmp(bytes));
       break;
     case 'png':
+      checkPngData(bytes, name);
       image = decoded(name, 'PNG', () => {
         const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
         return {
