@@ -12,8 +12,9 @@ import { decodeBmp, imageError, MAX_IMAGE_PIXELS, readImageHeader, type RgbaImag
 /** jpeg-js's own guards, set from Reef's limit (its default memory cap is not ours). */
 const JPEG_LIMITS = {
   maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
-  // RGBA output plus jpeg-js's per-component planes for the largest image allowed.
-  maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 8) / 2 ** 20),
+  // RGBA output (4 bytes a pixel) plus jpeg-js's 16-bit planes for 3 components (6 bytes a pixel,
+  // more with chroma padding) for the largest image allowed: about 640 MB.
+  maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 16) / 2 ** 20),
 };
 
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -92,8 +93,17 @@ function decoded(name: string, format: string, decode: () => RgbaImage): RgbaIma
     return decode();
   } catch (error) {
     if (error instanceof ReefError) throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    throw imageError(name, `the ${format} file could not be decoded (${why.split('\n')[0]})`, 'bad-image');
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    if (/maxMemoryUsageInMB|maxResolutionInMP/.test(why ?? '')) {
+      throw new ReefError(
+        'RESOURCE_EXHAUSTED',
+        `${name}: the ${format} file needs more memory to decode than Reef allows (${why})`,
+        {
+          reason: 'image-too-large',
+        },
+      );
+    }
+    throw imageError(name, `the ${format} file could not be decoded (${why})`, 'bad-image');
   }
 }
 
