@@ -138,14 +138,31 @@ test.describe('hostile dataset ZIPs', () => {
     ).toBeVisible();
     await expect(count(page, 'class 0')).toHaveText('3 samples');
     await expect(page.getByRole('list', { name: 'Samples of class 0' }).getByRole('img')).toHaveCount(3);
-    // Sample thumbnails are blob URLs typed as images.
-    const types = await page
+    // A sample opened on its own is an image document, never a page running in Reef's origin.
+    const src = await page
       .getByRole('list', { name: 'Samples of class 0' })
       .getByRole('img')
-      .evaluateAll((imgs) =>
-        Promise.all(imgs.map(async (img) => (await fetch((img as HTMLImageElement).src)).headers.get('content-type'))),
-      );
-    expect(types).toEqual(['image/bmp', 'image/bmp', 'image/bmp']);
+      .first()
+      .getAttribute('src');
+    expect(src).toMatch(/^blob:/);
+    const opened = await page.context().newPage();
+    await opened.goto(src!);
+    expect(await opened.evaluate(() => document.contentType)).toBe('image/bmp');
+    await opened.close();
+    // HTML named like an image is refused at upload, not stored.
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload images to class 0' }).click();
+    await (
+      await chooser
+    ).setFiles({
+      name: 'evil.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('<!doctype html><script>alert(1)</script>'),
+    });
+    await expect(
+      page.getByRole('alert').filter({ hasText: 'Not an image this browser can read: evil.png' }),
+    ).toBeVisible();
+    await expect(count(page, 'class 0')).toHaveText('3 samples');
     expect(watch.pageErrors).toEqual([]);
     expect(await watch.cspViolations()).toEqual([]);
   });

@@ -93,7 +93,9 @@ test.describe('training studio', () => {
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Import dataset ZIP…' }).click();
     await (await chooser).setFiles(zipPath);
-    await expect(page.getByRole('status')).toContainText(`with ${catSamples + birdRecorded + 1} samples`);
+    await expect(page.getByRole('status').filter({ hasText: 'Imported “My classifier”' })).toContainText(
+      `with ${catSamples + birdRecorded + 1} samples in 2 classes`,
+    );
     await expect(count(page, 'cat')).toHaveText(`${catSamples} samples`);
 
     await page.setViewportSize({ width: 390, height: 844 });

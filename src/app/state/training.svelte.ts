@@ -63,6 +63,7 @@ export class TrainingState {
 
   async load(datasetId: string): Promise<void> {
     this.#datasetId = datasetId;
+    this.workerGone = false;
     const saved = localStorage.getItem(RECORD_PREFIX + datasetId);
     const record = saved ? (JSON.parse(saved) as TrainedRecord) : undefined;
     this.record = record;
@@ -159,7 +160,7 @@ export class TrainingState {
       if (errorCode(error) === 'CANCELLED') this.error = 'Training was cancelled.';
       else if (errorReason(error) === 'worker-gone') {
         this.workerGone = true;
-        this.error = `Training stopped: ${errorMessage(error)} Your dataset is safe; train again to start a fresh worker.`;
+        this.error = `Training stopped: ${errorMessage(error)} Your dataset is safe: Retry training starts a fresh worker.`;
       } else this.error = errorMessage(error);
     } finally {
       over = true;
