@@ -9,6 +9,7 @@ import { actualBytes, scatterOutput, unpackInput } from './device-layout.ts';
 import { CSR } from './device-registers.ts';
 import { bufferKey, type EmulatedModel, type ModelExecutable, type ModelHint } from './executable-model.ts';
 import { EmulatorProtocolError } from './errors.ts';
+import { InterruptSources } from './interrupt-sources.ts';
 
 /** A model's CPU twin: user-order input tensors by layer name → user-order output tensors. */
 export type ComputeFn = (
@@ -101,6 +102,23 @@ export class AppFunction {
   cachedToken = '0';
   readonly cachedSet = new Set<ModelExecutable>();
   firmwareVariant: 'single-ep' | 'multi-ep' = 'single-ep';
+  /** Latched sources of the top-level interrupts (§4.7). */
+  readonly interrupts = new InterruptSources(this.csr);
+  /**
+   * Fault injection (issue 13): the next `count` requests send extra bytes on 0x81 mid-output: a
+   * stray 64-byte transfer after the first chunk, or the first chunk twice.
+   */
+  outputFault: { kind: 'extra' | 'duplicate'; count: number } | undefined;
+  /** Fault injection: descriptor-mode DMA reports of 128 bytes or more come as two reports. */
+  reportShape: 'split' | undefined;
+  /** Reports split so far (so a test knows the shape really differed from the hints). */
+  reshapedReports = 0;
+  /**
+   * Output and events a crashed host left in the USB bridge's FIFOs: a core reset (the open
+   * sequence) keeps them, only a port reset drops them (issue 12).
+   */
+  #staleOut: Uint8Array[] = [];
+  #staleEvents: Uint8Array[] = [];
 
   readonly #hooks: AppHooks;
   readonly #masks = new WeakMap<ModelExecutable, { expected: Uint32Array; keep: Uint32Array; length: number }[]>();
@@ -143,6 +161,8 @@ export class AppFunction {
 
   /** Port reset: core back in reset, cached parameters gone, streams dropped (§8 #5). */
   reset(error: unknown): void {
+    this.#staleOut = [];
+    this.#staleEvents = [];
     this.csr.reset();
     this.#dropStreams();
     this.abortReads(error);
@@ -185,7 +205,10 @@ export class AppFunction {
     if (offset === CSR.multi_bo_ep && value !== (this.firmwareVariant === 'multi-ep' ? 1n : 0n)) {
       throw new EmulatorProtocolError(`multi_bo_ep = ${value} does not match the ${this.firmwareVariant} firmware`);
     }
+    const before = this.csr.values.get(offset) ?? 0n;
     this.csr.write(offset, width, value);
+    const again = this.interrupts.afterWrite(offset, value, before);
+    if (again !== undefined) this.#queueInterruptWord(1 << (again + 1));
     return { status: 'ok', bytesWritten: data.length } as USBOutTransferResult;
   }
 
@@ -448,6 +471,13 @@ export class AppFunction {
     if ((Number(this.csr.values.get(CSR.descr_ep) ?? 0n) & (1 << tag)) === 0) return;
     const a = request.addresses.get(bufferKey(hint.buffer, hint.name, hint.batch)) ?? { lo: 0, hi: 0 };
     const address = ((BigInt(a.hi) << 32n) | BigInt(a.lo)) + BigInt(hint.offset);
+    if (this.reportShape === 'split' && !request.script && hint.size >= 128) {
+      const half = (hint.size >> 1) & ~63;
+      this.reshapedReports++;
+      this.#pushEvent(encodeEvent({ address, length: half, tag }));
+      this.#pushEvent(encodeEvent({ address: address + BigInt(half), length: hint.size - half, tag }));
+      return;
+    }
     this.#pushEvent(encodeEvent({ address, length: hint.size, tag }));
   }
 
@@ -599,8 +629,13 @@ export class AppFunction {
     this.#report(request, hint, TAG.outputActivations);
     // §4.5/§8 #15: chunks of outfeed_chunk_length × 8 bytes, each ending a transfer.
     const chunk = Number(this.csr.values.get(CSR.outfeed_chunk_length)!) * 8 || 1024;
-    for (let at = 0; at < slice.length; at += chunk)
-      this.#pushOutput(slice.subarray(at, Math.min(at + chunk, slice.length)));
+    const fault = hint.buffer === 'output' && this.outputFault?.count ? this.outputFault : undefined;
+    if (fault) fault.count--;
+    for (let at = 0; at < slice.length; at += chunk) {
+      const piece = slice.subarray(at, Math.min(at + chunk, slice.length));
+      this.#pushOutput(piece);
+      if (fault && at === 0) this.#pushOutput(fault.kind === 'extra' ? new Uint8Array(64).fill(0xa5) : piece.slice());
+    }
     this.stats.outputBytes += slice.length;
   }
 
@@ -638,8 +673,8 @@ export class AppFunction {
   }
 
   #drainOutputs(): void {
-    while (this.#outQueue.length > 0 && this.#outReads.length > 0) {
-      const chunk = this.#outQueue.shift()!;
+    while ((this.#staleOut.length > 0 || this.#outQueue.length > 0) && this.#outReads.length > 0) {
+      const chunk = this.#staleOut.shift() ?? this.#outQueue.shift()!;
       const read = this.#outReads.shift()!;
       if (read.length < chunk.length) {
         this.#hooks.violation(`bulk IN 0x81 read of ${read.length} bytes for a ${chunk.length}-byte chunk (babble)`);
@@ -660,8 +695,8 @@ export class AppFunction {
   }
 
   #drainEvents(): void {
-    while (this.#events.length > 0 && this.#eventReads.length > 0) {
-      const event = this.#events.shift()!;
+    while ((this.#staleEvents.length > 0 || this.#events.length > 0) && this.#eventReads.length > 0) {
+      const event = this.#staleEvents.shift() ?? this.#events.shift()!;
       const read = this.#eventReads.shift()!;
       read.resolve({ status: 'ok', data: new DataView(event.buffer) } as USBInTransferResult);
     }
@@ -675,6 +710,7 @@ export class AppFunction {
       this.csr.setStatus(CSR.hib_first_error_status, 1n << 13n);
     }
     for (let k = 0; k < 4; k++) {
+      if (word & (1 << (k + 1))) this.interrupts.latch(k);
       if (word & (1 << (k + 1)))
         this.csr.setStatus(
           [
@@ -686,8 +722,24 @@ export class AppFunction {
           1n,
         );
     }
+    this.#queueInterruptWord(word);
+  }
+
+  #queueInterruptWord(word: number): void {
     this.#interruptWords.push(encodeInterruptWord(word));
     this.#drainInterrupts();
+  }
+
+  /**
+   * Fault injection: what a host that crashed mid-request left behind, `bytes` of output on 0x81 in
+   * 1 KiB transfers and `events` completion events on 0x82, delivered before anything else.
+   */
+  queueStale(bytes: number, events = 1): void {
+    for (let at = 0; at < bytes; at += 1024) this.#staleOut.push(new Uint8Array(Math.min(1024, bytes - at)).fill(0x5a));
+    for (let i = 0; i < events; i++)
+      this.#staleEvents.push(encodeEvent({ address: 0n, length: 0, tag: TAG.scalarCoreInterrupt0 }));
+    this.#drainOutputs();
+    this.#drainEvents();
   }
 
   #drainInterrupts(): void {

@@ -44,6 +44,16 @@ export class DfuFunction {
   complete = false;
   #nextBlock = 0;
   #awaitingStatus = false;
+  /**
+   * Fault injection: after each DNLOAD the bootloader stays busy (dfuDNBUSY, or dfuMANIFEST after
+   * the empty block) for `polls` GETSTATUS answers, each with this bwPollTimeout (§2.4). A GETSTATUS
+   * sooner than the timeout it was given is a violation and does not advance the state.
+   */
+  busy: { polls: number; pollTimeoutMs: number } | undefined;
+  #busyPolls = 0;
+  #busyUntil = 0;
+  /** The state the bootloader reaches once no longer busy. */
+  #afterBusy: number | undefined;
   readonly #hooks: DfuHooks;
 
   constructor(hooks: DfuHooks) {
@@ -80,7 +90,9 @@ export class DfuFunction {
     switch (setup.request) {
       case DFU_DNLOAD: {
         if (this.state === DFU_STATE.dfuERROR) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
-        if (this.#awaitingStatus) this.#error(`DNLOAD block ${setup.value} before GETSTATUS of the previous block`);
+        if (this.#afterBusy !== undefined) this.#error(`DNLOAD block ${setup.value} while the bootloader is busy`);
+        else if (this.#awaitingStatus)
+          this.#error(`DNLOAD block ${setup.value} before GETSTATUS of the previous block`);
         else if (setup.value !== this.#nextBlock)
           this.#error(`DNLOAD block ${setup.value}, expected ${this.#nextBlock}`);
         else if (data.length > DFU_TRANSFER_SIZE) this.#error(`DNLOAD block of ${data.length} bytes > wTransferSize`);
@@ -101,6 +113,12 @@ export class DfuFunction {
           }
           this.#nextBlock = (this.#nextBlock + 1) & 0xffff;
           this.#awaitingStatus = true;
+          if (this.busy && this.busy.polls > 0) {
+            this.#afterBusy = this.state;
+            this.state = data.length === 0 ? DFU_STATE.dfuMANIFEST : DFU_STATE.dfuDNBUSY;
+            this.#busyPolls = this.busy.polls;
+            this.#busyUntil = 0;
+          }
         }
         return { status: 'ok', bytesWritten: data.length } as USBOutTransferResult;
       }
@@ -137,7 +155,23 @@ export class DfuFunction {
     switch (setup.request) {
       case DFU_GETSTATUS: {
         this.#awaitingStatus = false;
-        const bytes = encodeDfuStatus({ status: this.status, pollTimeoutMs: 0, state: this.state, iString: 0 });
+        let pollTimeoutMs = 0;
+        if (this.#afterBusy !== undefined) {
+          const early = performance.now() < this.#busyUntil;
+          if (early) {
+            this.#hooks.violation(
+              `DFU: GETSTATUS ${Math.ceil(this.#busyUntil - performance.now())} ms before the bwPollTimeout it was given`,
+            );
+          } else if (this.#busyPolls > 0) {
+            this.#busyPolls--;
+            this.#busyUntil = performance.now() + this.busy!.pollTimeoutMs;
+          } else {
+            this.state = this.#afterBusy;
+            this.#afterBusy = undefined;
+          }
+          if (this.#afterBusy !== undefined) pollTimeoutMs = this.busy!.pollTimeoutMs;
+        }
+        const bytes = encodeDfuStatus({ status: this.status, pollTimeoutMs, state: this.state, iString: 0 });
         return { status: 'ok', data: new DataView(bytes.buffer) } as USBInTransferResult;
       }
       case DFU_GETSTATE:

@@ -103,6 +103,9 @@ export class VirtualCoral {
   #dropEvents = 0;
   #dfuFailAt: number | undefined;
   #resetFailures = 0;
+  #reenumerations: { count: number; resetResolves: boolean } = { count: 0, resetResolves: false };
+  /** USB resets the stick received (any personality). */
+  resets = 0;
   #hung = new Set<(error: Error) => void>();
   #wedgeBudget = 0;
 
@@ -188,6 +191,30 @@ export class VirtualCoral {
   /** The next `n` calls to `reset()` reject (as seen on macOS/Windows, protocol §2.7). */
   failNextResets(n = 1): void {
     this.#resetFailures += n;
+  }
+  /**
+   * The next `n` resets in app mode re-enumerate the stick as a NEW `USBDevice` (as some hosts do,
+   * protocol §7.2) after `reenumerateMs`; the old object dies. The reset rejects as the device goes
+   * away, or with `resetResolves` succeeds first and the object dies right after.
+   */
+  reenumerateOnReset(n = 1, options: { resetResolves?: boolean } = {}): void {
+    this.#reenumerations = { count: this.#reenumerations.count + n, resetResolves: options.resetResolves ?? false };
+  }
+  /**
+   * Output and events a crashed host left in the stick's USB FIFOs (issue 12): only a port reset
+   * (or replug) drops them; the open sequence's core reset does not.
+   */
+  queueStaleOutput(bytes: number, events = 1): void {
+    this.app.queueStale(bytes, events);
+  }
+  /** The bootloader is busy for `polls` GETSTATUS answers after each DNLOAD, with this bwPollTimeout. */
+  dfuBusy(polls: number, pollTimeoutMs: number): void {
+    this.dfu.busy = { polls, pollTimeoutMs };
+  }
+  /** The bootloader starts in this DFU state (e.g. dfuERROR after a refused block). */
+  dfuStartsIn(state: number, status = 0): void {
+    this.dfu.state = state;
+    this.dfu.status = status;
   }
   /** Raise the interrupt word on 0x83 (bit0 fatal, bits 1–4 top-level) with its status registers. */
   raiseInterrupt(word: number): void {
@@ -344,6 +371,26 @@ export class VirtualCoral {
         if (this.#resetFailures > 0) {
           this.#resetFailures--;
           throw domError('NetworkError', 'Unable to reset the device.');
+        }
+        this.resets++;
+        if (personality === 'app' && this.#reenumerations.count > 0) {
+          this.#reenumerations.count--;
+          const gone = domError('NotFoundError', 'The device was disconnected.');
+          this.#releaseHung(gone);
+          this.device = undefined;
+          const die = () => {
+            device.kill();
+            this.usb.detach(device);
+            const appear = () => this.#enumerate();
+            if (this.reenumerateMs > 0) setTimeout(appear, this.reenumerateMs);
+            else queueMicrotask(appear);
+          };
+          if (this.#reenumerations.resetResolves) {
+            queueMicrotask(die);
+            return;
+          }
+          die();
+          throw gone;
         }
         if (personality === 'app') {
           // §8 #5: same device object, core back in reset, cached parameters dropped.

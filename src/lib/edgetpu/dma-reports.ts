@@ -13,6 +13,9 @@ import { ReefError } from '../errors.ts';
 import type { DeviceStreams } from './device-streams.ts';
 import type { DmaReport } from './prepared-program.ts';
 
+/** Where the reports come from: the device streams (0x82). */
+export type ReportSource = Pick<DeviceStreams, 'takeDescriptor'>;
+
 interface Expected {
   address: bigint;
   length: number;
@@ -35,7 +38,7 @@ export class DmaReportLedger {
   }
 
   /** Takes the device's reports until every hinted byte is accounted for; then starts over. */
-  async settle(streams: DeviceStreams, timeoutMs: number): Promise<void> {
+  async settle(streams: ReportSource, timeoutMs: number): Promise<void> {
     try {
       for (const [tag, list] of this.#expected) await this.#settleTag(streams, tag, list, timeoutMs);
     } finally {
@@ -43,7 +46,7 @@ export class DmaReportLedger {
     }
   }
 
-  async #settleTag(streams: DeviceStreams, tag: number, list: readonly Expected[], timeoutMs: number): Promise<void> {
+  async #settleTag(streams: ReportSource, tag: number, list: readonly Expected[], timeoutMs: number): Promise<void> {
     let carry: { address: bigint; length: bigint } | undefined;
     for (const hinted of list) {
       const end = hinted.address + BigInt(hinted.length);

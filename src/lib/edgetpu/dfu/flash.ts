@@ -7,17 +7,10 @@
 import { ReefError } from '../../errors.ts';
 import { markFreshDevice } from '../fresh-devices.ts';
 import { personalityOf } from '../identity.ts';
+import { settledStatus, toDfuIdle } from './dfu-state.ts';
 import type { TraceSink } from '../trace.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike, type UsbHostLike } from '../usb/device.ts';
-import {
-  DFU_STATE,
-  DFU_STATE_NAMES,
-  DFU_STATUS_OK,
-  dfuDownload,
-  dfuGetStatus,
-  dfuUpload,
-  type DfuStatus,
-} from '../usb/dfu.ts';
+import { DFU_STATE, DFU_STATE_NAMES, DFU_STATUS_OK, dfuDownload, dfuUpload, type DfuStatus } from '../usb/dfu.ts';
 import { parseDfuDescriptor, readConfigurationDescriptor } from '../usb/standard.ts';
 import { UsbTransport } from '../usb/transfer.ts';
 
@@ -42,6 +35,8 @@ export interface FlashOptions {
   reconnectTimeoutMs?: number;
   /** Pause between `getDevices()` polls. Default 100 ms. */
   pollIntervalMs?: number;
+  /** How long the bootloader may stay busy (dfuDNBUSY, manifesting) at one step. Default 10000. */
+  busyTimeoutMs?: number;
   /**
    * `true` (Node, or a browser where permission carried over): poll `getDevices()`. When the app
    * device does not show up, the error has reason `needs-permission` so a page can call
@@ -93,13 +88,18 @@ export async function flashFirmware(
   const iface = descriptor.interfaceNumber;
   if (iface !== CORAL_INTERFACE) await device.claimInterface(iface);
   const blockSize = descriptor.transferSize;
+  const wait = { busyBudgetMs: options.busyTimeoutMs ?? 10_000 };
 
-  // §2.5: consecutive blocks from 0, GETSTATUS after each, then the empty block ends it.
+  // Whatever a previous session left (a tab closed mid-flash, a refused block): back to dfuIDLE.
+  await toDfuIdle(usb, iface, wait);
+
+  // §2.5: consecutive blocks from 0, GETSTATUS after each (again after bwPollTimeout while the
+  // bootloader is busy), then the empty block ends it.
   let block = 0;
   for (let offset = 0; ; block++) {
     const n = Math.min(blockSize, total - offset);
     await dfuDownload(usb, iface, block, firmware.subarray(offset, offset + n));
-    const status = await dfuGetStatus(usb, iface);
+    const status = await settledStatus(usb, iface, wait);
     if (status.status !== DFU_STATUS_OK) throw statusError(`block ${block}`, status);
     if (n === 0) {
       if (status.state !== DFU_STATE.dfuIDLE) throw statusError('the final empty block', status);
