@@ -11,7 +11,14 @@ export {
   type SampleSource,
 } from './db.ts';
 export { DatasetStore, type DatasetSnapshot, type NewSample } from './datasets.ts';
-export { DATASET_ZIP_FORMAT, DATASET_ZIP_VERSION, exportDatasetZip, importDatasetZip } from './dataset-zip.ts';
+export {
+  DATASET_LIMITS,
+  DATASET_ZIP_FORMAT,
+  DATASET_ZIP_VERSION,
+  exportDatasetZip,
+  importDatasetZip,
+  type ImportDatasetOptions,
+} from './dataset-zip.ts';
 export { IdbEmbeddingCache } from './embedding-cache.ts';
 export { requestPersistentStorage, storageReport, type StorageManagerLike, type StorageReport } from './persistence.ts';
 export {

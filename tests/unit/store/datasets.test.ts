@@ -123,7 +123,7 @@ describe('dataset ZIP', () => {
 
     const dbB = await openReefDb(freshName());
     const storeB = new DatasetStore(dbB);
-    const restored = await storeB.restore(importDatasetZip(zipA));
+    const restored = await storeB.restore(await importDatasetZip(zipA));
     expect(restored.id).not.toBe(dataset.id);
     const zipB = await exportDatasetZip(await storeB.snapshot(restored.id));
     expect(zipB.length).toBe(zipA.length);
@@ -133,7 +133,7 @@ describe('dataset ZIP', () => {
   });
 
   it('names what is wrong with a bad ZIP', async () => {
-    expect(() => importDatasetZip(new Uint8Array([1, 2, 3, 4]))).toThrow(ReefError);
+    await expect(importDatasetZip(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(ReefError);
     await expectReefError(() => importDatasetZip(new Uint8Array([1, 2, 3, 4])), 'bad-zip');
     await expectReefError(() => importDatasetZip(zipSync({ 'a.txt': strToU8('x') })), 'missing-manifest');
     await expectReefError(
