@@ -16,11 +16,7 @@ describe(`reef doctor on ${DEVICE}`, () => {
     const io = { out: (t: string) => out.push(t), err: (t: string) => process.stderr.write(`${t}\n`) };
     const zipFile = join(tmpdir(), `reef-doctor-hw-${process.pid}.zip`);
     const args = ['--json', '--device', DEVICE, '--out', zipFile, '--offline', ...(await fixtureModelArgs())];
-    const code = await doctor(
-      [...args, '--firmware', await fixturePath('apex_latest_single_ep.bin')],
-      io,
-      await hardwareUsb(),
-    );
+    const code = await doctor([...args, '--firmware', await fixturePath('apex_latest_single_ep.bin')], io, hardwareUsb);
     const report = JSON.parse(out[0]!) as DoctorReport;
     console.log(reportText(report));
     const verdict = Object.fromEntries(report.steps.map((s) => [s.id, s.verdict]));

@@ -85,7 +85,11 @@ function cliFiles(dirs: readonly string[], offline: boolean, log: (line: string)
 
 const MARK = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP', warn: 'WARN' } as const;
 
-export async function doctor(args: string[], io: CliIo, usb: UsbHostLike): Promise<number> {
+/** Reasons for which this computer's USB cannot show any Coral: the same outcome as none plugged in. */
+const NO_USB = new Set(['usb-unavailable', 'no-usb-backend']);
+
+/** `usb`: the bus, opened lazily so a computer without usable USB gets the "no Coral" answer too. */
+export async function doctor(args: string[], io: CliIo, openUsb: () => Promise<UsbHostLike>): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -106,20 +110,29 @@ export async function doctor(args: string[], io: CliIo, usb: UsbHostLike): Promi
   const trace = createTraceRecorder({ keep: true });
   const environment = nodeEnvironment();
 
-  const corals = await listCorals(usb);
-  if (corals.length === 0) {
+  let usb: UsbHostLike | undefined;
+  let corals: Awaited<ReturnType<typeof listCorals>> = [];
+  let why = '';
+  try {
+    usb = await openUsb();
+    corals = await listCorals(usb);
+  } catch (error) {
+    if (!(error instanceof ReefError && error.reason && NO_USB.has(error.reason))) throw error;
+    why = ` USB is not usable here: ${error.message}`;
+  }
+  if (!usb || corals.length === 0) {
     const report: DoctorReport = {
       tool: 'reef doctor',
       reefVersion: __REEF_VERSION__,
       startedAt: new Date().toISOString(),
       environment,
       outcome: 'no-device',
-      summary: 'No Coral USB Accelerator is connected (looked for 1a6e:089a and 18d1:9302). Nothing was tested.',
+      summary: `No Coral USB Accelerator is connected (looked for 1a6e:089a and 18d1:9302). Nothing was tested.${why}`,
       steps: [],
       totalMs: 0,
     };
     if (values.json) io.out(JSON.stringify(report, null, 2));
-    else io.out(`${report.summary}\n${permissionHint()}`);
+    else io.out(why ? report.summary : `${report.summary}\n${permissionHint()}`);
     return EXIT_NO_DEVICE;
   }
 
@@ -170,6 +183,6 @@ export const command: Command = {
   summary: '"Check my Coral": self-test of a Coral (identity, USB, clock, known-answer tests, latency) with a report',
   usage: USAGE,
   async run(args, io) {
-    return doctor(args, io, await nodeUsb());
+    return doctor(args, io, nodeUsb);
   },
 };

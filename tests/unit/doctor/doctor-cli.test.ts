@@ -6,6 +6,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { doctor, EXIT_NO_DEVICE } from '../../../src/cli/commands/doctor.ts';
 import { parseTrace } from '../../../src/lib/edgetpu/index.ts';
+import { ReefError } from '../../../src/lib/errors.ts';
 import { EmulatedUsb, VirtualCoral } from '../../emulator/index.ts';
 import { fixtureProgram, testconv1Twin } from '../../emulator/node-fixtures.ts';
 import { fixturePath } from '../../support/fixtures.ts';
@@ -38,7 +39,11 @@ describe('reef doctor', () => {
     const out = join(tmpdir(), `reef-doctor-${process.pid}.zip`);
     const { io, out: lines } = captureIo();
     // Only testconv1 is in the folder given: the other tests must say "skipped", not pass.
-    const code = await doctor(['--json', '--offline', '--out', out, '--models', await testconv1Dir()], io, usb);
+    const code = await doctor(
+      ['--json', '--offline', '--out', out, '--models', await testconv1Dir()],
+      io,
+      async () => usb,
+    );
     const report = JSON.parse(lines[0]!) as {
       outcome: string;
       steps: { id: string; verdict: string; why: string }[];
@@ -80,7 +85,7 @@ describe('reef doctor', () => {
       return out;
     });
     const { io, out } = captureIo();
-    expect(await doctor(['--offline', '--models', await testconv1Dir()], io, usb)).toBe(1);
+    expect(await doctor(['--offline', '--models', await testconv1Dir()], io, async () => usb)).toBe(1);
     const text = out.join('\n');
     expect(text).toMatch(
       /FAIL {4}testconv1 golden output \(bit-exact\) +output differs from the golden file: 1 of 14400 bytes, first at byte 7/,
@@ -90,12 +95,22 @@ describe('reef doctor', () => {
 
   it('without a Coral says so, tests nothing and exits 3', async () => {
     const { io, out } = captureIo();
-    expect(await doctor([], io, new EmulatedUsb())).toBe(EXIT_NO_DEVICE);
+    expect(await doctor([], io, async () => new EmulatedUsb())).toBe(EXIT_NO_DEVICE);
     expect(out[0]).toMatch(
       /^No Coral USB Accelerator is connected \(looked for 1a6e:089a and 18d1:9302\)\. Nothing was tested\./,
     );
     const json = captureIo();
-    expect(await doctor(['--json'], json.io, new EmulatedUsb())).toBe(3);
+    expect(await doctor(['--json'], json.io, async () => new EmulatedUsb())).toBe(3);
+    expect(JSON.parse(json.out[0]!)).toMatchObject({ outcome: 'no-device', steps: [] });
+    // A computer whose USB cannot be listed has no Coral to test either.
+    const broken = captureIo();
+    const noUsb = async () => {
+      throw new ReefError('UNAVAILABLE', 'cannot list USB devices (no /sys/bus/usb)', { reason: 'usb-unavailable' });
+    };
+    expect(await doctor([], broken.io, noUsb)).toBe(3);
+    expect(broken.out[0]).toMatch(
+      /Nothing was tested\. USB is not usable here: cannot list USB devices \(no \/sys\/bus\/usb\)$/,
+    );
     expect(JSON.parse(json.out[0]!)).toMatchObject({ outcome: 'no-device', steps: [] });
   });
 });
