@@ -26,11 +26,10 @@ import {
   importDatasetZip,
   openReefDb,
   storageReport,
-  type DatasetSnapshot,
   type ReefDb,
   type StorageReport,
 } from '../lib/store/index.ts';
-import type { RgbaImage } from '../lib/tasks/index.ts';
+import { openImageBitmap, type RgbaImage } from '../lib/tasks/index.ts';
 import type { CompatibilityReport } from '../lib/tflite/index.ts';
 
 export type { TrainingEvent };
@@ -67,12 +66,6 @@ export interface ImportedDataset {
   classes: number;
   samples: number;
 }
-
-// TODO(C): drop this cast once importDatasetZip takes its options (helper B is changing it).
-const readDatasetZip = importDatasetZip as (
-  zip: Uint8Array,
-  options?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
-) => DatasetSnapshot | Promise<DatasetSnapshot>;
 
 export interface TfjsFiles {
   modelJson: string;
@@ -131,7 +124,7 @@ export interface QuantizeOutput {
 }
 
 async function decode(blob: Blob): Promise<RgbaImage> {
-  const bitmap = await createImageBitmap(blob);
+  const bitmap = await openImageBitmap(blob, 'a sample');
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d');
@@ -217,7 +210,7 @@ export class TrainingApi {
     onProgress?.({ phase: 'reading', done: 0, total: file.size });
     const bytes = new Uint8Array(await file.arrayBuffer());
     signal.throwIfAborted();
-    const snapshot = await readDatasetZip(bytes, {
+    const snapshot = await importDatasetZip(bytes, {
       signal,
       onProgress: (done, total) => onProgress?.({ phase: 'unpacking', done, total }),
     });
