@@ -1,6 +1,8 @@
 /** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
 import { proxy } from 'comlink';
 import type { DeviceInfo } from '../../worker/accelerator-api.ts';
+import { ReefError } from '../../lib/errors.ts';
+import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
 import { accelerator } from '../accelerator.ts';
 import { CameraState } from './camera.svelte.ts';
 import { errorMessage } from './errors.ts';
@@ -140,9 +142,10 @@ export class LiveState {
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
     this.#image?.close();
     try {
-      this.#image = await createImageBitmap(file);
-    } catch {
-      this.error = `${file.name} is not an image this browser can read.`;
+      // The header first: an image above Reef's pixel limit is refused before the browser decodes it.
+      this.#image = await openImageBitmap(file, file.name);
+    } catch (error) {
+      this.error = error instanceof ReefError ? error.message : `${file.name} is not an image this browser can read.`;
       return;
     }
     this.aspect = this.#image.width / this.#image.height;

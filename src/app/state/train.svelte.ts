@@ -13,6 +13,7 @@ import {
   type DatasetRecord,
   type SampleRecord,
 } from '../../lib/store/index.ts';
+import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
 import type { ImportProgress } from '../../worker/training-api.ts';
 import { stopTraining, withTraining } from '../training.ts';
 import { CameraState } from './camera.svelte.ts';
@@ -173,7 +174,7 @@ export class TrainState {
       for (const file of files) {
         // Decode once here, so a file the browser cannot read is refused now rather than at training time.
         try {
-          images.push(await shrink(await createImageBitmap(file)));
+          images.push(await shrink(await openImageBitmap(file, file.name)));
         } catch {
           skipped.push(file.name);
         }

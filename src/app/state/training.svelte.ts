@@ -5,6 +5,7 @@
  */
 import { proxy, transfer } from 'comlink';
 import type { CatalogEntryState } from '../../worker/accelerator-api.ts';
+import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
 import type { TrainingEvent } from '../../worker/training-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { stopTraining, withTraining } from '../training.ts';
@@ -187,7 +188,7 @@ export class TrainingState {
     const info = await api.loadModel({ sha256 }, { engine: 'cpu' });
     try {
       for (const sample of samples) {
-        const bitmap = await createImageBitmap(sample.image);
+        const bitmap = await openImageBitmap(sample.image, 'a sample');
         const result = await api.runTask(info.id, transfer(bitmap, [bitmap]), 'classify', { topK: 1 });
         const predicted = result.task === 'classify' ? result.classes[0]?.id : undefined;
         const row = matrix[sample.label];

@@ -11,6 +11,7 @@ export {
   type ImageHeader,
 } from './image-header.ts';
 export { checkTaskModel } from './task-model.ts';
+export { openImageBitmap } from './image-bitmap.ts';
 export { resizeRegion, type Rect, type Resample } from './resize.ts';
 export {
   encodePixels,
