@@ -77,7 +77,9 @@ interface PendingRun {
 
 /** One TPU: its driver, the models placed on it and its run queue. */
 class DeviceSlotState {
-  readonly managed: ManagedDevice;
+  managed: ManagedDevice;
+  /** Its stick went away during the driver's reset: the driver is finding it again (a new USBDevice). */
+  following = false;
   tpu: EdgeTpu | undefined;
   opening: Promise<EdgeTpu> | undefined;
   error: ReefError | undefined;
@@ -227,6 +229,7 @@ export type OpOutputArray = TpuOpArray;
 
 export class DevicePool {
   readonly manager: DeviceManager;
+  readonly #usb: UsbHostLike;
   readonly #options: DevicePoolOptions;
   readonly #slots = new Map<string, DeviceSlotState>();
   readonly #listeners = new Set<(event: PoolEvent) => void>();
@@ -234,6 +237,7 @@ export class DevicePool {
   #models = 0;
 
   constructor(usb: UsbHostLike, options: DevicePoolOptions = {}) {
+    this.#usb = usb;
     this.#options = options;
     this.manager = new DeviceManager(usb);
     this.#unsubscribe = this.manager.subscribe((event) => {
@@ -369,6 +373,8 @@ export class DevicePool {
           slot.resident.clear();
           slot.uploadedBefore.clear();
           if (tpu.state === 'failed' && error instanceof ReefError) slot.error = error;
+          // The driver did not find its re-enumerated stick again: it is gone after all.
+          if (slot.following && tpu.state === 'failed') this.#drop(slot);
           settle(pending, slot.gone ? goneError(slot.id, `${model.name}'s run failed`) : error);
         } finally {
           slot.pending.delete(pending);
@@ -424,7 +430,8 @@ export class DevicePool {
     slot.opening ??= (async () => {
       const open = this.#options.open ?? openEdgeTpu;
       try {
-        const tpu = await open(slot.managed.device, { ...this.#options.driver, label: slot.id });
+        // The driver gets the USB host too, to follow a stick that a reset re-enumerates.
+        const tpu = await open(slot.managed.device, { usb: this.#usb, ...this.#options.driver, label: slot.id });
         slot.tpu = tpu;
         slot.error = undefined;
         if (slot.gone) void tpu.close();
@@ -441,6 +448,17 @@ export class DevicePool {
   }
 
   #added(managed: ManagedDevice): void {
+    const following = [...this.#slots.values()].find((s) => s.following);
+    if (following && managed.personality === 'app') {
+      following.following = false;
+      if (following.id === managed.id) {
+        // The same stick under a new USBDevice: the slot keeps its models and its driver.
+        following.managed = managed;
+        this.#emit({ type: 'changed', device: managed.id });
+        return;
+      }
+      this.#drop(following);
+    }
     this.#slotFor(managed);
     this.#emit({ type: 'added', device: managed.id });
   }
@@ -451,6 +469,18 @@ export class DevicePool {
       this.#emit({ type: 'removed', device: managed.id });
       return;
     }
+    // A reset inside the driver's recovery may make the stick re-enumerate; the driver finds it
+    // again by itself (it has the USB host), so the slot waits for it instead of dropping its models.
+    if (slot.tpu?.state === 'recovering' && slot.tpu.options.usb) {
+      slot.following = true;
+      return;
+    }
+    this.#drop(slot);
+  }
+
+  /** The slot's stick is gone for good: its runs fail, its models are orphaned, its driver closes. */
+  #drop(slot: DeviceSlotState): void {
+    const managed = slot.managed;
     slot.gone = true;
     this.#slots.delete(managed.id);
     for (const run of [...slot.pending]) settle(run, goneError(slot.id, 'its pending runs were cancelled'));

@@ -5,6 +5,7 @@
  * state and honours bwPollTimeout. Each case ends in a correct next inference or a typed error.
  */
 import { describe, expect, it } from 'vitest';
+import { DevicePool } from '../../../src/lib/edgetpu/device-pool.ts';
 import { flashFirmware } from '../../../src/lib/edgetpu/dfu/flash.ts';
 import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver.ts';
 import { resolveOptions } from '../../../src/lib/edgetpu/driver-options.ts';
@@ -123,6 +124,28 @@ describe('a stick that re-enumerates as a new USBDevice on reset', () => {
     expect(tpu.stats.recoveries).toBe(1);
     expect(coral.violations).toEqual([]);
     await tpu.close();
+  });
+
+  it('a device pool keeps the TPU and its models while the driver follows the stick', async () => {
+    const { coral, models } = await coralWith([MODEL], { reenumerateMs: 20 });
+    const pool = new DevicePool(coral.usb, { driver: FAST });
+    await pool.refresh();
+    const model = await pool.load(models.get(MODEL)!.bytes, { name: 'testconv1' });
+    const { input, expected } = await golden();
+    const correct = async () => {
+      const [out] = await model.run([input]);
+      expect(Buffer.from(out!.data as Uint8Array).equals(Buffer.from(expected))).toBe(true);
+    };
+    await correct();
+    coral.reenumerateOnReset(1);
+    coral.stallNext({ type: 'bulk', direction: 'out' });
+    const error = await failure(model.run([input]));
+    expect(error.message).toContain('reset and reopened');
+    await correct();
+    expect(model.deviceId).toBe('usb:0');
+    expect(pool.devices().map((d) => [d.id, d.state, d.models])).toEqual([['usb:0', 'idle', ['testconv1']]]);
+    expect(coral.enumerations).toBe(2);
+    await pool.close();
   });
 
   it('without a USB host to look in, it is a typed device-gone error', async () => {
