@@ -68,6 +68,7 @@ export async function openCoral(
   try {
     const tpu = await openEdgeTpu(device, {
       label: entry.id,
+      usb, // to find the stick again if a reset re-enumerates it
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.trace ? { trace: options.trace } : {}),
     });
