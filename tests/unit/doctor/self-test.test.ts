@@ -98,7 +98,7 @@ describe('self-test on the virtual Coral', () => {
     }
   });
 
-  it('fails testconv1 and classification on a stick that returns wrong output bytes', async () => {
+  it('fails testconv1, classification and the tiled int8 step on a stick that returns wrong output bytes', async () => {
     const usb = new EmulatedUsb();
     const flipOne =
       (compute: ComputeFn): ComputeFn =>
@@ -121,11 +121,24 @@ describe('self-test on the virtual Coral', () => {
         out.set(name, wrong);
         return out;
       };
-    await coralWithSelfTestModels(usb, { testconv1: flipOne, mobilenet: allToZero });
+    // MoveNet's tiled int8 heatmaps and offsets read back to front, as a mirrored tile order would.
+    const mirrored =
+      (compute: ComputeFn): ComputeFn =>
+      async (inputs) =>
+        new Map([...(await compute(inputs))].map(([name, bytes]) => [name, bytes.slice().reverse()]));
+    await coralWithSelfTestModels(usb, { testconv1: flipOne, mobilenet: allToZero, movenet: mirrored });
     const { report, pool } = await selfTest(usb);
     try {
       expect(report.outcome).toBe('fail');
-      expect(verdicts(report)).toMatchObject({ testconv1: 'fail', classify: 'fail', 'tiled-int8': 'pass' });
+      expect(verdicts(report)).toMatchObject({
+        testconv1: 'fail',
+        classify: 'fail',
+        'tiled-int8': 'fail',
+        cocompiled: 'pass',
+      });
+      expect(report.steps.find((s) => s.id === 'tiled-int8')!.why).toMatch(
+        /^keypoint \d+ is 0\.\d+ away from the CPU twin's \(tolerance 0\.05\)$/,
+      );
       const testconv1 = report.steps.find((s) => s.id === 'testconv1')!;
       expect(testconv1.details).toEqual({ differingBytes: 1, firstDifference: 100 });
       expect(report.steps.find((s) => s.id === 'classify')!.why).toMatch(
