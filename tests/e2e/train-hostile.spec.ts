@@ -124,6 +124,9 @@ test.describe('hostile dataset ZIPs', () => {
         .or(page.getByRole('button', { name: 'Download the extractor' })),
     ).toBeVisible();
     await page.screenshot({ path: `${SCREENS}/train-import-progress-desktop.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENS}/train-import-progress-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByRole('button', { name: 'Cancel import' }).click();
     await expect(
       page.getByRole('status').filter({ hasText: 'Import of big.zip cancelled: nothing was stored.' }),
