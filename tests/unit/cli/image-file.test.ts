@@ -3,8 +3,8 @@
  * file ends in a typed error naming the file and its problem, never a decoder's stack trace.
  */
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../../../src/cli/image-file.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImageFile, MAX_JPEG_PIXELS } from '../../../src/cli/image-file.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { decodeBmp } from '../../../src/lib/tasks/index.ts';
 import { readFixture } from '../../support/fixtures.ts';
@@ -26,6 +26,11 @@ function refusal(decode: () => unknown): ReefError {
   }
   throw new Error('expected a typed error');
 }
+
+let wideJpeg: Uint8Array;
+beforeAll(async () => {
+  wideJpeg = await jpegClaiming(5000, 4000);
+});
 
 describe('decodeImageFile', () => {
   it('decodes real PNG and JPEG files to the header size, pixels equal to the BMP source', async () => {
@@ -65,6 +70,16 @@ describe('decodeImageFile', () => {
         message: `${name}: 20000×20000 is 400,000,000 pixels; Reef decodes images of up to 40,000,000 pixels (40 megapixels)`,
       });
     }
+  });
+
+  it('JPEGs above 16 MP are refused by the CLI decoder (jpeg-js needs ~40 bytes a pixel)', async () => {
+    expect(MAX_JPEG_PIXELS).toBe(16_000_000);
+    expect(refusal(() => decodeImageFile(wideJpeg, 'wide.jpg'))).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      reason: 'image-too-large',
+      message:
+        'wide.jpg: 5000×4000 is 20,000,000 pixels; the CLI decodes JPEGs of up to 16,000,000 pixels (16 megapixels): downscale it or convert it to PNG',
+    });
   });
 
   it('a PNG whose data is shorter than its header promises (8 MP claimed) is a typed error', () => {
