@@ -22,7 +22,7 @@ const STATUS: readonly number[] = [
   CSR.top_level_int_2_status,
   CSR.top_level_int_3_status,
 ];
-const CONTROL = [
+const CONTROL: readonly number[] = [
   CSR.top_level_int_0_control,
   CSR.top_level_int_1_control,
   CSR.top_level_int_2_control,
@@ -50,6 +50,18 @@ export class InterruptSources {
     if (k === 1) this.#csr.setStatus(CSR.slv_wr_err_resp, 1n);
     if (k === 2) set(CSR.rambist_ctrl_1, 1n << 16n); // BIST fail
     if (k === 3) set(CSR.omc0_dc, WARNING_FLAG);
+  }
+
+  /**
+   * The thermal flags live in the chip's temperature block, not in the USB or core logic: a port
+   * reset does not drop them (a guess; nothing documents it either way). Read before, restore after.
+   */
+  get thermalFlags(): bigint {
+    return this.#get(CSR.omc0_dc) & (WARNING_FLAG | SHUTDOWN_FLAG);
+  }
+
+  set thermalFlags(flags: bigint) {
+    this.#csr.setStatus(CSR.omc0_dc, this.#get(CSR.omc0_dc) | flags);
   }
 
   latched(k: number): boolean {
@@ -81,6 +93,14 @@ export class InterruptSources {
             ? [CSR.slv_wr_err_resp, CSR.slv_rd_err_resp]
             : [CSR.mst_wr_err_resp, CSR.mst_rd_err_resp];
         for (const flag of flags) this.#csr.values.set(flag, 0n);
+      }
+    } else if (CONTROL.includes(offset)) {
+      // Level-triggered: enabling an interrupt whose source is latched raises it at once.
+      const k = CONTROL.indexOf(offset);
+      if (written === 1n && this.latched(k)) {
+        this.#csr.setStatus(STATUS[k]!, 1n);
+        this.refires++;
+        return k;
       }
     } else {
       const k = STATUS.indexOf(offset);

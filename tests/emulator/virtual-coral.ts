@@ -395,7 +395,9 @@ export class VirtualCoral {
         if (personality === 'app') {
           // §8 #5: same device object, core back in reset, cached parameters dropped.
           const aborted = domError('AbortError', 'The transfer was cancelled.');
+          const thermal = this.app.interrupts.thermalFlags;
           this.app.reset(aborted);
+          this.app.interrupts.thermalFlags = thermal;
           this.#releaseHung(aborted);
           this.wedged = undefined;
           return;

@@ -487,6 +487,7 @@ export class EdgeTpu {
     for (const k of topLevel) {
       if (k === TOP_LEVEL.thermalShutdown) {
         this.#shutdownPending = true;
+        this.#warn(TOP_LEVEL_WARNINGS[k]!);
         continue;
       }
       const storm = this.#storm.fired(k);

@@ -171,6 +171,21 @@ describe('top-level interrupts are cleared at their source', () => {
     await tpu.close();
   });
 
+  it('a latched thermal shutdown is cleared in omc0_dc before the reset; the next inference is correct', async () => {
+    const { coral, models } = await coralWith([MODEL]);
+    const { tpu, model } = await opened(coral, models.get(MODEL)!.bytes);
+    coral.raiseInterrupt(1 << 1);
+    await pause(20);
+    await expectCorrect(model); // the failed streams are repaired (reset + reopen) before this request
+    expect(coral.app.interrupts.latched(0)).toBe(false);
+    expect(coral.app.interrupts.refires).toBe(0);
+    expect(tpu.stats.recoveries).toBe(1);
+    expect(tpu.warnings).toEqual(['thermal shutdown']);
+    await expectCorrect(model);
+    expect(coral.violations).toEqual([]);
+    await tpu.close();
+  });
+
   it('PCIe/AXI error and BIST failure: abm_en toggled, W1C bits written back, no re-firing', async () => {
     const { coral, models } = await coralWith([MODEL]);
     const { tpu, model } = await opened(coral, models.get(MODEL)!.bytes);
