@@ -5,6 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureNames, readFixture } from '../../support/fixtures.ts';
 import { exercise, makeTarget, mutate, MUTATION_KINDS, prng, type Target } from './mutations.ts';
+import {
+  exerciseStructure,
+  makeStructuralTarget,
+  mutateStructure,
+  STRUCTURAL_KINDS,
+  type StructuralTarget,
+} from './structural-mutations.ts';
 
 const VARIANTS = 2400;
 
@@ -38,4 +45,37 @@ describe('fuzzing the model readers', () => {
     // The fixtures are untouched after restoring every variant.
     for (const target of targets) expect(exercise(target.bytes)).toBe('ok');
   });
+});
+
+const STRUCTURAL_VARIANTS = 270;
+
+describe('structural fuzzing (aliasing, lying sizes, appended ZIPs)', () => {
+  it(`${STRUCTURAL_VARIANTS} structural mutations give a valid parse or a typed error`, async () => {
+    const names = fixtureNames((name) => name.endsWith('.tflite') && !name.includes('movenet'));
+    const targets: StructuralTarget[] = [];
+    for (const name of names) targets.push(makeStructuralTarget(name, await readFixture(name)));
+    const random = prng(20261203);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < STRUCTURAL_VARIANTS; i++) {
+      const target = targets[i % targets.length]!;
+      // Every kind in turn, so each runs ~30 times whatever the PRNG does.
+      const kind = STRUCTURAL_KINDS[i % STRUCTURAL_KINDS.length]!;
+      const variant = mutateStructure(target, random, kind);
+      let outcome: string;
+      try {
+        outcome = exerciseStructure(variant.bytes);
+      } catch (error) {
+        throw new Error(`variant ${i} (${kind} of ${target.name}) threw ${String(error)}`, { cause: error });
+      } finally {
+        variant.restore();
+      }
+      outcomes.set(`${kind}:${outcome}`, (outcomes.get(`${kind}:${outcome}`) ?? 0) + 1);
+    }
+    const refused = (kind: string, reason: string) => outcomes.get(`${kind}:${reason}`) ?? 0;
+    // The mutations reach the checks this mode is for.
+    expect(refused('alias-generated', 'too-large') + refused('alias-names', 'too-large')).toBeGreaterThan(0);
+    expect(refused('lie-executable', 'bad-executable')).toBeGreaterThan(0);
+    expect(refused('lie-shape', 'tensor-too-large') + refused('lie-shape', 'bad-shape')).toBeGreaterThan(0);
+    for (const target of targets) expect(exerciseStructure(target.bytes)).toBe('ok');
+  }, 60_000);
 });
