@@ -157,7 +157,7 @@ export class DfuFunction {
         this.#awaitingStatus = false;
         let pollTimeoutMs = 0;
         if (this.#afterBusy !== undefined) {
-          const early = performance.now() < this.#busyUntil;
+          const early = performance.now() < this.#busyUntil - 1; // a host timer's rounding is no fault
           if (early) {
             this.#hooks.violation(
               `DFU: GETSTATUS ${Math.ceil(this.#busyUntil - performance.now())} ms before the bwPollTimeout it was given`,

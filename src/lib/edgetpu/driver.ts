@@ -41,7 +41,7 @@ import type { EventDescriptor } from './usb/framing.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from './usb/device.ts';
 import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
 import { CSR } from './usb/registers.ts';
-import { appDevicesNow, findSameStick, identityOf } from './usb/same-stick.ts';
+import { appDevicesNow, findSameStick, identityOf, type StickIdentity } from './usb/same-stick.ts';
 import { UsbTransport } from './usb/transfer.ts';
 
 export type EdgeTpuState = 'closed' | 'opening' | 'open' | 'recovering' | 'failed' | 'closing';
@@ -284,6 +284,8 @@ export class EdgeTpu {
   readonly #storm = new InterruptStorm();
   /** A thermal shutdown fired: its source is cleared before the recovery's reset. */
   #shutdownPending = false;
+  /** What the stick looked like before the last reset, to find it if it re-enumerates late. */
+  #lastReset: { identity: StickIdentity; before: ReadonlySet<USBDevice> } | undefined;
 
   constructor(device: UsbDeviceLike, options: EdgeTpuOptions = {}) {
     this.#device = device;
@@ -363,6 +365,7 @@ export class EdgeTpu {
   async #portReset(): Promise<void> {
     const before = await appDevicesNow(this.options.usb);
     const identity = identityOf(this.#device);
+    this.#lastReset = { identity, before };
     try {
       if (!this.#device.opened) await this.#device.open(); // WebUSB resets only an opened device
       await withDeadline(
@@ -385,15 +388,11 @@ export class EdgeTpu {
   }
 
   /** The stick re-enumerated: find its new `USBDevice` (serial, else bus/port, else the newcomer). */
-  async #follow(
-    identity: ReturnType<typeof identityOf>,
-    before: ReadonlySet<USBDevice>,
-    cause: unknown,
-  ): Promise<void> {
+  async #follow(identity: StickIdentity, before: ReadonlySet<USBDevice>, cause: unknown): Promise<void> {
     if (!this.options.usb) {
       throw new ReefError(
         'UNAVAILABLE',
-        `${this.options.label}: the device is gone (it re-enumerated after a USB reset, and the driver was given no USB host to find it again)`,
+        `${this.options.label}: the device is gone after a USB reset (unplugged, or re-enumerated as a new device and the driver was given no USB host to find it again)`,
         { reason: 'device-gone', cause },
       );
     }
@@ -412,9 +411,11 @@ export class EdgeTpu {
         await claimCoralInterface(this.#device);
         return;
       } catch (error) {
-        if (isGone(error) && this.options.usb && attempt === 0) {
+        const reset = this.#lastReset;
+        this.#lastReset = undefined;
+        if (isGone(error) && this.options.usb && reset) {
           // The old object died between reset and open: the stick is back under a new one.
-          await this.#follow(identityOf(this.#device), new Set(), error);
+          await this.#follow(reset.identity, reset.before, error);
           continue;
         }
         if (isGone(error) || attempt >= this.options.openRetries) throw this.#claimError(error);
@@ -425,6 +426,7 @@ export class EdgeTpu {
 
   async #bringUp(): Promise<void> {
     await this.#claim();
+    this.#lastReset = undefined;
     const speed = usbSpeedOf(this.#device);
     const small = (speed === 'high' || speed === 'full') && !this.options.forceLargestBulkInChunk;
     const report = await runOpenSequence(this.usb, {

@@ -14,6 +14,7 @@ import { DFU_STATE } from '../../../src/lib/edgetpu/usb/dfu.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';
 import { coralWith, firmwareImage } from '../../emulator/node-fixtures.ts';
+import { EmulatedUsb } from '../../emulator/usb-host.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
 
 const MODEL = 'testconv1-edgetpu.tflite';
@@ -123,6 +124,20 @@ describe('a stick that re-enumerates as a new USBDevice on reset', () => {
     await expectCorrect(model);
     expect(tpu.stats.recoveries).toBe(1);
     expect(coral.violations).toEqual([]);
+    await tpu.close();
+  });
+
+  it('with two sticks on the bus, the one that re-enumerated is found, not its neighbour', async () => {
+    const usb = new EmulatedUsb();
+    const { coral: a, models } = await coralWith([MODEL], { usb, reenumerateMs: 30 });
+    const { coral: b } = await coralWith([MODEL], { usb });
+    a.reenumerateOnReset(1, { resetResolves: true });
+    const { tpu, model } = await opened(a, models.get(MODEL)!.bytes, { usb });
+    expect(tpu.device).toBe(a.device);
+    expect(tpu.device).not.toBe(b.device);
+    await expectCorrect(model);
+    expect(a.app.stats.requests).toBe(1);
+    expect(b.app.stats.requests).toBe(0);
     await tpu.close();
   });
 

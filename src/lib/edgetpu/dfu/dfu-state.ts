@@ -52,7 +52,7 @@ export async function settledStatus(usb: UsbTransport, iface: number, options: D
         { reason: 'dfu-busy' },
       );
     }
-    await sleep(wait);
+    await sleep(wait + 1); // timers may fire a millisecond early
     status = await dfuGetStatus(usb, iface);
   }
   return status;
