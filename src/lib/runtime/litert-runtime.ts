@@ -150,7 +150,14 @@ export class LiteRtRuntime {
     const { log } = await this.#bindings();
     const turn = this.#queue.then(async () => {
       log.reset();
-      const result = await call();
+      let result: T;
+      try {
+        result = await call();
+      } catch (error) {
+        // An abort or a binding's exception: what LiteRT logged before it is the readable cause.
+        if (log.failures.length === 0) throw error;
+        throw Object.assign(liteRtLogError(log.failures, stage, opNumbers), { cause: error });
+      }
       const failures = log.failures;
       if (failures.length > 0) throw liteRtLogError(failures, stage, opNumbers);
       return result;
