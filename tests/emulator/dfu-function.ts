@@ -91,6 +91,10 @@ export class DfuFunction {
       case DFU_DNLOAD: {
         if (this.state === DFU_STATE.dfuERROR) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
         if (this.#afterBusy !== undefined) this.#error(`DNLOAD block ${setup.value} while the bootloader is busy`);
+        else if (this.state !== DFU_STATE.dfuIDLE && this.state !== DFU_STATE.dfuDNLOAD_IDLE)
+          this.#error(
+            `DNLOAD block ${setup.value} in state ${this.state} (DFU 1.1 allows it in dfuIDLE/dfuDNLOAD-IDLE)`,
+          );
         else if (this.#awaitingStatus)
           this.#error(`DNLOAD block ${setup.value} before GETSTATUS of the previous block`);
         else if (setup.value !== this.#nextBlock)

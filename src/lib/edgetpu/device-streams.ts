@@ -325,11 +325,6 @@ export class DeviceStreams {
     return dropped;
   }
 
-  /** Completion events queued that no request waited for. */
-  get pendingEvents(): number {
-    return this.#events.length;
-  }
-
   /** Bytes received on 0x81 that no output claimed (a protocol mismatch if non-zero between requests). */
   get strayOutputBytes(): number {
     return this.#available;

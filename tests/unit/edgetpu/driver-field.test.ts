@@ -253,6 +253,14 @@ describe('DFU from any state', () => {
     expect(coral.violations).toEqual([]);
   });
 
+  it('a bootloader left mid-upload (verify interrupted) is aborted back to dfuIDLE and flashed', async () => {
+    const coral = new VirtualCoral();
+    coral.dfuStartsIn(DFU_STATE.dfuUPLOAD_IDLE);
+    const app = await flashFirmware(coral.device!, await firmwareImage(), { usb: coral.usb });
+    expect(app?.vendorId).toBe(0x18d1);
+    expect(coral.violations).toEqual([]);
+  });
+
   it('a flash abandoned mid-download (tab closed) does not need a replug: the next flash works', async () => {
     const coral = new VirtualCoral();
     const firmware = await firmwareImage();
