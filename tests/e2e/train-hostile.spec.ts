@@ -66,7 +66,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 }
 
 test.describe('hostile dataset ZIPs', () => {
-  test('a ZIP bomb, 100,000 samples on one image and 50,000 classes are refused quickly, beside the import control, while the page stays responsive', async ({
+  test('ZIP bombs (honest and lying sizes), 100,000 samples on one image and 50,000 classes are refused quickly, beside the import control, while the page stays responsive', async ({
     page,
   }) => {
     const watch = await watchPage(page);
@@ -74,7 +74,10 @@ test.describe('hostile dataset ZIPs', () => {
     await expect(count(page, 'Class 1')).toHaveText('0 samples');
     const cases: [string, Uint8Array][] = [
       ['bomb.zip', overlapBombZip()],
+      ['bomb-lying.zip', overlapBombZip(1024)],
       ['many-samples.zip', manySamplesZip()],
+      // Small enough a manifest to be read: refused for naming one image 20,000 times.
+      ['shared-image.zip', manySamplesZip(20_000)],
       ['many-classes.zip', manyClassesZip()],
     ];
     for (const [name, zip] of cases) {

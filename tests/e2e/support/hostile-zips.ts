@@ -96,9 +96,10 @@ interface RawEntry {
 
 /**
  * A ZIP bomb of about 100 KB: one deflated member of 100 MiB of zeros, and 52 central-directory
- * entries (samples) that all point at it: 5.2 GB when every entry is inflated.
+ * entries (samples) that all point at it: 5.2 GB when every entry is inflated. With `declaredBytes`
+ * the headers lie about the inflated size (e.g. 1 KiB), so only counting while inflating catches it.
  */
-export function overlapBombZip(): Uint8Array {
+export function overlapBombZip(declaredBytes = 100 * 1024 * 1024): Uint8Array {
   const entries = 52;
   const member = deflatedZeros(100);
   const samples = Array.from({ length: entries }, (_, i) => sample(`images/0/${i}.bmp`, 0, i));
@@ -132,7 +133,7 @@ export function overlapBombZip(): Uint8Array {
     compressed: manifestBytes.length,
     size: manifestBytes.length,
   });
-  const memberAt = local('images/0/0.bmp', 8, 0, member, 100 * 1024 * 1024);
+  const memberAt = local('images/0/0.bmp', 8, 0, member, declaredBytes);
   for (const s of samples)
     central.push({
       name: s.file,
@@ -140,7 +141,7 @@ export function overlapBombZip(): Uint8Array {
       method: 8,
       crc: 0,
       compressed: member.length,
-      size: 100 * 1024 * 1024,
+      size: declaredBytes,
     });
   const cdStart = offset;
   for (const e of central) {
