@@ -1,7 +1,9 @@
 /**
- * The Edge TPU USB driver: opens an application-mode Coral (protocol §3), loads compiled models,
- * replays their DMA hints per inference (§4.4, §4.12), keeps the parameter cache (§4.8), and after a
- * fault resets and reopens the device (§6) so a failed inference never leaves it unusable.
+ * The Edge TPU USB driver: opens an application-mode Coral (protocol §3; port reset first, as
+ * libedgetpu does, §2.3), loads compiled models, replays their DMA hints per inference (§4.4,
+ * §4.12), keeps the parameter cache (§4.8), accounts for every output byte of a request, and after a
+ * fault resets and reopens the device (§6), following it if the reset re-enumerates it, so a failed
+ * inference never leaves it unusable.
  * It orchestrates; the encoding lives in usb/ (transfers, CSRs, framing) and prepared-program.ts.
  *
  *   const tpu = await openEdgeTpu(device, { clock: 'max' });
@@ -330,7 +332,7 @@ export class EdgeTpu {
     return next;
   }
 
-  /** Opens the device: claim interface 0, the §3.5 sequence, posted reads. */
+  /** Opens the device: port reset (first open only), claim interface 0, the §3.5 sequence, posted reads, stale data drained. */
   open(): Promise<void> {
     return this.#enqueue(async () => {
       if (this.#state === 'open') return;
