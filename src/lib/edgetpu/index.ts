@@ -19,7 +19,7 @@ export {
   type PreparedEdgeTpuOp,
   type TpuOpSpec,
 } from './op-runner.ts';
-export { DEFAULT_OPTIONS, type EdgeTpuOptions } from './driver-options.ts';
+export { CLOCK_ALIASES, DEFAULT_OPTIONS, resolveClock, type ClockName, type EdgeTpuOptions } from './driver-options.ts';
 export {
   flashFirmware,
   waitForAppDevice,
