@@ -3,7 +3,7 @@
  * CRLF tolerated, reading stops at the first blank line after labels (PASCAL's file has a note
  * after one). Also finds labels in the ZIP that Coral's metadata tools append after the flatbuffer.
  */
-import { unzipSync } from 'fflate';
+import { appendedZipFiles } from '../tflite/index.ts';
 
 export type Labels = ReadonlyMap<number, string>;
 
@@ -43,28 +43,17 @@ export function alignLabels(labels: Labels, classes: number): Labels {
   return labels;
 }
 
-const EOCD = 0x06054b50;
-
-/** Text files of a ZIP appended to a .tflite file (TFLite metadata's associated files), if any. */
+/**
+ * Text files of a ZIP appended to a .tflite file (TFLite metadata's associated files), if any.
+ * Read within the tflite layer's ZIP limits: a hostile archive (overlapping entries, sizes that
+ * lie, end-record floods) gives no files rather than gigabytes.
+ */
 export function filesAppendedToModel(model: Uint8Array): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
-  const view = new DataView(model.buffer, model.byteOffset, model.byteLength);
-  // The end-of-central-directory record sits in the last 64 KiB + 22 bytes.
-  for (let p = model.length - 22; p >= Math.max(0, model.length - 65_557); p--) {
-    if (view.getUint32(p, true) !== EOCD) continue;
-    const cdSize = view.getUint32(p + 12, true);
-    const cdOffset = view.getUint32(p + 16, true);
-    const zipStart = p - cdSize - cdOffset;
-    if (zipStart < 0) continue;
-    try {
-      for (const [name, bytes] of Object.entries(unzipSync(model.subarray(zipStart)))) files.set(name, bytes);
-    } catch {
-      // Bytes that only look like an EOCD record: keep scanning.
-      continue;
-    }
-    break;
+  try {
+    return new Map(Object.entries(appendedZipFiles(model)));
+  } catch {
+    return new Map();
   }
-  return files;
 }
 
 /** The first label file inside a model's appended ZIP. */

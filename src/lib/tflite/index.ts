@@ -40,7 +40,7 @@ export { builtinOpName, builtinOpCode, CUSTOM_OP_CODE } from './builtin-ops.ts';
 export { OPTIONS_KINDS, PADDINGS, ACTIVATIONS, type Padding, type Activation } from './options.ts';
 export { modelError, isModelError, guardParse, type ModelErrorReason } from './errors.ts';
 export { CheckedByteBuffer } from './checked-buffer.ts';
-export { parseLabels, APPENDED_ZIP_LIMITS } from './zip.ts';
+export { parseLabels, appendedZipFiles, APPENDED_ZIP_LIMITS } from './zip.ts';
 export {
   listZip,
   readZipEntry,

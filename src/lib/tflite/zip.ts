@@ -61,6 +61,15 @@ export function unzipFiles(zip: Uint8Array): Record<string, Uint8Array> {
   return unzipBounded(zip, APPENDED_ZIP_LIMITS);
 }
 
+/**
+ * Files of the ZIP appended to `bytes` (after `notBefore`), within APPENDED_ZIP_LIMITS; empty when
+ * there is none. Throws a typed error on a damaged or hostile archive.
+ */
+export function appendedZipFiles(bytes: Uint8Array, notBefore = 0): Record<string, Uint8Array> {
+  const zip = findAppendedZip(bytes, notBefore);
+  return zip ? unzipFiles(bytes.subarray(zip.base)) : {};
+}
+
 /** Label lines of a text file: CRLF tolerated, stops at the first blank line (notes may follow). */
 export function parseLabels(bytes: Uint8Array): string[] {
   const text = new TextDecoder().decode(bytes);

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { listZip, unzipBounded, type ZipLimits } from '../../../src/lib/tflite/bounded-zip.ts';
 import { APPENDED_ZIP_LIMITS } from '../../../src/lib/tflite/zip.ts';
+import { filesAppendedToModel, labelsFromModel } from '../../../src/lib/tasks/index.ts';
+import { readFixture } from '../../support/fixtures.ts';
 import {
   deflatedMember,
   eocdFlood,
@@ -78,5 +80,17 @@ describe('bounded ZIP reader', () => {
     const zip = zipSync({ 'a.txt': [strToU8('hello hello hello hello'), { level: 9 }] });
     zip[40] = zip[40]! ^ 0xff;
     expect(reasonOf(() => unzipBounded(zip, LIMITS))).toMatch(/^zip-/);
+  });
+});
+
+describe('labels appended to a model', () => {
+  it('the tasks helper reads real labels and gives no files for a bomb', async () => {
+    const model = await readFixture('mobilenet_v1_0.25_128_quant.tflite');
+    expect(labelsFromModel(model)?.get(283)).toBe('tiger cat');
+    const bombed = new Uint8Array(model.length + 100_000);
+    const bomb = overlapBomb(1, 60);
+    bombed.set(model);
+    bombed.set(bomb, model.length);
+    expect(filesAppendedToModel(bombed.subarray(0, model.length + bomb.length)).size).toBe(0);
   });
 });
