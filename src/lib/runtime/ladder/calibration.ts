@@ -1,0 +1,155 @@
+/**
+ * The ladder's calibration: a few timed runs of one model per candidate engine on one deterministic
+ * input, and the check that each candidate's outputs agree with the WASM engine's (the reference:
+ * LiteRT's CPU kernels are TFLite's reference arithmetic).
+ *
+ * Agreement, per output tensor (the tolerance is the model's own, so it is documented here):
+ * - quantized outputs (scale > 0): every element within 3 quantization steps (3 × scale) of the
+ *   reference. The Edge TPU and LiteRT round differently inside a layer; more than a few steps
+ *   apart is a different result, not rounding.
+ * - float outputs: every element within 2% of the reference tensor's largest magnitude (at least
+ *   1e-4). GPU kernels may compute in fp16 (≈3 significant digits) across dozens of layers, so an
+ *   element-wise relative bound would reject correct results near zero.
+ * - integer outputs without a scale (class ids, counts): exactly equal.
+ * A shape or element-type mismatch is never agreement.
+ */
+import {
+  allocateTensorArray,
+  dequantize,
+  elementCount,
+  type LoadedModel,
+  type Tensor,
+  type TensorArray,
+  type TensorInfo,
+} from '../engine.ts';
+
+export const QUANTIZED_STEPS = 3;
+export const FLOAT_RELATIVE = 0.02;
+
+export interface CalibrationOptions {
+  /** Timed runs per candidate after one untimed warm-up (the warm-up's outputs are checked). */
+  runs: number;
+  /** Stop timing a candidate once its timed runs took this long (at least 2 runs are timed). */
+  budgetMs: number;
+}
+
+export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 150 };
+
+/**
+ * The same input every time for a model (so cached choices and benchmarks compare like with like):
+ * a fixed pseudo-random pattern in each input's own type — floats in [-1, 1), quantized values over
+ * the whole range, small integers for index inputs.
+ */
+export function calibrationInputs(inputs: readonly TensorInfo[]): TensorArray[] {
+  return inputs.map((info, k) => {
+    const data = allocateTensorArray(info.dtype, elementCount(info.shape));
+    let state = 0x9e3779b9 ^ (k + 1);
+    const next = (): number => {
+      // xorshift32: deterministic and the same in every JavaScript engine.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 0x100000000;
+    };
+    for (let i = 0; i < data.length; i++) {
+      const r = next();
+      if (data instanceof Float32Array) data[i] = r * 2 - 1;
+      else if (data instanceof Uint8Array) data[i] = Math.floor(r * 256);
+      else if (data instanceof Int8Array) data[i] = Math.floor(r * 256) - 128;
+      else if (data instanceof Int16Array) data[i] = Math.floor(r * 256) - 128;
+      else if (data instanceof BigInt64Array) data[i] = BigInt(Math.floor(r * 4));
+      else data[i] = Math.floor(r * 4);
+    }
+    return data;
+  });
+}
+
+export interface Agreement {
+  ok: boolean;
+  /** Largest difference over all outputs, in the units the tolerance is stated in. */
+  maxError: number;
+  /** The tolerance of the output with the largest error relative to its own tolerance. */
+  tolerance: number;
+  /** Why not, in words (first output that disagrees). */
+  reason?: string;
+}
+
+function toleranceFor(reference: Tensor, values: Float32Array): number {
+  if (reference.scale > 0) return QUANTIZED_STEPS * reference.scale;
+  if (reference.dtype !== 'float32') return 0;
+  let peak = 0;
+  for (const v of values) peak = Math.max(peak, Math.abs(v));
+  return Math.max(FLOAT_RELATIVE * peak, 1e-4);
+}
+
+/** Does `candidate` agree with `reference` within each output's tolerance (see the file comment)? */
+export function compareOutputs(reference: readonly Tensor[], candidate: readonly Tensor[]): Agreement {
+  if (reference.length !== candidate.length) {
+    return {
+      ok: false,
+      maxError: Infinity,
+      tolerance: 0,
+      reason: `${candidate.length} outputs, the reference has ${reference.length}`,
+    };
+  }
+  let worst: Agreement = { ok: true, maxError: 0, tolerance: 0 };
+  let worstRatio = -1;
+  for (let k = 0; k < reference.length; k++) {
+    const ref = reference[k]!;
+    const got = candidate[k]!;
+    if (ref.data.length !== got.data.length || ref.shape.join('x') !== got.shape.join('x')) {
+      return {
+        ok: false,
+        maxError: Infinity,
+        tolerance: 0,
+        reason: `output ${k} has shape [${got.shape.join(', ')}], the reference [${ref.shape.join(', ')}]`,
+      };
+    }
+    const a = dequantize(ref);
+    const b = dequantize(got);
+    const tolerance = toleranceFor(ref, a);
+    let maxError = 0;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i]! - b[i]!);
+      // NaN anywhere is a disagreement.
+      maxError = Number.isNaN(d) ? Infinity : Math.max(maxError, d);
+    }
+    const ratio = tolerance === 0 ? (maxError === 0 ? 0 : Infinity) : maxError / tolerance;
+    if (ratio > worstRatio) {
+      worstRatio = ratio;
+      worst = { ok: maxError <= tolerance, maxError, tolerance };
+      if (!worst.ok) {
+        worst.reason = `output ${k} differs from WASM by ${maxError.toPrecision(3)} (tolerance ${tolerance.toPrecision(3)})`;
+      }
+    }
+  }
+  return worst;
+}
+
+export interface Timing {
+  /** Median of the timed runs' own wall times (`RunResult.ms`: copies in and out included). */
+  medianMs: number;
+  samplesMs: number[];
+  /** Outputs of the warm-up run, for the agreement check. */
+  outputs: Tensor[];
+}
+
+/** One warm-up run (outputs kept), then timed runs until `runs` or the budget is spent. */
+export async function timeRuns(
+  model: LoadedModel,
+  inputs: readonly TensorArray[],
+  options: CalibrationOptions,
+): Promise<Timing> {
+  const warm = await model.run(inputs);
+  const samplesMs: number[] = [];
+  let spent = 0;
+  while (samplesMs.length < options.runs && (samplesMs.length < 2 || spent < options.budgetMs)) {
+    const { ms } = await model.run(inputs);
+    samplesMs.push(ms);
+    spent += ms;
+  }
+  const sorted = [...samplesMs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const medianMs = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { medianMs, samplesMs, outputs: warm.outputs };
+}

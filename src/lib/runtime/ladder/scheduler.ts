@@ -1,0 +1,436 @@
+/**
+ * The engine ladder: `load(model, { engine })` with `auto | usb | usb:N | webgpu | webnn | wasm`
+ * (`cpu` is WASM's old name). Every load answers the same way — the model, the engine and device it
+ * runs on, why it fell back when it did, and how the engine was chosen.
+ *
+ * `auto` chooses by measurement: every engine that can run the model is loaded, timed on the same
+ * deterministic input (calibration.ts) and checked against WASM; the fastest that agrees wins and
+ * the choice is cached per model and engine set (choice-cache.ts). An engine that is unavailable,
+ * cannot run the model, throws or disagrees is skipped, and its reason is part of the answer.
+ */
+import { ReefError } from '../../errors.ts';
+import { readModel, type Model } from '../../tflite/index.ts';
+import type { LoadedModel } from '../engine.ts';
+import { tensorInfo } from '../model-tensors.ts';
+import { hasEdgeTpuOps, partitionModel } from '../partition.ts';
+import {
+  calibrationInputs,
+  compareOutputs,
+  DEFAULT_CALIBRATION,
+  timeRuns,
+  type CalibrationOptions,
+  type Timing,
+} from './calibration.ts';
+import { engineSetKey, type CachedChoice, type CandidateFigure, type ChoiceCache } from './choice-cache.ts';
+import { engineLabel, type EngineFactory, type EngineKind, type EngineRegistry } from './registry.ts';
+
+/** `auto`, `wasm` (or `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
+export type EngineRequest = string;
+
+const REQUEST = /^(auto|wasm|cpu|webgpu|webnn|usb(:\d+)?)$/;
+
+export interface SkippedEngine {
+  engine: EngineKind;
+  device?: string;
+  reason: string;
+}
+
+export interface LadderDecision {
+  /**
+   * `requested`: the caller named the engine. `only-engine`: one engine could run it, nothing to
+   * measure. `calibrated`: measured now. `cached`: measured earlier on the same engine set.
+   */
+  how: 'requested' | 'only-engine' | 'calibrated' | 'cached';
+  engineSet: string;
+  /** Calibration figures of every engine that ran correctly (fastest first). */
+  figures: CandidateFigure[];
+  skipped: SkippedEngine[];
+  /** Wall time the calibration took (0 when nothing was measured now). */
+  calibrationMs: number;
+}
+
+export interface LadderModel {
+  model: LoadedModel;
+  engine: EngineKind;
+  /** e.g. `cpu`, `gpu`, `usb:0`. */
+  device: string;
+  /** Plain words: "GPU (WebGPU)", "CPU (WebAssembly)", "Coral usb:0". */
+  label: string;
+  requested: EngineRequest;
+  /** Set when the model was meant for an engine it does not run on: why, in words. */
+  fallback?: string;
+  decision: LadderDecision;
+}
+
+export interface LadderLoadOptions {
+  engine?: EngineRequest;
+  /** The CPU version of a compiled model: what engines without the Edge TPU op run. */
+  cpuTwin?: Uint8Array;
+  name?: string;
+}
+
+export interface LadderEntry {
+  engine: EngineKind;
+  label: string;
+  available: boolean;
+  devices: string[];
+  reason?: string;
+}
+
+export interface EngineLadderOptions {
+  cache?: ChoiceCache;
+  calibration?: CalibrationOptions;
+  /** Wall clock for the calibration's total cost. */
+  now?: () => number;
+}
+
+interface Candidate {
+  factory: EngineFactory;
+  device: string;
+  bytes: Uint8Array;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Why `factory` cannot run this model, or undefined when it can (before trying). */
+function unfit(factory: EngineFactory, model: Model, compiled: boolean, hasTwin: boolean): string | undefined {
+  const caps = factory.capabilities;
+  if (caps.edgeTpuOps && !compiled) return 'the model is not compiled for the Edge TPU';
+  if (!caps.edgeTpuOps && compiled && !hasTwin) {
+    return 'the model is compiled for the Edge TPU and no CPU version of it was given';
+  }
+  if (caps.edgeTpuOps) return undefined;
+  const subgraph = model.subgraphs[0];
+  if (!subgraph) return 'the model has no subgraph';
+  const io = [...subgraph.inputs, ...subgraph.outputs].map((i) => tensorInfo(subgraph.tensors[i]!).dtype);
+  const foreign = io.find((d) => !caps.dtypes.includes(d));
+  if (foreign) return `it cannot take ${foreign} inputs or outputs`;
+  if (!caps.quantized && subgraph.tensors.some((t) => t.dtype === 'int8' || t.dtype === 'uint8')) {
+    return 'it has no int8/uint8 kernels for this quantized model';
+  }
+  if (!caps.reefKernels) {
+    const reef = partitionModel(model).ops.filter((op) => op.placement === 'reef');
+    if (reef.length > 0) {
+      return `ops ${[...new Set(reef.map((op) => op.name))].join(', ')} run only on Reef's CPU kernels`;
+    }
+  }
+  return undefined;
+}
+
+export class EngineLadder {
+  readonly #registry: EngineRegistry;
+  readonly #cache: ChoiceCache | undefined;
+  readonly #calibration: CalibrationOptions;
+  readonly #now: () => number;
+
+  constructor(registry: EngineRegistry, options: EngineLadderOptions = {}) {
+    this.#registry = registry;
+    this.#cache = options.cache;
+    this.#calibration = options.calibration ?? DEFAULT_CALIBRATION;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Every registered engine, available or with the reason it is not (for the pages and `reef`). */
+  async engines(): Promise<LadderEntry[]> {
+    return Promise.all(
+      this.#registry.list().map(async (f) => {
+        const probe = await this.#probe(f);
+        return probe.available
+          ? { engine: f.kind, label: f.label, available: true, devices: probe.devices }
+          : { engine: f.kind, label: f.label, available: false, devices: [], reason: probe.reason };
+      }),
+    );
+  }
+
+  async #probe(
+    factory: EngineFactory,
+  ): Promise<{ available: true; devices: string[] } | { available: false; reason: string }> {
+    try {
+      const probe = await factory.probe();
+      if (probe.available && probe.devices.length === 0) return { available: false, reason: 'no device' };
+      return probe;
+    } catch (error) {
+      return { available: false, reason: `its probe failed: ${message(error)}` };
+    }
+  }
+
+  async load(bytes: Uint8Array, options: LadderLoadOptions = {}): Promise<LadderModel> {
+    const requested = options.engine ?? 'auto';
+    if (!REQUEST.test(requested)) {
+      throw new ReefError(
+        'INVALID_ARGUMENT',
+        `engine "${requested}" is not one of auto, usb, usb:N, webgpu, webnn, wasm`,
+        { reason: 'unknown-engine' },
+      );
+    }
+    const model = readModel(bytes);
+    const compiled = hasEdgeTpuOps(model);
+    return requested === 'auto'
+      ? this.#auto(bytes, model, compiled, options)
+      : this.#requested(bytes, model, compiled, requested, options);
+  }
+
+  async #requested(
+    bytes: Uint8Array,
+    model: Model,
+    compiled: boolean,
+    requested: string,
+    options: LadderLoadOptions,
+  ): Promise<LadderModel> {
+    const kind: EngineKind = requested.startsWith('usb')
+      ? 'edgetpu'
+      : requested === 'cpu'
+        ? 'wasm'
+        : (requested as EngineKind);
+    const factory = this.#registry.get(kind);
+    if (!factory) {
+      throw new ReefError('UNAVAILABLE', `${requested}: no such engine is registered here`, {
+        reason: 'engine-unavailable',
+      });
+    }
+    const probe = await this.#probe(factory);
+    if (!probe.available) {
+      throw new ReefError('UNAVAILABLE', `${factory.label} is not available: ${probe.reason}`, {
+        reason: 'engine-unavailable',
+      });
+    }
+    const why = unfit(factory, model, compiled, options.cpuTwin !== undefined);
+    if (why) {
+      throw new ReefError('FAILED_PRECONDITION', `${factory.label} cannot run this model: ${why}`, {
+        reason: kind === 'edgetpu' && !compiled ? 'not-compiled' : 'engine-cannot-run',
+      });
+    }
+    const device = kind === 'edgetpu' ? requested : probe.devices[0]!;
+    const loaded = await factory.load(compiled && !factory.capabilities.edgeTpuOps ? options.cpuTwin! : bytes, device, {
+      ...(options.name ? { name: options.name } : {}),
+    });
+    const set = engineSetKey([{ engine: kind, devices: probe.devices }]);
+    return this.#answer(factory, loaded, requested, undefined, {
+      how: 'requested',
+      engineSet: set,
+      figures: [],
+      skipped: [],
+      calibrationMs: 0,
+    });
+  }
+
+  #answer(
+    factory: EngineFactory,
+    model: LoadedModel,
+    requested: string,
+    fallback: string | undefined,
+    decision: LadderDecision,
+  ): LadderModel {
+    const device = model.device.replace(/\+cpu$/, '');
+    return {
+      model,
+      engine: factory.kind,
+      device,
+      label: engineLabel(factory, device),
+      requested,
+      ...(fallback ? { fallback } : {}),
+      decision,
+    };
+  }
+
+  async #auto(bytes: Uint8Array, model: Model, compiled: boolean, options: LadderLoadOptions): Promise<LadderModel> {
+    const skipped: SkippedEngine[] = [];
+    const candidates: Candidate[] = [];
+    const available: { engine: EngineKind; devices: string[] }[] = [];
+    for (const factory of this.#registry.list()) {
+      const probe = await this.#probe(factory);
+      if (!probe.available) {
+        skipped.push({ engine: factory.kind, reason: `${factory.label} is not available: ${probe.reason}` });
+        continue;
+      }
+      available.push({ engine: factory.kind, devices: probe.devices });
+      const why = unfit(factory, model, compiled, options.cpuTwin !== undefined);
+      if (why) {
+        skipped.push({ engine: factory.kind, reason: `${factory.label} cannot run this model: ${why}` });
+        continue;
+      }
+      candidates.push({
+        factory,
+        // The device pool places a model on a free TPU itself (multi-device placement stays there).
+        device: factory.kind === 'edgetpu' ? 'usb' : probe.devices[0]!,
+        bytes: compiled && !factory.capabilities.edgeTpuOps ? options.cpuTwin! : bytes,
+      });
+    }
+    if (candidates.length === 0) {
+      throw new ReefError(
+        'FAILED_PRECONDITION',
+        `no engine here can run this model: ${skipped.map((s) => s.reason).join('; ')}`,
+        { reason: 'no-engine' },
+      );
+    }
+    const engineSet = engineSetKey(available);
+    const fallbackFrom = (chosen: EngineFactory): string | undefined => {
+      if (!compiled || chosen.capabilities.edgeTpuOps) return undefined;
+      const tpu = skipped.find((s) => s.engine === 'edgetpu');
+      return `${tpu?.reason ?? 'the Edge TPU did not run it'}; running on ${chosen.label}`;
+    };
+    const loadOptions = options.name ? { name: options.name } : {};
+
+    if (candidates.length === 1) {
+      const only = candidates[0]!;
+      const loaded = await only.factory.load(only.bytes, only.device, loadOptions);
+      return this.#answer(only.factory, loaded, 'auto', fallbackFrom(only.factory), {
+        how: 'only-engine',
+        engineSet,
+        figures: [],
+        skipped,
+        calibrationMs: 0,
+      });
+    }
+
+    const key = await sha256Hex(bytes);
+    const cached = await this.#cache?.get(key).catch(() => undefined);
+    if (cached && cached.engineSet === engineSet) {
+      const pick = candidates.find((c) => c.factory.kind === cached.engine);
+      if (pick) {
+        try {
+          const loaded = await pick.factory.load(pick.bytes, pick.device, loadOptions);
+          return this.#answer(pick.factory, loaded, 'auto', fallbackFrom(pick.factory), {
+            how: 'cached',
+            engineSet,
+            figures: cached.figures,
+            skipped: [...skipped, ...cached.skipped],
+            calibrationMs: 0,
+          });
+        } catch (error) {
+          // The cached engine fails now: measure again, and say why it is not the choice any more.
+          skipped.push({
+            engine: pick.factory.kind,
+            reason: `${pick.factory.label} failed to load: ${message(error)}`,
+          });
+          candidates.splice(candidates.indexOf(pick), 1);
+        }
+      }
+    }
+    return this.#calibrate(key, candidates, skipped, engineSet, fallbackFrom, loadOptions);
+  }
+
+  async #calibrate(
+    key: string,
+    candidates: Candidate[],
+    skipped: SkippedEngine[],
+    engineSet: string,
+    fallbackFrom: (chosen: EngineFactory) => string | undefined,
+    loadOptions: { name?: string },
+  ): Promise<LadderModel> {
+    const started = this.#now();
+    const reference = candidates.find((c) => c.factory.kind === 'wasm');
+    if (!reference) {
+      // Nothing to check the others against: take the highest rung that loads, and say so.
+      const [first] = candidates;
+      const loaded = await first!.factory.load(first!.bytes, first!.device, loadOptions);
+      return this.#answer(first!.factory, loaded, 'auto', fallbackFrom(first!.factory), {
+        how: 'only-engine',
+        engineSet,
+        figures: [],
+        skipped: [
+          ...skipped,
+          ...candidates.slice(1).map((c) => ({
+            engine: c.factory.kind,
+            reason: `${c.factory.label} not measured: no WASM reference to check its outputs against`,
+          })),
+        ],
+        calibrationMs: 0,
+      });
+    }
+    // The reference must run: every other engine's correctness is judged by it.
+    const refModel = await reference.factory.load(reference.bytes, reference.device, loadOptions);
+    const inputs = calibrationInputs(refModel.inputs);
+    let refTiming: Timing;
+    try {
+      refTiming = await timeRuns(refModel, inputs, this.#calibration);
+    } catch (error) {
+      refModel.dispose();
+      throw error;
+    }
+    const measured: { candidate: Candidate; model: LoadedModel; figure: CandidateFigure }[] = [
+      {
+        candidate: reference,
+        model: refModel,
+        figure: this.#figure(reference, refModel, refTiming.medianMs, 0, 0),
+      },
+    ];
+    for (const candidate of candidates) {
+      if (candidate === reference) continue;
+      const { factory } = candidate;
+      let loaded: LoadedModel | undefined;
+      try {
+        loaded = await factory.load(candidate.bytes, candidate.device, loadOptions);
+        const timing = await timeRuns(loaded, inputs, this.#calibration);
+        const agreement = compareOutputs(refTiming.outputs, timing.outputs);
+        if (!agreement.ok) {
+          skipped.push({
+            engine: factory.kind,
+            device: loaded.device,
+            reason: `${factory.label} gave wrong outputs: ${agreement.reason}`,
+          });
+          loaded.dispose();
+          continue;
+        }
+        measured.push({
+          candidate,
+          model: loaded,
+          figure: this.#figure(candidate, loaded, timing.medianMs, agreement.maxError, agreement.tolerance),
+        });
+      } catch (error) {
+        loaded?.dispose();
+        skipped.push({ engine: factory.kind, reason: `${factory.label} failed: ${message(error)}` });
+      }
+    }
+    // Fastest first; equal times keep the ladder's order (measured is in priority order, sort is stable).
+    measured.sort((a, b) => a.figure.medianMs - b.figure.medianMs);
+    const [best, ...rest] = measured;
+    for (const r of rest) r.model.dispose();
+    const calibrationMs = this.#now() - started;
+    const figures = measured.map((m) => m.figure);
+    const choice: CachedChoice = {
+      engineSet,
+      engine: best!.candidate.factory.kind,
+      device: best!.figure.device,
+      figures,
+      skipped: skipped.filter((s) => candidates.some((c) => c.factory.kind === s.engine)),
+      calibrationMs,
+      at: Date.now(),
+    };
+    await this.#cache?.set(key, choice).catch(() => {
+      // A cache that cannot be written costs a calibration next time, never the load.
+    });
+    return this.#answer(best!.candidate.factory, best!.model, 'auto', fallbackFrom(best!.candidate.factory), {
+      how: 'calibrated',
+      engineSet,
+      figures,
+      skipped,
+      calibrationMs,
+    });
+  }
+
+  #figure(
+    candidate: Candidate,
+    model: LoadedModel,
+    medianMs: number,
+    maxError: number,
+    tolerance: number,
+  ): CandidateFigure {
+    const device = model.device.replace(/\+cpu$/, '');
+    return {
+      engine: candidate.factory.kind,
+      device,
+      label: engineLabel(candidate.factory, device),
+      medianMs,
+      maxError,
+      tolerance,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+/** Fake engines for the ladder's scheduler tests: fixed timings, chosen outputs, counted runs. */
+import type { EngineFactory, EngineKind, EngineProbe } from '../../../src/lib/runtime/ladder/index.ts';
+import type { LoadedModel, RunResult, TensorArray, TensorInfo } from '../../../src/lib/runtime/index.ts';
+import { ModelBuilder } from '../../../src/lib/tflite/index.ts';
+
+/** A real (tiny) float model: y = relu(x), 1×8. The fakes never run it, the ladder reads it. */
+export function tinyFloatModel(): Uint8Array {
+  const b = new ModelBuilder({ description: 'ladder test model' });
+  const x = b.addTensor({ name: 'x', dtype: 'float32', shape: [1, 8] });
+  const y = b.addTensor({ name: 'y', dtype: 'float32', shape: [1, 8] });
+  b.addOp({ op: 'RELU', inputs: [x], outputs: [y] });
+  b.setInputs([x]);
+  b.setOutputs([y]);
+  return b.toBytes();
+}
+
+export interface FakeEngineSpec {
+  kind: EngineKind;
+  priority?: number;
+  /** `ms` every run reports. */
+  ms: number;
+  /** Added to every output element (0 = the reference's answer). */
+  error?: number;
+  probe?: EngineProbe;
+  loadThrows?: string;
+  runThrows?: string;
+  edgeTpuOps?: boolean;
+}
+
+const IO: TensorInfo = { name: 'x', dtype: 'float32', shape: [1, 8], scale: 0, zeroPoint: 0 };
+
+export class FakeEngine implements EngineFactory {
+  readonly kind: EngineKind;
+  readonly label: string;
+  readonly priority: number;
+  readonly capabilities;
+  spec: FakeEngineSpec;
+  loads = 0;
+  runs = 0;
+  disposed = 0;
+  /** Bytes of the last load (the CPU twin for engines without the Edge TPU op). */
+  lastBytes: Uint8Array | undefined;
+
+  constructor(spec: FakeEngineSpec) {
+    this.spec = spec;
+    this.kind = spec.kind;
+    this.label = `fake ${spec.kind}`;
+    this.priority = spec.priority ?? { edgetpu: 30, webgpu: 20, webnn: 15, wasm: 10 }[spec.kind];
+    this.capabilities = {
+      edgeTpuOps: spec.edgeTpuOps ?? spec.kind === 'edgetpu',
+      dtypes: ['float32', 'uint8', 'int8', 'int32'] as const,
+      quantized: true,
+      reefKernels: spec.kind === 'wasm',
+    };
+  }
+
+  async probe(): Promise<EngineProbe> {
+    return (
+      this.spec.probe ?? {
+        available: true,
+        devices: [this.kind === 'wasm' ? 'cpu' : this.kind === 'edgetpu' ? 'usb:0' : 'gpu'],
+      }
+    );
+  }
+
+  async load(bytes: Uint8Array, device: string): Promise<LoadedModel> {
+    this.loads++;
+    this.lastBytes = bytes;
+    if (this.spec.loadThrows) throw new Error(this.spec.loadThrows);
+    const engine = this;
+    const placed = device === 'usb' ? 'usb:0' : device;
+    return {
+      inputs: [IO],
+      outputs: [{ ...IO, name: 'y' }],
+      engine: this.kind,
+      device: placed,
+      async run(inputs: readonly TensorArray[]): Promise<RunResult> {
+        engine.runs++;
+        if (engine.spec.runThrows) throw new Error(engine.spec.runThrows);
+        const x = inputs[0] as Float32Array;
+        const data = x.map((v) => Math.max(0, v) + (engine.spec.error ?? 0));
+        return { outputs: [{ ...IO, name: 'y', data }], engine: engine.kind, device: placed, ms: engine.spec.ms };
+      },
+      dispose() {
+        engine.disposed++;
+      },
+    };
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The engine ladder's scheduler with fake engines: the fastest engine whose outputs agree with WASM
+ * wins; a wrong, failing or unavailable engine is never chosen and its reason is recorded; the
+ * choice is cached per model and engine set, and measured again when the set changes.
+ */
+import { describe, expect, it } from 'vitest';
+import { ReefError } from '../../../src/lib/errors.ts';
+import {
+  EngineLadder,
+  EngineRegistry,
+  MemoryChoiceCache,
+  type ChoiceCache,
+} from '../../../src/lib/runtime/ladder/index.ts';
+import { readFixture } from '../../support/fixtures.ts';
+import { FakeEngine, tinyFloatModel, type FakeEngineSpec } from './ladder-fakes.ts';
+
+function ladderOf(specs: FakeEngineSpec[], cache: ChoiceCache = new MemoryChoiceCache()) {
+  const registry = new EngineRegistry();
+  const engines = specs.map((s) => new FakeEngine(s));
+  for (const e of engines) registry.register(e);
+  const ladder = new EngineLadder(registry, { cache, calibration: { runs: 3, budgetMs: 1000 } });
+  return { ladder, engines, registry };
+}
+
+describe('auto picks by measurement', () => {
+  it('chooses the fastest engine whose outputs agree with WASM, and reports every figure', async () => {
+    const { ladder, engines } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 3, error: 0.001 },
+    ]);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('webgpu');
+    expect(result.device).toBe('gpu');
+    expect(result.label).toBe('fake webgpu');
+    expect(result.requested).toBe('auto');
+    expect(result.fallback).toBeUndefined();
+    expect(result.decision.how).toBe('calibrated');
+    expect(result.decision.figures.map((f) => [f.engine, f.medianMs])).toEqual([
+      ['webgpu', 3],
+      ['wasm', 10],
+    ]);
+    expect(result.decision.figures[0]!.maxError).toBeCloseTo(0.001, 6);
+    // The loser was released; the winner was not.
+    expect(engines[0]!.disposed).toBe(1);
+    expect(engines[1]!.disposed).toBe(0);
+    // One warm-up and three timed runs per engine.
+    expect(engines.map((e) => e.runs)).toEqual([4, 4]);
+  });
+
+  it('keeps WASM when it is the fastest', async () => {
+    const { ladder } = ladderOf([
+      { kind: 'wasm', ms: 2 },
+      { kind: 'webgpu', ms: 5 },
+    ]);
+    expect((await ladder.load(tinyFloatModel())).engine).toBe('wasm');
+  });
+
+  it('never chooses an engine whose outputs disagree with WASM, however fast, and says why', async () => {
+    const { ladder, engines } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 1, error: 0.5 },
+    ]);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('wasm');
+    const skip = result.decision.skipped.find((s) => s.engine === 'webgpu');
+    expect(skip?.reason).toMatch(/wrong outputs: output 0 differs from WASM by 0\.500 \(tolerance/);
+    expect(result.decision.figures.map((f) => f.engine)).toEqual(['wasm']);
+    expect(engines[1]!.disposed).toBe(1);
+  });
+
+  it('never chooses an engine that fails to load or to run, and records its error', async () => {
+    const { ladder } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 1, loadThrows: 'no GPU kernel for CONV_2D int8' },
+      { kind: 'webnn', ms: 1, runThrows: 'context lost' },
+    ]);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.skipped).toEqual([
+      { engine: 'webgpu', reason: 'fake webgpu failed: no GPU kernel for CONV_2D int8' },
+      { engine: 'webnn', reason: 'fake webnn failed: context lost' },
+    ]);
+  });
+
+  it('lists an unavailable engine with its reason and does not load it', async () => {
+    const { ladder, engines } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 1, probe: { available: false, reason: 'no WebGPU adapter' } },
+    ]);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.how).toBe('only-engine');
+    expect(result.decision.skipped).toEqual([
+      { engine: 'webgpu', reason: 'fake webgpu is not available: no WebGPU adapter' },
+    ]);
+    expect(engines[1]!.loads).toBe(0);
+    expect(await ladder.engines()).toEqual([
+      { engine: 'webgpu', label: 'fake webgpu', available: false, devices: [], reason: 'no WebGPU adapter' },
+      { engine: 'wasm', label: 'fake wasm', available: true, devices: ['cpu'] },
+    ]);
+  });
+
+  it('fails with every reason when no engine can run the model', async () => {
+    const { ladder } = ladderOf([{ kind: 'wasm', ms: 1, probe: { available: false, reason: 'LiteRT did not load' } }]);
+    await expect(ladder.load(tinyFloatModel())).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'no-engine',
+      message: expect.stringContaining('LiteRT did not load'),
+    });
+  });
+
+  it('a failing WASM reference fails the load: nothing unverified is chosen', async () => {
+    const { ladder } = ladderOf([
+      { kind: 'wasm', ms: 10, runThrows: 'LiteRT could not prepare op 0 (RELU)' },
+      { kind: 'webgpu', ms: 1 },
+    ]);
+    await expect(ladder.load(tinyFloatModel())).rejects.toThrow('LiteRT could not prepare op 0');
+  });
+});
+
+describe('the cached choice', () => {
+  it('is reused on the next load (another ladder, same cache) with no calibration runs', async () => {
+    const cache = new MemoryChoiceCache();
+    const model = tinyFloatModel();
+    const first = ladderOf(
+      [
+        { kind: 'wasm', ms: 10 },
+        { kind: 'webgpu', ms: 3 },
+      ],
+      cache,
+    );
+    const measured = await first.ladder.load(model);
+    expect(measured.decision.how).toBe('calibrated');
+
+    const second = ladderOf(
+      [
+        { kind: 'wasm', ms: 10 },
+        { kind: 'webgpu', ms: 3 },
+      ],
+      cache,
+    );
+    const reused = await second.ladder.load(model);
+    expect(reused.engine).toBe('webgpu');
+    expect(reused.decision.how).toBe('cached');
+    expect(reused.decision.calibrationMs).toBe(0);
+    expect(reused.decision.figures).toEqual(measured.decision.figures);
+    expect(second.engines.map((e) => [e.loads, e.runs])).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+  });
+
+  it('is measured again when the engine set changes: a TPU unplugged, then WebGPU lost', async () => {
+    const cache = new MemoryChoiceCache();
+    const compiled = await readFixture('mobilenet_v1_0.25_128_quant_edgetpu.tflite');
+    const twin = await readFixture('mobilenet_v1_0.25_128_quant.tflite');
+    const specs: FakeEngineSpec[] = [
+      { kind: 'edgetpu', ms: 1 },
+      { kind: 'webgpu', ms: 4 },
+      { kind: 'wasm', ms: 10 },
+    ];
+    const withTpu = ladderOf(specs, cache);
+    const onTpu = await withTpu.ladder.load(compiled, { cpuTwin: twin });
+    expect(onTpu.engine).toBe('edgetpu');
+    expect(onTpu.device).toBe('usb:0');
+    expect(onTpu.label).toBe('fake edgetpu usb:0');
+    expect(onTpu.decision.how).toBe('calibrated');
+    // The TPU runs the compiled model; the others its CPU twin.
+    expect(withTpu.engines[0]!.lastBytes).toBe(compiled);
+    expect(withTpu.engines[1]!.lastBytes).toBe(twin);
+    expect((await withTpu.ladder.load(compiled, { cpuTwin: twin })).decision.how).toBe('cached');
+
+    specs[0] = { kind: 'edgetpu', ms: 1, probe: { available: false, reason: 'no Edge TPU is connected' } };
+    const unplugged = ladderOf(specs, cache);
+    const onGpu = await unplugged.ladder.load(compiled, { cpuTwin: twin });
+    expect(onGpu.decision.how).toBe('calibrated');
+    expect(onGpu.engine).toBe('webgpu');
+    expect(onGpu.fallback).toBe('fake edgetpu is not available: no Edge TPU is connected; running on fake webgpu');
+    expect(unplugged.engines[2]!.runs).toBeGreaterThan(0);
+
+    specs[1] = { kind: 'webgpu', ms: 4, probe: { available: false, reason: 'the GPU device was lost' } };
+    const gpuLost = ladderOf(specs, cache);
+    const onCpu = await gpuLost.ladder.load(compiled, { cpuTwin: twin });
+    expect(onCpu.engine).toBe('wasm');
+    expect(onCpu.decision.how).toBe('only-engine');
+
+    // Everything back: the stored record is for another set, so it is measured again.
+    const replugged = ladderOf(
+      [
+        { kind: 'edgetpu', ms: 1 },
+        { kind: 'webgpu', ms: 4 },
+        { kind: 'wasm', ms: 10 },
+      ],
+      cache,
+    );
+    const again = await replugged.ladder.load(compiled, { cpuTwin: twin });
+    expect(again.decision.how).toBe('calibrated');
+    expect(again.engine).toBe('edgetpu');
+  });
+
+  it('is measured again when the cached engine now fails to load, with that failure recorded', async () => {
+    const cache = new MemoryChoiceCache();
+    const model = tinyFloatModel();
+    await ladderOf(
+      [
+        { kind: 'wasm', ms: 10 },
+        { kind: 'webgpu', ms: 3 },
+      ],
+      cache,
+    ).ladder.load(model);
+    const broken = ladderOf(
+      [
+        { kind: 'wasm', ms: 10 },
+        { kind: 'webgpu', ms: 3, loadThrows: 'device lost' },
+      ],
+      cache,
+    );
+    const result = await broken.ladder.load(model);
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.skipped[0]!.reason).toBe('fake webgpu failed to load: device lost');
+  });
+});
+
+describe('explicit engine requests', () => {
+  it('loads exactly the requested engine, without calibration', async () => {
+    const { ladder, engines } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 3 },
+    ]);
+    const result = await ladder.load(tinyFloatModel(), { engine: 'cpu' });
+    expect([result.engine, result.device, result.requested, result.decision.how]).toEqual([
+      'wasm',
+      'cpu',
+      'cpu',
+      'requested',
+    ]);
+    expect(engines[1]!.loads).toBe(0);
+    expect(engines[0]!.runs).toBe(0);
+  });
+
+  it('refuses an unavailable engine with its reason, and an unknown one by name', async () => {
+    const { ladder } = ladderOf([
+      { kind: 'wasm', ms: 10 },
+      { kind: 'webgpu', ms: 3, probe: { available: false, reason: 'Node has no navigator.gpu' } },
+    ]);
+    const unavailable = await ladder.load(tinyFloatModel(), { engine: 'webgpu' }).catch((e: unknown) => e);
+    expect(unavailable).toBeInstanceOf(ReefError);
+    expect(unavailable).toMatchObject({
+      code: 'UNAVAILABLE',
+      reason: 'engine-unavailable',
+      message: 'fake webgpu is not available: Node has no navigator.gpu',
+    });
+    await expect(ladder.load(tinyFloatModel(), { engine: 'gpu' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      reason: 'unknown-engine',
+    });
+  });
+
+  it('refuses a compiled model on an engine without the Edge TPU op when no CPU twin is given', async () => {
+    const { ladder } = ladderOf([{ kind: 'wasm', ms: 10 }]);
+    const compiled = await readFixture('mobilenet_v1_0.25_128_quant_edgetpu.tflite');
+    await expect(ladder.load(compiled, { engine: 'wasm' })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringContaining('compiled for the Edge TPU and no CPU version'),
+    });
+  });
+});
