@@ -67,22 +67,21 @@ export class FakeEngine implements EngineFactory {
     this.loads++;
     this.lastBytes = bytes;
     if (this.spec.loadThrows) throw new Error(this.spec.loadThrows);
-    const engine = this;
     const placed = device === 'usb' ? 'usb:0' : device;
     return {
       inputs: [IO],
       outputs: [{ ...IO, name: 'y' }],
       engine: this.kind,
       device: placed,
-      async run(inputs: readonly TensorArray[]): Promise<RunResult> {
-        engine.runs++;
-        if (engine.spec.runThrows) throw new Error(engine.spec.runThrows);
+      run: async (inputs: readonly TensorArray[]): Promise<RunResult> => {
+        this.runs++;
+        if (this.spec.runThrows) throw new Error(this.spec.runThrows);
         const x = inputs[0] as Float32Array;
-        const data = x.map((v) => Math.max(0, v) + (engine.spec.error ?? 0));
-        return { outputs: [{ ...IO, name: 'y', data }], engine: engine.kind, device: placed, ms: engine.spec.ms };
+        const data = x.map((v) => Math.max(0, v) + (this.spec.error ?? 0));
+        return { outputs: [{ ...IO, name: 'y', data }], engine: this.kind, device: placed, ms: this.spec.ms };
       },
-      dispose() {
-        engine.disposed++;
+      dispose: () => {
+        this.disposed++;
       },
     };
   }
