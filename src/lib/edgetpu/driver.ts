@@ -349,7 +349,7 @@ export class EdgeTpu {
       try {
         // libedgetpu and webcoral reset the port before every open (protocol §2.3): a stick that a
         // crashed tab left mid-request must not hand its stale output to our first request.
-        if (needsFirstReset(this.#device) && this.options.resetOnOpen) await this.#portReset();
+        if (this.options.resetOnOpen && needsFirstReset(this.#device)) await this.#portReset();
         await this.#bringUp();
         this.#state = 'open';
       } catch (error) {

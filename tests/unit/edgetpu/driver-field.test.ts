@@ -86,6 +86,19 @@ describe('reset before the first open', () => {
     await tpu.close();
   });
 
+  it('resetOnOpen: false skips the reset; a second open of the same device does not reset either', async () => {
+    const { coral, models } = await coralWith([MODEL]);
+    const first = await opened(coral, models.get(MODEL)!.bytes, { resetOnOpen: false });
+    await first.tpu.close();
+    expect(coral.resets).toBe(0);
+    const again = await opened(coral, models.get(MODEL)!.bytes);
+    await again.tpu.close();
+    const third = await opened(coral, models.get(MODEL)!.bytes);
+    await expectCorrect(third.model);
+    await third.tpu.close();
+    expect(coral.resets).toBe(1);
+  });
+
   it('a device flashFirmware just brought up is not reset again', async () => {
     const coral = new VirtualCoral();
     const app = await flashFirmware(coral.device!, await firmwareImage(), { usb: coral.usb });
