@@ -29,7 +29,7 @@ import {
   type ReefDb,
   type StorageReport,
 } from '../lib/store/index.ts';
-import { openImageBitmap, type RgbaImage } from '../lib/tasks/index.ts';
+import { openImageBitmap, readImageBlobHeader, type RgbaImage } from '../lib/tasks/index.ts';
 import type { CompatibilityReport } from '../lib/tflite/index.ts';
 
 export type { TrainingEvent };
@@ -217,6 +217,8 @@ export class TrainingApi {
     const total = snapshot.samples.length;
     for (const [i, sample] of snapshot.samples.entries()) {
       signal.throwIfAborted();
+      // Size from the header first: a small PNG can claim gigapixels (typed error with the number).
+      await readImageBlobHeader(sample.image, `sample ${i + 1} of ${total}`);
       try {
         await this.#decode(sample.image);
       } catch (cause) {

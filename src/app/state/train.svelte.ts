@@ -13,12 +13,13 @@ import {
   type DatasetRecord,
   type SampleRecord,
 } from '../../lib/store/index.ts';
+import { MAX_IMAGE_PIXELS } from '../../lib/tasks/image-header.ts';
 import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
 import type { ImportProgress } from '../../worker/training-api.ts';
 import { stopTraining, withTraining } from '../training.ts';
 import { CameraState } from './camera.svelte.ts';
 import { saveFile } from './download.ts';
-import { errorCode, errorMessage, isQuotaError } from './errors.ts';
+import { errorCode, errorMessage, errorReason, isQuotaError } from './errors.ts';
 
 const CURRENT_KEY = 'reef.trainDataset';
 /** Frames per second while the record button is held: enough variety without flooding the store. */
@@ -171,12 +172,14 @@ export class TrainState {
       if (!dataset) return;
       const images: Blob[] = [];
       const skipped: string[] = [];
+      const tooLarge: string[] = [];
       for (const file of files) {
-        // Decode once here, so a file the browser cannot read is refused now rather than at training time.
+        // Decode once here (stored re-encoded as a JPEG), so a file the browser cannot read, or one
+        // that is not an image at all, is refused now rather than stored.
         try {
           images.push(await shrink(await openImageBitmap(file, file.name)));
-        } catch {
-          skipped.push(file.name);
+        } catch (error) {
+          (errorReason(error) === 'image-too-large' ? tooLarge : skipped).push(file.name);
         }
       }
       const added = await (
@@ -186,8 +189,12 @@ export class TrainState {
         images.map((image) => ({ classId, image, source: 'file' as const })),
       );
       this.samples = [...this.samples, ...added.map(toView)];
-      this.message = skipped.length
-        ? { kind: 'error', text: `Not an image this browser can read: ${skipped.join(', ')}` }
+      const refused = [
+        ...(skipped.length ? [`Not an image this browser can read: ${skipped.join(', ')}.`] : []),
+        ...(tooLarge.length ? [`Over ${MAX_IMAGE_PIXELS / 1_000_000} megapixels: ${tooLarge.join(', ')}.`] : []),
+      ];
+      this.message = refused.length
+        ? { kind: 'error', text: refused.join(' ') }
         : { kind: 'ok', text: `Added ${added.length} image${added.length === 1 ? '' : 's'}.` };
     });
   }

@@ -109,10 +109,21 @@ describe('TrainingApi', () => {
     const before = (await store.listDatasets()).length;
     const notZip = new Blob([new TextEncoder().encode('<!doctype html><p>not a zip</p>')]);
     await expect(training.importDataset(notZip)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    // Image magic but no image: the decode check refuses it.
+    // An image header but no image: the decode check refuses it.
     const fake = await store.createDataset('fake');
     const fakeClass = await store.addClass(fake.id, 'c');
-    const garbage = new Blob([new TextEncoder().encode('BM this is not a bitmap at all')], { type: 'image/bmp' });
+    // A BMP header for 8×8 pixels, and no pixels.
+    const header = new Uint8Array(54);
+    const view = new DataView(header.buffer);
+    header.set([0x42, 0x4d]);
+    view.setUint32(2, 54 + 8 * 8 * 3, true);
+    view.setUint32(10, 54, true);
+    view.setUint32(14, 40, true);
+    view.setInt32(18, 8, true);
+    view.setInt32(22, 8, true);
+    view.setUint16(26, 1, true);
+    view.setUint16(28, 24, true);
+    const garbage = new Blob([header], { type: 'image/bmp' });
     await store.addSample(fake.id, { classId: fakeClass.id, image: garbage, source: 'file' });
     const fakeZip = new Blob([(await training.exportDataset(fake.id)) as Uint8Array<ArrayBuffer>]);
     await store.deleteDataset(fake.id);
@@ -120,6 +131,26 @@ describe('TrainingApi', () => {
       code: 'INVALID_ARGUMENT',
       reason: 'not-an-image',
       message: 'sample 1 of 1 is not an image this browser can read',
+    });
+    // A PNG header claiming 20000×20000: refused from the header, before anything decodes it.
+    const huge = new Uint8Array(33);
+    huge.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(huge.buffer).setUint32(16, 20_000);
+    new DataView(huge.buffer).setUint32(20, 20_000);
+    huge.set([8, 2, 0, 0, 0], 24);
+    const big = await store.createDataset('big');
+    const bigClass = await store.addClass(big.id, 'c');
+    await store.addSample(big.id, {
+      classId: bigClass.id,
+      image: new Blob([huge], { type: 'image/png' }),
+      source: 'file',
+    });
+    const bigZip = new Blob([(await training.exportDataset(big.id)) as Uint8Array<ArrayBuffer>]);
+    await store.deleteDataset(big.id);
+    await expect(training.importDataset(bigZip)).rejects.toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      reason: 'image-too-large',
+      message: expect.stringMatching(/^sample 1 of 1: 20000×20000 is 400,000,000 pixels/),
     });
     // Cancelled before the file is even read: the import rejects and stores nothing.
     const cancelled = training.importDataset(zip);
