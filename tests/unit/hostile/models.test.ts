@@ -29,6 +29,15 @@ describe('hostile input: flatbuffer aliasing', () => {
   );
 
   it(
+    'one 64 KiB name shared by 15,000 tensors (few enough tables to pass a count of elements: 1 GB of names)',
+    async () => {
+      const path = files.put('names-15k.tflite', aliasedModel({ copies: 15_000 }));
+      expectTypedError(await runReef('inspect', path, '--json'), /^too-large$/);
+    },
+    CASE_MS,
+  );
+
+  it(
     'one 64 KiB custom code shared by 30,000 opcodes',
     async () => {
       const path = files.put('codes.tflite', aliasedModel({ via: 'opcodes' }));
