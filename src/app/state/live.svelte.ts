@@ -146,6 +146,10 @@ export class LiveState {
       this.#image = await openImageBitmap(file, file.name);
     } catch (error) {
       this.error = error instanceof ReefError ? error.message : `${file.name} is not an image this browser can read.`;
+      // After a failure nothing of the previous image or its result stays on screen.
+      this.#image = undefined;
+      this.imageUrl = undefined;
+      this.result = undefined;
       return;
     }
     this.aspect = this.#image.width / this.#image.height;
