@@ -211,6 +211,11 @@ test.describe('failures while training', () => {
     await page.mouse.up();
     await page.getByRole('button', { name: 'Stop camera' }).click();
     await shoot(page, 'train-storage-full');
+    // The System page says how much is stored and whether the browser keeps it.
+    await page.goto('/#/system');
+    await expect(page.getByTestId('storage')).toHaveText(
+      /^\d+(\.\d)? [KMG]?B used of \d+\.\d [MG]B; (not )?persistent/,
+    );
     expect(watch.pageErrors).toEqual([]);
   });
 

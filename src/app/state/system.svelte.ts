@@ -2,11 +2,14 @@
 import type { Capabilities } from '../../worker/capabilities.ts';
 import { accelerator } from '../accelerator.ts';
 import { describeCapabilities, overallLevel } from './guidance.ts';
+import { storageReport, type StorageReport } from '../../lib/store/index.ts';
 
 export class SystemState {
   capabilities = $state<Capabilities | undefined>(undefined);
   workerVersion = $state<string | undefined>(undefined);
   error = $state<string | undefined>(undefined);
+  /** This origin's storage use and whether the browser keeps it under pressure (the Train page asks for that). */
+  storage = $state<StorageReport | undefined>(undefined);
   guidance = $derived(this.capabilities ? describeCapabilities(this.capabilities) : []);
   level = $derived(overallLevel(this.guidance));
 
@@ -16,6 +19,7 @@ export class SystemState {
       const [capabilities, version] = await Promise.all([api.capabilities(), api.version()]);
       this.capabilities = capabilities;
       this.workerVersion = version;
+      this.storage = await storageReport().catch(() => undefined);
     } catch (error) {
       this.error = error instanceof Error ? error.message : String(error);
     }

@@ -1,5 +1,6 @@
 /** The Models page refuses a file too big, or bigger than the room left, before reading it. */
 import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../../../src/app/format.ts';
 import { MAX_IMPORT_BYTES, freeStorageBytes, importRefusal } from '../../../src/app/state/import-limits.ts';
 
 const MB = 1024 * 1024;
@@ -25,6 +26,7 @@ describe('model import limits', () => {
     expect(importRefusal(files.slice(0, 1), 40 * MB)).toMatch(/^Not enough storage: a_edgetpu\.tflite needs 40\.0 MB/);
     expect(importRefusal(files, 42 * MB)).toBeUndefined();
     expect(importRefusal(files, undefined)).toBeUndefined();
+    expect(formatBytes(300 * 1024 * MB)).toBe('300.0 GB');
   });
 
   it('reads the free room from the storage estimate, if the browser gives one', async () => {
