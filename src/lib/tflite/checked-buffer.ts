@@ -3,10 +3,16 @@ import { modelError } from './errors.ts';
 
 /** Bytes charged per decoded vector element (a number, or a table object and its offset). */
 export const ELEMENT_COST = 16;
+/**
+ * Bytes charged per byte of a decoded string. Decoding is the expensive part (TextDecoder turns
+ * bytes that are not UTF-8 into replacement characters at ~20 MB/s), so strings cost more than
+ * their length; real names and custom codes are a small part of any model.
+ */
+export const STRING_COST = 4;
 /** A valid flatbuffer decodes to at most this many times its size in charged bytes. */
 export const DECODE_FACTOR = 4;
 /** The most a single flatbuffer walk may decode (structure only: weights stay views of the file). */
-export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
+export const MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 /**
  * A flatbuffers ByteBuffer that refuses to read outside its bytes. The generated accessors trust
@@ -15,11 +21,11 @@ export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
  * through readUint8 / readUint16 / readInt32, __string and __vector_len, so checking those is
  * enough to make every generated accessor bounds-checked.
  *
- * `budget` caps what a walk may decode, in bytes: every string it decodes costs its length, every
- * vector element ELEMENT_COST (a JS number or a decoded table). A valid model decodes each of its
- * bytes once, so it never needs more than DECODE_FACTOR × its size; aliased offsets in hostile data
- * (30,000 tensors sharing one 64 KiB name, one tensor listed 100,000 times) would otherwise turn
- * kilobytes into gigabytes. MAX_DECODED_BYTES caps it whatever the file size.
+ * `budget` caps what a walk may decode, in charged bytes: every string costs STRING_COST × its
+ * length, every vector element ELEMENT_COST (a JS number or a decoded table). A valid model decodes
+ * each of its bytes once, so it stays within DECODE_FACTOR × its size plus 1 MiB (its names are a
+ * small part of it); aliased offsets in hostile data (30,000 tensors sharing one 64 KiB name)
+ * would otherwise turn kilobytes into gigabytes. MAX_DECODED_BYTES caps it whatever the file size.
  */
 export class CheckedByteBuffer extends ByteBuffer {
   readonly what: string;
@@ -67,7 +73,7 @@ export class CheckedByteBuffer extends ByteBuffer {
     const length = this.readInt32(start);
     if (length < 0 || start + 4 + length > this.size) this.fail(start + 4, length);
     this.touch(start + 4 + length);
-    this.chargeBytes(length + ELEMENT_COST);
+    this.chargeBytes(length * STRING_COST + ELEMENT_COST);
     return encoding === undefined ? super.__string(offset) : super.__string(offset, encoding);
   }
 
