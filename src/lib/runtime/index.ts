@@ -75,3 +75,10 @@ export {
   type WorkerLiteRtVariant,
   type WorkerLoaderOptions,
 } from './litert-worker-loader.ts';
+export {
+  LiteRtGpuEngine,
+  requestLiteRtGpuDevice,
+  type LiteRtAccelerator,
+  type LiteRtGpuEngineOptions,
+} from './engines/litert-gpu.ts';
+export * from './ladder/index.ts';

@@ -38,3 +38,4 @@ export {
   type ChoiceCache,
   type ChoiceFileSystem,
 } from './choice-cache.ts';
+export { edgeTpuFactory, wasmFactory, webGpuFactory, webNnFactory, type EdgeTpuFactoryOptions } from './factories.ts';
