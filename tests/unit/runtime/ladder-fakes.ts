@@ -1,5 +1,10 @@
 /** Fake engines for the ladder's scheduler tests: fixed timings, chosen outputs, counted runs. */
-import type { EngineFactory, EngineKind, EngineProbe } from '../../../src/lib/runtime/ladder/index.ts';
+import type {
+  EngineFactory,
+  EngineKind,
+  EngineLoadOptions,
+  EngineProbe,
+} from '../../../src/lib/runtime/ladder/index.ts';
 import type { LoadedModel, RunResult, TensorArray, TensorInfo } from '../../../src/lib/runtime/index.ts';
 import { ModelBuilder } from '../../../src/lib/tflite/index.ts';
 
@@ -63,9 +68,9 @@ export class FakeEngine implements EngineFactory {
     );
   }
 
-  async load(bytes: Uint8Array, device: string): Promise<LoadedModel> {
+  async load(bytes: Uint8Array, device: string, options: EngineLoadOptions = {}): Promise<LoadedModel> {
     this.loads++;
-    this.lastBytes = bytes;
+    this.lastBytes = options.cpuTwin ?? bytes;
     if (this.spec.loadThrows) throw new Error(this.spec.loadThrows);
     const placed = device === 'usb' ? 'usb:0' : device;
     return {

@@ -152,50 +152,77 @@ describe('the cached choice', () => {
 
   it('is measured again when the engine set changes: a TPU unplugged, then WebGPU lost', async () => {
     const cache = new MemoryChoiceCache();
+    const model = tinyFloatModel();
+    const specs: FakeEngineSpec[] = [
+      { kind: 'edgetpu', ms: 1 },
+      { kind: 'webgpu', ms: 4 },
+      { kind: 'webnn', ms: 2, probe: { available: false, reason: 'no navigator.ml' } },
+      { kind: 'wasm', ms: 10 },
+    ];
+    const load = async () => {
+      const { ladder, engines } = ladderOf(specs, cache);
+      return { result: await ladder.load(model), engines };
+    };
+    const first = await load();
+    expect([first.result.engine, first.result.decision.how]).toEqual(['webgpu', 'calibrated']);
+    // A float model is not compiled: the TPU is listed as unable, never loaded.
+    expect(first.result.decision.skipped[0]).toEqual({
+      engine: 'edgetpu',
+      reason: 'fake edgetpu cannot run this model: the model is not compiled for the Edge TPU',
+    });
+    expect(first.engines[0]!.loads).toBe(0);
+    expect((await load()).result.decision.how).toBe('cached');
+
+    specs[0] = { kind: 'edgetpu', ms: 1, probe: { available: false, reason: 'no Edge TPU is connected' } };
+    const unplugged = await load();
+    expect([unplugged.result.engine, unplugged.result.decision.how]).toEqual(['webgpu', 'calibrated']);
+    expect(unplugged.engines[3]!.runs).toBeGreaterThan(0);
+    expect((await load()).result.decision.how).toBe('cached');
+
+    specs[1] = { kind: 'webgpu', ms: 4, probe: { available: false, reason: 'the GPU device was lost' } };
+    specs[2] = { kind: 'webnn', ms: 2 };
+    const gpuLost = await load();
+    expect([gpuLost.result.engine, gpuLost.result.decision.how]).toEqual(['webnn', 'calibrated']);
+    expect(gpuLost.result.decision.skipped).toContainEqual({
+      engine: 'webgpu',
+      reason: 'fake webgpu is not available: the GPU device was lost',
+    });
+  });
+
+  it('sends a compiled model to a ready TPU unmeasured; without one it measures the CPU twin', async () => {
+    const cache = new MemoryChoiceCache();
     const compiled = await readFixture('mobilenet_v1_0.25_128_quant_edgetpu.tflite');
     const twin = await readFixture('mobilenet_v1_0.25_128_quant.tflite');
     const specs: FakeEngineSpec[] = [
-      { kind: 'edgetpu', ms: 1 },
+      { kind: 'edgetpu', ms: 5 },
       { kind: 'webgpu', ms: 4 },
       { kind: 'wasm', ms: 10 },
     ];
     const withTpu = ladderOf(specs, cache);
     const onTpu = await withTpu.ladder.load(compiled, { cpuTwin: twin });
-    expect(onTpu.engine).toBe('edgetpu');
-    expect(onTpu.device).toBe('usb:0');
-    expect(onTpu.label).toBe('fake edgetpu usb:0');
-    expect(onTpu.decision.how).toBe('calibrated');
-    // The TPU runs the compiled model; the others its CPU twin.
+    expect([onTpu.engine, onTpu.device, onTpu.label, onTpu.decision.how]).toEqual([
+      'edgetpu',
+      'usb:0',
+      'fake edgetpu usb:0',
+      'preferred',
+    ]);
+    expect(onTpu.fallback).toBeUndefined();
     expect(withTpu.engines[0]!.lastBytes).toBe(compiled);
-    expect(withTpu.engines[1]!.lastBytes).toBe(twin);
-    expect((await withTpu.ladder.load(compiled, { cpuTwin: twin })).decision.how).toBe('cached');
+    expect(withTpu.engines.map((e) => e.runs)).toEqual([0, 0, 0]);
 
     specs[0] = { kind: 'edgetpu', ms: 1, probe: { available: false, reason: 'no Edge TPU is connected' } };
     const unplugged = ladderOf(specs, cache);
     const onGpu = await unplugged.ladder.load(compiled, { cpuTwin: twin });
-    expect(onGpu.decision.how).toBe('calibrated');
-    expect(onGpu.engine).toBe('webgpu');
-    expect(onGpu.fallback).toBe('fake edgetpu is not available: no Edge TPU is connected; running on fake webgpu');
-    expect(unplugged.engines[2]!.runs).toBeGreaterThan(0);
+    expect([onGpu.engine, onGpu.decision.how]).toEqual(['webgpu', 'calibrated']);
+    expect(onGpu.fallback).toBe('no Edge TPU is connected; running on fake webgpu');
+    // The others run the compiled model's CPU version.
+    expect(unplugged.engines[1]!.lastBytes).toBe(twin);
+    expect(unplugged.engines[2]!.lastBytes).toBe(twin);
 
-    specs[1] = { kind: 'webgpu', ms: 4, probe: { available: false, reason: 'the GPU device was lost' } };
-    const gpuLost = ladderOf(specs, cache);
-    const onCpu = await gpuLost.ladder.load(compiled, { cpuTwin: twin });
-    expect(onCpu.engine).toBe('wasm');
-    expect(onCpu.decision.how).toBe('only-engine');
-
-    // Everything back: the stored record is for another set, so it is measured again.
-    const replugged = ladderOf(
-      [
-        { kind: 'edgetpu', ms: 1 },
-        { kind: 'webgpu', ms: 4 },
-        { kind: 'wasm', ms: 10 },
-      ],
-      cache,
-    );
-    const again = await replugged.ladder.load(compiled, { cpuTwin: twin });
-    expect(again.decision.how).toBe('calibrated');
-    expect(again.engine).toBe('edgetpu');
+    await expect(unplugged.ladder.load(compiled)).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'needs-accelerator',
+    });
   });
 
   it('is measured again when the cached engine now fails to load, with that failure recorded', async () => {

@@ -21,7 +21,7 @@ export function wasmFactory(engine: {
     priority: 10,
     capabilities: { edgeTpuOps: false, dtypes: ALL_DTYPES, quantized: true, reefKernels: true },
     probe: async () => ({ available: true, devices: ['cpu'] }),
-    load: (bytes) => engine.load(bytes),
+    load: (bytes, _device, options = {}) => engine.load(bytes, options.cpuTwin ? { cpuTwin: options.cpuTwin } : {}),
   };
 }
 
@@ -104,7 +104,7 @@ export function webGpuFactory(
       const why = await adapter;
       return why ? { available: false, reason: why } : { available: true, devices: ['gpu'] };
     },
-    load: (bytes) => make().load(bytes),
+    load: (bytes, _device, options = {}) => make().load(options.cpuTwin ?? bytes),
   };
 }
 
@@ -124,6 +124,7 @@ export function webNnFactory(loader: LiteRtLoader): EngineFactory {
       if (!ml) return { available: false, reason: 'this browser has no WebNN (navigator.ml)' };
       return { available: true, devices: ['webnn'] };
     },
-    load: (bytes) => (engine ??= new LiteRtGpuEngine(loader, { accelerator: 'webnn' })).load(bytes),
+    load: (bytes, _device, options = {}) =>
+      (engine ??= new LiteRtGpuEngine(loader, { accelerator: 'webnn' })).load(options.cpuTwin ?? bytes),
   };
 }

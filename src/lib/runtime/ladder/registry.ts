@@ -27,6 +27,11 @@ export type EngineProbe = { available: true; devices: string[] } | { available: 
 export interface EngineLoadOptions {
   /** Shown with the model where the engine lists its models (e.g. a TPU's placed models). */
   name?: string;
+  /**
+   * Set only for a compiled model on an engine without the Edge TPU op: the CPU version it runs
+   * instead (the engine names its result as the twin's).
+   */
+  cpuTwin?: Uint8Array;
 }
 
 export interface EngineFactory {
@@ -38,9 +43,9 @@ export interface EngineFactory {
   readonly capabilities: EngineCapabilities;
   probe(): Promise<EngineProbe>;
   /**
-   * Loads model bytes on `device` (one of the probe's devices, or for the Edge TPU `usb` to let the
-   * device pool place it). The bytes are what this engine runs: a compiled model's CPU twin for
-   * engines without `edgeTpuOps`.
+   * Loads the model on `device` (one of the probe's devices, or for the Edge TPU `usb` to let the
+   * device pool place it). For a compiled model on an engine without `edgeTpuOps`, `cpuTwin` is
+   * what it runs.
    */
   load(bytes: Uint8Array, device: string, options?: EngineLoadOptions): Promise<LoadedModel>;
 }

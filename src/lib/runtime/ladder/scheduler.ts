@@ -7,6 +7,11 @@
  * deterministic input (calibration.ts) and checked against WASM; the fastest that agrees wins and
  * the choice is cached per model and engine set (choice-cache.ts). An engine that is unavailable,
  * cannot run the model, throws or disagrees is skipped, and its reason is part of the answer.
+ *
+ * One rung is not measured: a model compiled for the Edge TPU goes to a ready TPU (`preferred`).
+ * It was compiled for that device, the TPU leaves the CPU and GPU to the page, and loading it on a
+ * TPU only to measure it would take a place in the pool (and parameter-cache swaps) from others.
+ * Without a ready TPU its CPU twin is measured on the other engines like any model.
  */
 import { ReefError } from '../../errors.ts';
 import { readModel, type Model } from '../../tflite/index.ts';
@@ -22,7 +27,7 @@ import {
   type Timing,
 } from './calibration.ts';
 import { engineSetKey, type CachedChoice, type CandidateFigure, type ChoiceCache } from './choice-cache.ts';
-import { engineLabel, type EngineFactory, type EngineKind, type EngineRegistry } from './registry.ts';
+import { engineLabel, type EngineFactory, type EngineKind, type EngineProbe, type EngineRegistry } from './registry.ts';
 
 /** `auto`, `wasm` (or `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
@@ -37,10 +42,10 @@ export interface SkippedEngine {
 
 export interface LadderDecision {
   /**
-   * `requested`: the caller named the engine. `only-engine`: one engine could run it, nothing to
-   * measure. `calibrated`: measured now. `cached`: measured earlier on the same engine set.
+   * `requested`: the caller named the engine. `preferred`: compiled for the Edge TPU and a TPU is
+   * ready. `only-engine`: one engine could run it, nothing to measure. `calibrated`: measured now. `cached`: measured earlier on the same engine set.
    */
-  how: 'requested' | 'only-engine' | 'calibrated' | 'cached';
+  how: 'requested' | 'preferred' | 'only-engine' | 'calibrated' | 'cached';
   engineSet: string;
   /** Calibration figures of every engine that ran correctly (fastest first). */
   figures: CandidateFigure[];
@@ -87,7 +92,9 @@ export interface EngineLadderOptions {
 interface Candidate {
   factory: EngineFactory;
   device: string;
+  /** The model as given; `cpuTwin` set when this engine runs the compiled model's CPU version. */
   bytes: Uint8Array;
+  cpuTwin: Uint8Array | undefined;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -195,21 +202,25 @@ export class EngineLadder {
         reason: 'engine-unavailable',
       });
     }
-    const probe = await this.#probe(factory);
-    if (!probe.available) {
-      throw new ReefError('UNAVAILABLE', `${factory.label} is not available: ${probe.reason}`, {
-        reason: 'engine-unavailable',
-      });
-    }
     const why = unfit(factory, model, compiled, options.cpuTwin !== undefined);
     if (why) {
       throw new ReefError('FAILED_PRECONDITION', `${factory.label} cannot run this model: ${why}`, {
         reason: kind === 'edgetpu' && !compiled ? 'not-compiled' : 'engine-cannot-run',
       });
     }
+    // A named TPU is asked directly: the device pool's own errors (needs firmware, unknown id, no
+    // WebUSB) say more than "unavailable".
+    const probe: EngineProbe =
+      kind === 'edgetpu' ? { available: true, devices: [requested] } : await this.#probe(factory);
+    if (!probe.available) {
+      throw new ReefError('UNAVAILABLE', `${factory.label} is not available: ${probe.reason}`, {
+        reason: 'engine-unavailable',
+      });
+    }
     const device = kind === 'edgetpu' ? requested : probe.devices[0]!;
-    const loaded = await factory.load(compiled && !factory.capabilities.edgeTpuOps ? options.cpuTwin! : bytes, device, {
+    const loaded = await factory.load(bytes, device, {
       ...(options.name ? { name: options.name } : {}),
+      ...(compiled && !factory.capabilities.edgeTpuOps ? { cpuTwin: options.cpuTwin! } : {}),
     });
     const set = engineSetKey([{ engine: kind, devices: probe.devices }]);
     return this.#answer(factory, loaded, requested, undefined, {
@@ -242,12 +253,15 @@ export class EngineLadder {
 
   async #auto(bytes: Uint8Array, model: Model, compiled: boolean, options: LadderLoadOptions): Promise<LadderModel> {
     const skipped: SkippedEngine[] = [];
+    /** The probe's own words, for the fallback note ("no Edge TPU is connected; running on …"). */
+    const tpuWhy: { engine: EngineKind; why: string }[] = [];
     const candidates: Candidate[] = [];
     const available: { engine: EngineKind; devices: string[] }[] = [];
     for (const factory of this.#registry.list()) {
       const probe = await this.#probe(factory);
       if (!probe.available) {
         skipped.push({ engine: factory.kind, reason: `${factory.label} is not available: ${probe.reason}` });
+        tpuWhy.push({ engine: factory.kind, why: probe.reason });
         continue;
       }
       available.push({ engine: factory.kind, devices: probe.devices });
@@ -260,8 +274,16 @@ export class EngineLadder {
         factory,
         // The device pool places a model on a free TPU itself (multi-device placement stays there).
         device: factory.kind === 'edgetpu' ? 'usb' : probe.devices[0]!,
-        bytes: compiled && !factory.capabilities.edgeTpuOps ? options.cpuTwin! : bytes,
+        bytes,
+        cpuTwin: compiled && !factory.capabilities.edgeTpuOps ? options.cpuTwin : undefined,
       });
+    }
+    if (candidates.length === 0 && compiled && !options.cpuTwin) {
+      throw new ReefError(
+        'FAILED_PRECONDITION',
+        `this model is compiled for the Edge TPU and no TPU is ready (${skipped.find((s) => s.engine === 'edgetpu')?.reason ?? 'no Edge TPU engine'}): plug one in, or load the CPU version of the model`,
+        { reason: 'needs-accelerator' },
+      );
     }
     if (candidates.length === 0) {
       throw new ReefError(
@@ -273,16 +295,17 @@ export class EngineLadder {
     const engineSet = engineSetKey(available);
     const fallbackFrom = (chosen: EngineFactory): string | undefined => {
       if (!compiled || chosen.capabilities.edgeTpuOps) return undefined;
-      const tpu = skipped.find((s) => s.engine === 'edgetpu');
-      return `${tpu?.reason ?? 'the Edge TPU did not run it'}; running on ${chosen.label}`;
+      const tpu = tpuWhy.find((s) => s.engine === 'edgetpu');
+      return `${tpu?.why ?? 'the Edge TPU did not run it'}; running on ${chosen.label}`;
     };
     const loadOptions = options.name ? { name: options.name } : {};
+    const tpu = candidates.find((c) => c.factory.capabilities.edgeTpuOps);
 
-    if (candidates.length === 1) {
-      const only = candidates[0]!;
-      const loaded = await only.factory.load(only.bytes, only.device, loadOptions);
+    if (candidates.length === 1 || (compiled && tpu)) {
+      const only = tpu ?? candidates[0]!;
+      const loaded = await this.#loadCandidate(only, loadOptions);
       return this.#answer(only.factory, loaded, 'auto', fallbackFrom(only.factory), {
-        how: 'only-engine',
+        how: candidates.length === 1 ? 'only-engine' : 'preferred',
         engineSet,
         figures: [],
         skipped,
@@ -296,7 +319,7 @@ export class EngineLadder {
       const pick = candidates.find((c) => c.factory.kind === cached.engine);
       if (pick) {
         try {
-          const loaded = await pick.factory.load(pick.bytes, pick.device, loadOptions);
+          const loaded = await this.#loadCandidate(pick, loadOptions);
           return this.#answer(pick.factory, loaded, 'auto', fallbackFrom(pick.factory), {
             how: 'cached',
             engineSet,
@@ -330,7 +353,7 @@ export class EngineLadder {
     if (!reference) {
       // Nothing to check the others against: take the highest rung that loads, and say so.
       const [first] = candidates;
-      const loaded = await first!.factory.load(first!.bytes, first!.device, loadOptions);
+      const loaded = await this.#loadCandidate(first!, loadOptions);
       return this.#answer(first!.factory, loaded, 'auto', fallbackFrom(first!.factory), {
         how: 'only-engine',
         engineSet,
@@ -346,7 +369,7 @@ export class EngineLadder {
       });
     }
     // The reference must run: every other engine's correctness is judged by it.
-    const refModel = await reference.factory.load(reference.bytes, reference.device, loadOptions);
+    const refModel = await this.#loadCandidate(reference, loadOptions);
     const inputs = calibrationInputs(refModel.inputs);
     let refTiming: Timing;
     try {
@@ -367,7 +390,7 @@ export class EngineLadder {
       const { factory } = candidate;
       let loaded: LoadedModel | undefined;
       try {
-        loaded = await factory.load(candidate.bytes, candidate.device, loadOptions);
+        loaded = await this.#loadCandidate(candidate, loadOptions);
         const timing = await timeRuns(loaded, inputs, this.#calibration);
         const agreement = compareOutputs(refTiming.outputs, timing.outputs);
         if (!agreement.ok) {
@@ -413,6 +436,13 @@ export class EngineLadder {
       figures,
       skipped,
       calibrationMs,
+    });
+  }
+
+  #loadCandidate(candidate: Candidate, options: { name?: string }): Promise<LoadedModel> {
+    return candidate.factory.load(candidate.bytes, candidate.device, {
+      ...options,
+      ...(candidate.cpuTwin ? { cpuTwin: candidate.cpuTwin } : {}),
     });
   }
 
