@@ -137,6 +137,30 @@ export class WorkerEngines {
     };
   }
 
+  /** The worker's CPU engine (the ladder's WASM rung loads through it). */
+  cpuEngine(): PartitionedEngine {
+    return this.#cpu();
+  }
+
+  /**
+   * Keeps a model another engine loaded (the ladder's choice) under a new id, with the labels
+   * found in `bytes`; runs and tasks then go the same way as for CPU models.
+   */
+  async adopt(model: LoadedModel, bytes: Uint8Array): Promise<LoadedModelInfo> {
+    const labels = readModel(bytes).labels;
+    const id = `m${++this.#nextId}`;
+    this.#models.set(id, { model, labels });
+    return {
+      id,
+      inputs: [...model.inputs],
+      outputs: [...model.outputs],
+      engine: model.engine,
+      device: model.device,
+      labels,
+      runtime: await this.#cpu().runtimeInfo(),
+    };
+  }
+
   #get(id: string): { model: LoadedModel; labels: string[] | null } {
     const entry = this.#models.get(id);
     if (!entry) throw new ReefError('NOT_FOUND', `no loaded model '${id}'`, { reason: 'unknown-model' });

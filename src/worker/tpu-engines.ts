@@ -1,26 +1,39 @@
 /**
- * Models on the worker's Edge TPUs, beside the CPU engine. `engine` picks where a model runs:
- * `auto` (a ready TPU when the model is compiled for it, else the WASM engine with the CPU twin),
- * `usb` (any TPU), `usb:N` (that TPU), `wasm`/`cpu` (LiteRT.js). A TPU model is the composite
- * engine — the Edge TPU op on the device pool, CPU ops around it in LiteRT.js — so the page's tasks
- * (classify, detect, …) run the same way on both. Every result names the engine and device that
- * produced it; when a TPU goes away its runs reject with `UNAVAILABLE` and the page may switch the
- * model to WASM with `fallBackToWasm`, after which every result carries `fallback` saying why.
+ * The worker's models on the engine ladder (src/lib/runtime/ladder). `engine` picks where a model
+ * runs: `auto` (a ready TPU for a compiled model; otherwise the fastest engine whose outputs agree
+ * with WASM, measured once per model and engine set), `usb` (any TPU), `usb:N` (that TPU),
+ * `webgpu`, `webnn`, `wasm`/`cpu` (LiteRT.js + Reef kernels). A TPU model is the composite engine —
+ * the Edge TPU op on the device pool, CPU ops around it in LiteRT.js — so the page's tasks
+ * (classify, detect, …) run the same way on every engine. Every answer names the engine and
+ * device and carries the ladder's decision (figures, skipped engines and why); when a TPU goes
+ * away its runs reject with `UNAVAILABLE` and the page may switch the model to WASM with
+ * `fallBackToWasm`, after which every result carries `fallback` saying why.
  */
 import type { DevicePool, PoolOpRunner } from '../lib/edgetpu/index.ts';
 import { ReefError } from '../lib/errors.ts';
 import {
-  hasEdgeTpuOps,
+  EngineLadder,
+  EngineRegistry,
+  edgeTpuFactory,
   PartitionedEngine,
+  wasmFactory,
+  type CandidateFigure,
+  type ChoiceCache,
   type EdgeTpuOpRunner,
+  type EngineFactory,
+  type EngineKind,
+  type EngineProbe,
+  type LadderEntry,
+  type LadderModel,
   type LiteRtRuntime,
+  type LoadedModel,
   type RunResult,
+  type SkippedEngine,
   type TensorArray,
 } from '../lib/runtime/index.ts';
-import { readModel } from '../lib/tflite/index.ts';
 import { WorkerEngines, type LoadedModelInfo, type TaskOptions, type TaskResult, type WorkerImage } from './engines.ts';
 
-/** `auto`, `wasm` (or its old name `cpu`), `usb`, `usb:N`. */
+/** `auto`, `wasm` (or its old name `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
 
 export interface TpuLoadOptions {
@@ -31,26 +44,42 @@ export interface TpuLoadOptions {
   name?: string;
 }
 
+/** The ladder's decision as plain data for the page (see LadderDecision). */
+export interface EngineDecision {
+  kind: EngineKind;
+  /** Plain words: "Coral usb:0", "GPU (WebGPU)", "CPU (WebAssembly)". */
+  label: string;
+  how: LadderModel['decision']['how'];
+  figures: CandidateFigure[];
+  skipped: SkippedEngine[];
+  calibrationMs: number;
+}
+
 export interface EngineChoice {
   /** What the caller asked for. */
   requested: EngineRequest;
-  /** Set when the model runs on WASM although it was meant for a TPU: why, in words. */
+  /** Set when the model runs somewhere else than it was meant for: why, in words. */
   fallback?: string;
+  decision: EngineDecision;
 }
 
 export type TpuModelInfo = LoadedModelInfo & EngineChoice;
 export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'>;
 export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'>;
 
-const DEVICE_REQUEST = /^usb(?::\d+)?$/;
+export interface TpuEnginesOptions {
+  /** More rungs (WebGPU, WebNN in the browser worker). */
+  engines?: EngineFactory[];
+  /** Where `auto` keeps its measured choices (IndexedDB in the worker). */
+  cache?: ChoiceCache;
+}
 
 interface Entry {
-  engines: WorkerEngines;
   innerId: string;
   bytes: Uint8Array;
   cpuTwin: Uint8Array | undefined;
   choice: EngineChoice;
-  /** The TPU it was placed on (for messages after it went away). */
+  /** The TPU it was placed on (for messages after it went away); undefined off the TPU. */
   device: string | undefined;
   name: string | undefined;
 }
@@ -83,71 +112,80 @@ export class TpuEngines {
   readonly #createRuntime: () => LiteRtRuntime;
   #runtime: LiteRtRuntime | undefined;
   readonly #entries = new Map<string, Entry>();
+  readonly #ladder: EngineLadder;
   #nextId = 0;
 
   /**
-   * `cpu`: the worker's CPU engine (WASM models are loaded there); `createRuntime`: the LiteRT.js
+   * `cpu`: the worker's model store and CPU engine (the WASM rung); `createRuntime`: the LiteRT.js
    * runtime the CPU ops of TPU models share (one per worker, made on first use).
    */
-  constructor(pool: DevicePool | undefined, cpu: WorkerEngines, createRuntime: () => LiteRtRuntime) {
+  constructor(
+    pool: DevicePool | undefined,
+    cpu: WorkerEngines,
+    createRuntime: () => LiteRtRuntime,
+    options: TpuEnginesOptions = {},
+  ) {
     this.#pool = pool;
     this.#cpu = cpu;
     this.#createRuntime = createRuntime;
+    const registry = new EngineRegistry();
+    registry.register(
+      edgeTpuFactory({
+        probe: () => this.#probeTpus(),
+        load: (bytes, device, loadOptions) => this.#loadOnTpu(bytes, device, loadOptions?.name),
+      }),
+    );
+    registry.register(wasmFactory({ load: (bytes, loadOptions) => cpu.cpuEngine().load(bytes, loadOptions) }));
+    for (const factory of options.engines ?? []) registry.register(factory);
+    this.#ladder = new EngineLadder(registry, options.cache ? { cache: options.cache } : {});
   }
 
   has(id: string): boolean {
     return this.#entries.has(id);
   }
 
-  async load(bytes: Uint8Array, options: TpuLoadOptions = {}): Promise<TpuModelInfo> {
-    const requested = options.engine ?? 'auto';
-    if (requested !== 'auto' && requested !== 'wasm' && requested !== 'cpu' && !DEVICE_REQUEST.test(requested)) {
-      throw new ReefError('INVALID_ARGUMENT', `engine "${requested}" is not one of auto, wasm, usb, usb:N`, {
-        reason: 'unknown-engine',
-      });
-    }
-    const compiled = hasEdgeTpuOps(readModel(bytes));
-    const id = `t${++this.#nextId}`;
-    const base = { bytes, cpuTwin: options.cpuTwin, device: undefined, name: options.name };
+  /** Every engine of the ladder, available or with the reason it is not. */
+  engines(): Promise<LadderEntry[]> {
+    return this.#ladder.engines();
+  }
 
-    if (requested === 'wasm' || requested === 'cpu' || (requested === 'auto' && !compiled)) {
-      return this.#loadWasm(id, { ...base, choice: { requested } });
-    }
-    if (!compiled) {
-      throw new ReefError(
-        'FAILED_PRECONDITION',
-        'this model is not compiled for the Edge TPU (no edgetpu-custom-op); run it on WASM or load its _edgetpu.tflite version',
-        { reason: 'not-compiled' },
-      );
-    }
-    if (requested === 'auto') {
-      const ready = await this.#readyTpus();
-      if (ready.length === 0) {
-        return this.#loadWasm(id, {
-          ...base,
-          choice: { requested, fallback: this.#whyNoTpu() },
-        });
-      }
-      try {
-        return await this.#loadTpu(id, base, requested, undefined, options.name);
-      } catch (error) {
-        // Every TPU holds a model already: `auto` shares one rather than refusing.
-        if (error instanceof ReefError && error.reason === 'no-free-tpu') {
-          return this.#loadTpu(id, base, requested, 'usb', options.name);
-        }
-        // The TPU went away while loading: `auto` runs the twin, and says so.
-        if (error instanceof ReefError && error.code === 'UNAVAILABLE' && options.cpuTwin) {
-          return this.#loadWasm(id, { ...base, choice: { requested, fallback: `${error.message}; running on WASM` } });
-        }
-        throw error;
-      }
-    }
-    if (!this.#pool) {
-      throw new ReefError('UNAVAILABLE', 'this browser has no WebUSB in workers, so no Edge TPU can be used', {
-        reason: 'no-webusb',
-      });
-    }
-    return this.#loadTpu(id, base, requested, requested, options.name);
+  async load(bytes: Uint8Array, options: TpuLoadOptions = {}): Promise<TpuModelInfo> {
+    const id = `t${++this.#nextId}`;
+    const loaded = await this.#ladder.load(bytes, {
+      engine: options.engine ?? 'auto',
+      ...(options.cpuTwin ? { cpuTwin: options.cpuTwin } : {}),
+      ...(options.name ? { name: options.name } : {}),
+    });
+    return this.#keep(id, loaded, {
+      bytes,
+      cpuTwin: options.cpuTwin,
+      name: options.name,
+      device: loaded.engine === 'edgetpu' ? loaded.device : undefined,
+    });
+  }
+
+  async #keep(
+    id: string,
+    loaded: LadderModel,
+    base: Omit<Entry, 'innerId' | 'choice'>,
+    fallback: string | undefined = loaded.fallback,
+  ): Promise<TpuModelInfo> {
+    const info = await this.#cpu.adopt(loaded.model, base.bytes);
+    const { decision } = loaded;
+    const choice: EngineChoice = {
+      requested: loaded.requested,
+      ...(fallback ? { fallback } : {}),
+      decision: {
+        kind: loaded.engine,
+        label: loaded.label,
+        how: decision.how,
+        figures: decision.figures,
+        skipped: decision.skipped,
+        calibrationMs: decision.calibrationMs,
+      },
+    };
+    this.#entries.set(id, { ...base, innerId: info.id, choice });
+    return { ...info, id, ...choice };
   }
 
   /**
@@ -157,15 +195,18 @@ export class TpuEngines {
   async fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo> {
     const entry = this.#get(id);
     const from = entry.device ?? 'the Edge TPU';
-    entry.engines.unload(entry.innerId);
+    this.#cpu.unload(entry.innerId);
     this.#entries.delete(id);
-    return this.#loadWasm(id, {
-      ...entry,
-      choice: {
-        requested: entry.choice.requested,
-        fallback: `${from} is not available (${why ?? 'failed'}); running on WASM`,
-      },
+    const loaded = await this.#ladder.load(entry.bytes, {
+      engine: 'wasm',
+      ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}),
     });
+    return this.#keep(
+      id,
+      { ...loaded, requested: entry.choice.requested },
+      { ...entry, device: entry.device },
+      `${from} is not available (${why ?? 'failed'}); running on WASM`,
+    );
   }
 
   /**
@@ -174,11 +215,11 @@ export class TpuEngines {
    */
   async reload(id: string, engine: EngineRequest): Promise<TpuModelInfo> {
     const entry = this.#get(id);
-    // A model on a TPU gives its place up first (so `auto` may pick that TPU again); one on WASM
+    // A model on a TPU gives its place up first (so `auto` may pick that TPU again); one elsewhere
     // keeps running until the new load succeeds.
-    const onTpu = entry.engines !== this.#cpu;
+    const onTpu = entry.choice.decision.kind === 'edgetpu';
     if (onTpu) {
-      entry.engines.unload(entry.innerId);
+      this.#cpu.unload(entry.innerId);
       this.#entries.delete(id);
     }
     const info = await this.load(entry.bytes, {
@@ -186,7 +227,7 @@ export class TpuEngines {
       ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}),
       ...(entry.name ? { name: entry.name } : {}),
     });
-    if (!onTpu) entry.engines.unload(entry.innerId);
+    if (!onTpu) this.#cpu.unload(entry.innerId);
     // Keep the caller's id: move the new entry under it.
     const fresh = this.#entries.get(info.id)!;
     this.#entries.delete(info.id);
@@ -196,7 +237,7 @@ export class TpuEngines {
 
   async run(id: string, inputs: TensorArray[]): Promise<TpuRunResult> {
     const entry = this.#get(id);
-    const result: TpuRunResult = await this.#guard(entry, () => entry.engines.run(entry.innerId, inputs));
+    const result: TpuRunResult = await this.#guard(entry, () => this.#cpu.run(entry.innerId, inputs));
     if (entry.choice.fallback) result.fallback = entry.choice.fallback;
     return result;
   }
@@ -209,7 +250,7 @@ export class TpuEngines {
   ): Promise<TpuTaskResult> {
     const entry = this.#get(id);
     const result: TpuTaskResult = await this.#guard(entry, () =>
-      entry.engines.runTask(entry.innerId, image, task, options),
+      this.#cpu.runTask(entry.innerId, image, task, options),
     );
     if (entry.choice.fallback) result.fallback = entry.choice.fallback;
     return result;
@@ -219,46 +260,43 @@ export class TpuEngines {
     const entry = this.#entries.get(id);
     if (!entry) return false;
     this.#entries.delete(id);
-    return entry.engines.unload(entry.innerId);
+    return this.#cpu.unload(entry.innerId);
   }
 
-  async #readyTpus(): Promise<string[]> {
-    if (!this.#pool) return [];
+  async #probeTpus(): Promise<EngineProbe> {
+    if (!this.#pool) return { available: false, reason: 'no WebUSB in this browser' };
     const devices = this.#pool.devices().length > 0 ? this.#pool.devices() : await this.#pool.refresh();
-    return devices.filter((d) => d.personality === 'app' && d.state !== 'error').map((d) => d.id);
-  }
-
-  #whyNoTpu(): string {
-    if (!this.#pool) return 'no WebUSB in this browser; running on WASM';
-    const devices = this.#pool.devices();
+    const ready = devices.filter((d) => d.personality === 'app' && d.state !== 'error').map((d) => d.id);
+    if (ready.length > 0) return { available: true, devices: ready };
     if (devices.some((d) => d.state === 'needs-firmware')) {
-      return 'the connected Coral needs its firmware (Devices page); running on WASM';
+      return { available: false, reason: 'the connected Coral needs its firmware (Devices page)' };
     }
-    return 'no Edge TPU is connected; running on WASM';
+    return { available: false, reason: 'no Edge TPU is connected' };
   }
 
-  async #loadWasm(id: string, entry: Omit<Entry, 'engines' | 'innerId'>): Promise<TpuModelInfo> {
-    const info = await this.#cpu.load(entry.bytes, entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {});
-    this.#entries.set(id, { ...entry, engines: this.#cpu, innerId: info.id, device: entry.device });
-    return { ...info, id, ...entry.choice };
-  }
-
-  async #loadTpu(
-    id: string,
-    base: Pick<Entry, 'bytes' | 'cpuTwin' | 'name'>,
-    requested: EngineRequest,
-    device: string | undefined,
-    name: string | undefined,
-  ): Promise<TpuModelInfo> {
-    const pool = this.#pool!;
+  /** `usb` lets the pool place the model on a free TPU, else share one; `usb:N` is that TPU. */
+  async #loadOnTpu(bytes: Uint8Array, device: string, name: string | undefined): Promise<LoadedModel> {
+    const pool = this.#pool;
+    if (!pool) {
+      throw new ReefError('UNAVAILABLE', 'this browser has no WebUSB in workers, so no Edge TPU can be used', {
+        reason: 'no-webusb',
+      });
+    }
     this.#runtime ??= this.#createRuntime();
     const runtime = this.#runtime;
-    const runner = placedRunner(pool.opRunner({ ...(device ? { device } : {}), name: name ?? `model ${id}` }));
-    const engines = new WorkerEngines(() => new PartitionedEngine({ runtime, tpu: runner }));
-    const info = await engines.load(base.bytes);
-    const choice: EngineChoice = { requested };
-    this.#entries.set(id, { ...base, engines, innerId: info.id, choice, device: runner.placedOn() });
-    return { ...info, id, ...choice };
+    const label = name ?? `model ${this.#nextId}`;
+    const place = async (request: string | undefined): Promise<LoadedModel> => {
+      const runner = placedRunner(pool.opRunner({ ...(request ? { device: request } : {}), name: label }));
+      return new PartitionedEngine({ runtime, tpu: runner }).load(bytes);
+    };
+    if (device !== 'usb') return place(device);
+    try {
+      return await place(undefined);
+    } catch (error) {
+      // Every TPU holds a model already: share one rather than refusing.
+      if (error instanceof ReefError && error.reason === 'no-free-tpu') return place('usb');
+      throw error;
+    }
   }
 
   /** A TPU failure keeps its typed error; the device pool has already marked the TPU gone. */
@@ -266,7 +304,7 @@ export class TpuEngines {
     try {
       return await run();
     } catch (error) {
-      if (entry.engines === this.#cpu || error instanceof ReefError) throw error;
+      if (entry.choice.decision.kind !== 'edgetpu' || error instanceof ReefError) throw error;
       throw new ReefError(
         'UNAVAILABLE',
         `${entry.device ?? 'the Edge TPU'} failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -185,7 +185,7 @@ describe('TpuEngines (engine choice in the worker)', () => {
     const engines = new TpuEngines(pool, new WorkerEngines(() => cpuEngine()), runtime);
     const auto = await engines.load(compiled, { engine: 'auto', cpuTwin: twin });
     expect(auto).toMatchObject({ engine: 'litert-wasm (cpu twin)', device: 'cpu' });
-    expect(auto.fallback).toBe('the connected Coral needs its firmware (Devices page); running on WASM');
+    expect(auto.fallback).toBe('the connected Coral needs its firmware (Devices page); running on CPU (WebAssembly)');
     const raw = await engines.run(auto.id, [new Uint8Array(128 * 128 * 3)]);
     expect(raw.fallback).toBe(auto.fallback);
 

@@ -301,11 +301,28 @@ export class EngineLadder {
     const loadOptions = options.name ? { name: options.name } : {};
     const tpu = candidates.find((c) => c.factory.capabilities.edgeTpuOps);
 
-    if (candidates.length === 1 || (compiled && tpu)) {
-      const only = tpu ?? candidates[0]!;
+    if (compiled && tpu && candidates.length > 1) {
+      try {
+        const loaded = await this.#loadCandidate(tpu, loadOptions);
+        return this.#answer(tpu.factory, loaded, 'auto', undefined, {
+          how: 'preferred',
+          engineSet,
+          figures: [],
+          skipped,
+          calibrationMs: 0,
+        });
+      } catch (error) {
+        // The TPU went away while loading: the CPU twin runs elsewhere, and the answer says why.
+        skipped.push({ engine: tpu.factory.kind, reason: `${tpu.factory.label} failed: ${message(error)}` });
+        tpuWhy.push({ engine: tpu.factory.kind, why: message(error) });
+        candidates.splice(candidates.indexOf(tpu), 1);
+      }
+    }
+    if (candidates.length === 1) {
+      const only = candidates[0]!;
       const loaded = await this.#loadCandidate(only, loadOptions);
       return this.#answer(only.factory, loaded, 'auto', fallbackFrom(only.factory), {
-        how: candidates.length === 1 ? 'only-engine' : 'preferred',
+        how: 'only-engine',
         engineSet,
         figures: [],
         skipped,
