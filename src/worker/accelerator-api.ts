@@ -22,7 +22,14 @@ import {
 } from './tpu-engines.ts';
 import { runDoctor, type DoctorOptions, type DoctorOutcome, type DoctorReport, type StepResult } from './doctor.ts';
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
-import { LiteRtRuntime, workerLiteRtLoader } from '../lib/runtime/index.ts';
+import {
+  IdbChoiceCache,
+  LiteRtRuntime,
+  webGpuFactory,
+  webNnFactory,
+  workerLiteRtLoader,
+  type LadderEntry,
+} from '../lib/runtime/index.ts';
 import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
 import { createTraceSwitch, type StageStats } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
@@ -43,7 +50,8 @@ export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, Loc
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 export type { PipelineInfo, PipelineLoadOptions, StageStats };
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
-export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult };
+export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry };
+export type { EngineDecision } from './tpu-engines.ts';
 export type { DoctorOptions, DoctorOutcome, DoctorReport, StepResult };
 
 /** Model load options of the page: the CPU twin may be a stored file. */
@@ -245,37 +253,44 @@ export class AcceleratorApi {
     return inspectModel(await this.#library.read(sha256));
   }
 
-  // Models on the CPU engine (LiteRT.js WASM + Reef kernels) ----------------------------------------
+  // Models on the engine ladder (Edge TPU, WebGPU, WebNN, WASM: src/lib/runtime/ladder) -----------
   readonly #engines = new WorkerEngines();
   readonly #tpuEngines = new TpuEngines(
     this.#devices.pool,
     this.#engines,
     // Same LiteRT.js files as the CPU engine: our own origin under /litert/ (see engines.ts).
-    () => {
-      const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
-      return new LiteRtRuntime(workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href }));
+    () => new LiteRtRuntime(liteRtLoader()),
+    {
+      engines: [webGpuFactory(liteRtLoader()), webNnFactory(liteRtLoader())],
+      cache: new IdbChoiceCache(),
     },
   );
+
+  /** Every engine of the ladder, available or with the reason it is not (Benchmark and System pages). */
+  engineLadder(): Promise<LadderEntry[]> {
+    return this.#tpuEngines.engines();
+  }
 
   /**
    * Loads model bytes, or a stored file by its sha256; returns an id for runModel/runTask.
    * `engine`: `cpu` (default, the CPU engine), `auto` (a ready Edge TPU when the model is compiled
-   * for it, else WASM with `cpuTwin`, and `fallback` says why), `wasm`, `usb` or `usb:N`.
+   * for it, else the fastest engine agreeing with WASM — measured once, then cached — and
+   * `fallback` says why it is not the TPU), `wasm`, `webgpu`, `webnn`, `usb` or `usb:N`. The answer
+   * carries the ladder's decision (figures, skipped engines and why).
    */
   async loadModel(
     source: Uint8Array | { sha256: string },
     options: LoadModelOptions | ModelLoadOptions = {},
-  ): Promise<LoadedModelInfo | TpuModelInfo> {
+  ): Promise<TpuModelInfo> {
     const bytes = source instanceof Uint8Array ? source : await this.#library.read(source.sha256);
     const twin = options.cpuTwin;
     const cpuTwin = twin === undefined || twin instanceof Uint8Array ? twin : await this.#library.read(twin.sha256);
-    if ((options.engine ?? 'cpu') === 'cpu') return this.#engines.load(bytes, cpuTwin ? { cpuTwin } : {});
     const name =
       source instanceof Uint8Array
         ? undefined
         : (await this.#library.files()).find((f) => f.sha256 === source.sha256)?.name;
     return this.#tpuEngines.load(bytes, {
-      engine: options.engine ?? 'auto',
+      engine: options.engine ?? 'cpu',
       ...(cpuTwin ? { cpuTwin } : {}),
       ...(name ? { name } : {}),
     });
@@ -299,9 +314,7 @@ export class AcceleratorApi {
 
   /** Raw inference: inputs in model order; outputs come back transferred. */
   async runModel(id: string, inputs: TensorArray[]): Promise<RunResult | TpuRunResult> {
-    const result = this.#tpuEngines.has(id)
-      ? await this.#tpuEngines.run(id, inputs)
-      : await this.#engines.run(id, inputs);
+    const result = await this.#tpuEngines.run(id, inputs);
     return transfer(
       result,
       result.outputs.map((o) => o.data.buffer as ArrayBuffer),
@@ -315,8 +328,7 @@ export class AcceleratorApi {
     task: TaskResult['task'],
     options: TaskOptions = {},
   ): Promise<TaskResult | TpuTaskResult> {
-    if (this.#tpuEngines.has(id)) return this.#tpuEngines.runTask(id, image, task, options);
-    return this.#engines.runTask(id, image, task, options);
+    return this.#tpuEngines.runTask(id, image, task, options);
   }
 
   classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult | TpuTaskResult> {
@@ -324,7 +336,7 @@ export class AcceleratorApi {
   }
 
   unloadModel(id: string): boolean {
-    return this.#tpuEngines.unload(id) || this.#engines.unload(id);
+    return this.#tpuEngines.unload(id);
   }
 
   /**
@@ -337,7 +349,7 @@ export class AcceleratorApi {
     options: LoadModelOptions | ModelLoadOptions,
     iterations: number,
     onProgress?: (done: number) => void,
-  ): Promise<{ engine: string; device: string; samplesMs: number[] }> {
+  ): Promise<{ engine: string; device: string; samplesMs: number[]; decision: TpuModelInfo['decision'] }> {
     const info = await this.loadModel(source, options);
     try {
       const inputs = info.inputs.map((t) => {
@@ -345,17 +357,22 @@ export class AcceleratorApi {
         if (!(data instanceof BigInt64Array)) for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 127;
         return data;
       });
-      const run = (): Promise<RunResult> =>
-        this.#tpuEngines.has(info.id) ? this.#tpuEngines.run(info.id, inputs) : this.#engines.run(info.id, inputs);
+      const run = (): Promise<RunResult> => this.#tpuEngines.run(info.id, inputs);
       const warm = await run();
       const samplesMs: number[] = [];
       for (let i = 0; i < iterations; i++) {
         samplesMs.push((await run()).ms);
         if (i % 5 === 4 || i === iterations - 1) onProgress?.(i + 1);
       }
-      return { engine: warm.engine, device: warm.device, samplesMs };
+      return { engine: warm.engine, device: warm.device, samplesMs, decision: info.decision };
     } finally {
       this.unloadModel(info.id);
     }
   }
+}
+
+/** The worker's LiteRT.js files: our own origin under /litert/ (see engines.ts). */
+function liteRtLoader(): ReturnType<typeof workerLiteRtLoader> {
+  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+  return workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href });
 }
