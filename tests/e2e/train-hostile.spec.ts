@@ -326,6 +326,13 @@ test.describe('model import limits', () => {
     );
     await expect(page.getByRole('table', { name: 'Stored files' })).toHaveCount(0);
     await shoot(page, 'models-import-refused');
+    // A catalog download is refused up front too: its size is known before the first byte.
+    await page.getByRole('button', { name: 'Download MobileNet v1 1.0 embedding extractor' }).click();
+    await expect(
+      page
+        .getByRole('alert')
+        .filter({ hasText: 'Not enough storage: MobileNet v1 1.0 embedding extractor needs 6.4 MB' }),
+    ).toBeVisible();
 
     await page.evaluate(() => delete (globalThis as unknown as { __storageRoom?: number }).__storageRoom);
     await pick();

@@ -40,7 +40,12 @@ export function importRefusal(files: readonly FileSize[], freeBytes: number | un
   const empty = files.find((f) => f.size === 0);
   if (empty) return `${empty.name} is empty.`;
   const total = files.reduce((sum, f) => sum + f.size, 0);
-  if (freeBytes !== undefined && total + STORAGE_MARGIN_BYTES > freeBytes)
-    return `Not enough storage: ${files.length === 1 ? `${files[0]!.name} needs` : `these ${files.length} files need`} ${formatBytes(total)}, and the browser lets Reef store only ${formatBytes(freeBytes)} more. Delete stored files you no longer need, or free space on this device, and try again.`;
-  return undefined;
+  const what = files.length === 1 ? `${files[0]!.name} needs` : `these ${files.length} files need`;
+  return storageRefusal(what, total, freeBytes);
+}
+
+/** Why `bytes` more cannot be stored (`what` reads "x needs"), or undefined when they fit. */
+export function storageRefusal(what: string, bytes: number, freeBytes: number | undefined): string | undefined {
+  if (freeBytes === undefined || bytes + STORAGE_MARGIN_BYTES <= freeBytes) return undefined;
+  return `Not enough storage: ${what} ${formatBytes(bytes)}, and the browser lets Reef store only ${formatBytes(freeBytes)} more. Delete stored files you no longer need, or free space on this device, and try again.`;
 }

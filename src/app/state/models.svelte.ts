@@ -3,7 +3,7 @@ import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { errorMessage } from './errors.ts';
-import { freeStorageBytes, importRefusal } from './import-limits.ts';
+import { freeStorageBytes, importRefusal, storageRefusal } from './import-limits.ts';
 import { inspectStoredModel, type Inspection } from './inspection.ts';
 
 const BASE_URL_KEY = 'reef.modelBaseUrl';
@@ -50,6 +50,14 @@ export class ModelsState {
   }
 
   async download(id: string): Promise<void> {
+    // The sizes are known up front: refuse now rather than when Cache Storage is full halfway.
+    const entry = this.entries.find((e) => e.id === id);
+    const missing = entry?.files.filter((f) => !f.cached).reduce((sum, f) => sum + f.sizeBytes, 0) ?? 0;
+    const refusal = entry && storageRefusal(`${entry.title} needs`, missing, await freeStorageBytes(navigator.storage));
+    if (refusal) {
+      this.downloads[id] = { receivedBytes: 0, totalBytes: 0, error: refusal };
+      return;
+    }
     this.downloads[id] = { receivedBytes: 0, totalBytes: 0 };
     // Progress arrives on the proxy's own port, so a last update can land after the call returns:
     // ignore anything once the download is over.

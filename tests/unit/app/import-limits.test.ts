@@ -1,7 +1,12 @@
 /** The Models page refuses a file too big, or bigger than the room left, before reading it. */
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../../src/app/format.ts';
-import { MAX_IMPORT_BYTES, freeStorageBytes, importRefusal } from '../../../src/app/state/import-limits.ts';
+import {
+  MAX_IMPORT_BYTES,
+  freeStorageBytes,
+  importRefusal,
+  storageRefusal,
+} from '../../../src/app/state/import-limits.ts';
 
 const MB = 1024 * 1024;
 
@@ -27,6 +32,11 @@ describe('model import limits', () => {
     expect(importRefusal(files, 42 * MB)).toBeUndefined();
     expect(importRefusal(files, undefined)).toBeUndefined();
     expect(formatBytes(300 * 1024 * MB)).toBe('300.0 GB');
+    // A catalog download: its size is known before the first byte.
+    expect(storageRefusal('SSD MobileNet v2 needs', 6.6 * MB, 5 * MB)).toMatch(
+      /^Not enough storage: SSD MobileNet v2 needs 6\.6 MB, and the browser lets Reef store only 5\.0 MB more/,
+    );
+    expect(storageRefusal('x needs', 6.6 * MB, 8 * MB)).toBeUndefined();
   });
 
   it('reads the free room from the storage estimate, if the browser gives one', async () => {
