@@ -194,7 +194,7 @@ export class TpuEngines {
    */
   async fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo> {
     const entry = this.#get(id);
-    const from = entry.device ?? 'the Edge TPU';
+    const from = entry.device ?? entry.choice.decision.label;
     this.#cpu.unload(entry.innerId);
     this.#entries.delete(id);
     const loaded = await this.#ladder.load(entry.bytes, {

@@ -3,13 +3,16 @@
  * frames (transferred ImageBitmaps) and gets back task results to draw.
  */
 import { proxy, transfer } from 'comlink';
-import type { ModelLoadOptions } from '../../worker/accelerator-api.ts';
+import type { EngineDecision, ModelLoadOptions } from '../../worker/accelerator-api.ts';
 import { errorCode } from './errors.ts';
 import { accelerator } from '../accelerator.ts';
 import { toInferenceResult, type InferenceResult } from './inference.ts';
 import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
 
-/** `auto` (a TPU when one is connected, else WASM), `wasm`, or a device id such as `usb:0`. */
+/**
+ * `auto` (a TPU when one is ready for a compiled model, else the fastest engine measured), `wasm`,
+ * `webgpu`, `webnn`, or a device id such as `usb:0`.
+ */
 export type EngineChoice = string;
 
 export interface InferenceRequest {
@@ -27,10 +30,12 @@ export interface InferenceRequest {
  * unplugged TPU falls back to WASM and the result says so.
  */
 export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: ModelLoadOptions } {
-  if (engine === 'wasm') {
+  if (engine === 'wasm' || engine === 'webgpu' || engine === 'webnn') {
     if (!model.cpu)
-      throw new Error(`${model.title} is compiled for the Edge TPU only; WASM needs its CPU version (import it too).`);
-    return { sha256: model.cpu, options: { engine: 'wasm' } };
+      throw new Error(
+        `${model.title} is compiled for the Edge TPU only; ${engine === 'wasm' ? 'WASM' : 'the GPU'} needs its CPU version (import it too).`,
+      );
+    return { sha256: model.cpu, options: { engine } };
   }
   if (model.edgetpu)
     return {
@@ -39,13 +44,16 @@ export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: st
     };
   if (!model.cpu) throw new Error(`${model.title} has no model file.`);
   if (engine !== 'auto') throw new Error(`${model.title} is not compiled for the Edge TPU; choose WASM or Automatic.`);
-  return { sha256: model.cpu, options: { engine: 'wasm' } };
+  // The ladder measures the engines that can run it (once per model and engine set) and says why.
+  return { sha256: model.cpu, options: { engine: 'auto' } };
 }
 
 /** One model loaded in the worker at a time; changing model or engine reloads it. */
 export class ModelSession {
   #key = '';
   #id: Promise<string> | undefined;
+  /** How the ladder chose the engine of the loaded model (figures, skipped engines and why). */
+  decision: EngineDecision | undefined;
 
   async #ensure(request: InferenceRequest): Promise<string> {
     const { sha256, options } = loadPlan(request.model, request.engine);
@@ -53,9 +61,13 @@ export class ModelSession {
     if (key !== this.#key || !this.#id) {
       this.dispose();
       this.#key = key;
+      this.decision = undefined;
       this.#id = accelerator()
         .loadModel({ sha256 }, options)
-        .then((info) => info.id);
+        .then((info) => {
+          if (this.#key === key) this.decision = info.decision;
+          return info.id;
+        });
       // A failed load is not cached: the next frame tries again.
       this.#id.catch(() => {
         if (this.#key === key) this.#id = undefined;
@@ -121,4 +133,5 @@ export interface BenchmarkResult {
   engine: string;
   device: string;
   samplesMs: number[];
+  decision: EngineDecision;
 }

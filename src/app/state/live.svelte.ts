@@ -1,10 +1,11 @@
 /** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
 import { proxy } from 'comlink';
-import type { DeviceInfo } from '../../worker/accelerator-api.ts';
+import type { DeviceInfo, EngineDecision } from '../../worker/accelerator-api.ts';
 import { ReefError } from '../../lib/errors.ts';
 import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
 import { accelerator } from '../accelerator.ts';
 import { CameraState } from './camera.svelte.ts';
+import { acceleratorChoices } from './engine-words.ts';
 import { errorMessage } from './errors.ts';
 import type { InferenceResult } from './inference.ts';
 import { ModelSession, type EngineChoice } from './inference-client.ts';
@@ -35,6 +36,10 @@ export class LiveState {
   readonly camera = new CameraState();
   readonly models = new ModelChoicesState();
   devices = $state<string[]>([]);
+  /** The ladder's other available engines (GPU (WebGPU), WebNN) to offer beside Automatic, TPUs and WASM. */
+  accelerators = $state<{ value: string; label: string }[]>([]);
+  /** How the engine of the loaded model was chosen, with the measured figures. */
+  decision = $state.raw<EngineDecision | undefined>(undefined);
   modelKey = $state('');
   engine = $state<EngineChoice>('auto');
   /** sha256 of a stored label file, or '' for the model's own labels. */
@@ -80,6 +85,12 @@ export class LiveState {
       }
     }
     if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
+    accelerator()
+      .engineLadder()
+      .then((ladder) => (this.accelerators = acceleratorChoices(ladder)))
+      .catch(() => {
+        // The worker could not list its engines: Automatic still measures what it has.
+      });
     try {
       const api = accelerator();
       this.#showDevices(await api.refreshDevices());
@@ -183,6 +194,7 @@ export class LiveState {
         { model, task: this.task, engine: this.engine, topK: 3, ...(this.labels ? { labels: this.labels } : {}) },
         frame,
       );
+      this.decision = this.#session.decision;
       this.error = undefined;
       this.#tick();
       return true;
