@@ -11,6 +11,7 @@ import { accelerator } from '../accelerator.ts';
 import { stopTraining, withTraining } from '../training.ts';
 import { saveFile } from './download.ts';
 import { errorCode, errorMessage, errorReason } from './errors.ts';
+import { freeStorageBytes, storageRefusal } from './import-limits.ts';
 import { fileStem } from './train.svelte.ts';
 
 export type EpochProgress = Extract<TrainingEvent, { kind: 'epoch' }>['progress'];
@@ -85,6 +86,13 @@ export class TrainingState {
     this.downloading = true;
     this.error = undefined;
     try {
+      const entry = this.extractor;
+      const missing = entry?.files.filter((f) => !f.cached).reduce((sum, f) => sum + f.sizeBytes, 0) ?? 0;
+      const refusal = storageRefusal('The extractor needs', missing, await freeStorageBytes(navigator.storage));
+      if (refusal) {
+        this.error = refusal;
+        return;
+      }
       await accelerator().downloadCatalogEntry(EXTRACTOR_ENTRY, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
       await this.#refreshExtractor();
     } catch (error) {
