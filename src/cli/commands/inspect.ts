@@ -118,7 +118,7 @@ function bytes(n: number): string {
 }
 
 /** The human-readable report (the default output). */
-export function formatInspection(file: string, r: ModelInspection): string {
+export function formatInspection(file: string, r: ModelInspection & { omitted?: Omitted }): string {
   const lines: string[] = [];
   lines.push(
     `${file}: ${bytes(r.bytes)}, TFLite schema v${r.schemaVersion}${r.description ? `, "${r.description}"` : ''}`,
@@ -171,14 +171,14 @@ export function formatInspection(file: string, r: ModelInspection): string {
   if (r.labels)
     lines.push(
       '',
-      `Labels: ${r.labels.length} (${r.labels.slice(0, 5).join(', ')}${r.labels.length > 5 ? ', …' : ''})`,
+      `Labels: ${r.labels.length + (r.omitted?.labels ?? 0)} (${r.labels.slice(0, 5).join(', ')}${r.labels.length > 5 ? ', …' : ''})`,
     );
   if (r.metadata?.normalization)
     lines.push(
       `Input normalization: mean ${r.metadata.normalization.mean.join(',')} std ${r.metadata.normalization.std.join(',')}`,
     );
   if (r.warnings.length) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
-  const omitted = Object.entries(('omitted' in r ? r.omitted : undefined) ?? {});
+  const omitted = Object.entries(r.omitted ?? {});
   if (omitted.length) lines.push('', `Left out: ${omitted.map(([list, n]) => `${n} ${list}`).join(', ')}`);
   return lines.join('\n');
 }
