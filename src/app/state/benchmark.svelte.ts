@@ -2,6 +2,7 @@
 import { accelerator } from '../accelerator.ts';
 import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './benchmark-stats.ts';
 import { saveFile } from './download.ts';
+import { acceleratorChoices, decisionWords } from './engine-words.ts';
 import { errorMessage } from './errors.ts';
 import { benchmarkModel } from './inference-client.ts';
 import { ModelChoicesState } from './model-choices.svelte.ts';
@@ -9,6 +10,10 @@ import { ModelChoicesState } from './model-choices.svelte.ts';
 export class BenchmarkState {
   readonly models = new ModelChoicesState();
   devices = $state<string[]>([]);
+  /** The ladder's other available engines (GPU (WebGPU), WebNN). */
+  accelerators = $state<{ value: string; label: string }[]>([]);
+  /** The ladder's decision per model, from its Automatic run: where it runs, why, the figures. */
+  decisions = $state<{ model: string; words: string; skipped: string[] }[]>([]);
   selectedModels = $state<string[]>([]);
   selectedEngines = $state<string[]>(['wasm']);
   iterations = $state(50);
@@ -19,12 +24,18 @@ export class BenchmarkState {
   error = $state<string | undefined>(undefined);
   summaries = $derived(this.rows.map((r) => ({ row: r, stats: summarize(r.samplesMs) })));
   ratios = $derived(speedups(this.rows));
-  engines = $derived(['wasm', ...this.devices]);
+  engines = $derived(['auto', 'wasm', ...this.accelerators.map((a) => a.value), ...this.devices]);
   #cancelled = false;
 
   async load(): Promise<void> {
     await this.models.refresh();
     if (this.selectedModels.length === 0 && this.models.choices[0]) this.selectedModels = [this.models.choices[0].key];
+    try {
+      this.accelerators = acceleratorChoices(await accelerator().engineLadder());
+    } catch {
+      // The worker could not list its engines: WASM and the TPUs are still offered.
+      this.accelerators = [];
+    }
     try {
       this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);
       if (this.devices.length > 0) this.selectedEngines = [...this.devices, 'wasm'];
@@ -43,6 +54,7 @@ export class BenchmarkState {
     const iterations = Math.max(1, Math.min(10_000, Math.floor(this.iterations)));
     const jobs = this.selectedModels.flatMap((m) => this.selectedEngines.map((e) => ({ model: m, engine: e })));
     this.rows = [];
+    this.decisions = [];
     this.error = undefined;
     this.done = 0;
     this.total = jobs.length * iterations;
@@ -56,6 +68,16 @@ export class BenchmarkState {
         const result = await benchmarkModel({ model, task: model.task, engine: job.engine }, iterations, (n) => {
           this.done = before + n;
         });
+        if (job.engine === 'auto') {
+          this.decisions = [
+            ...this.decisions,
+            {
+              model: model.title,
+              words: decisionWords(result.decision),
+              skipped: result.decision.skipped.map((s) => s.reason),
+            },
+          ];
+        }
         this.rows = [
           ...this.rows,
           {
