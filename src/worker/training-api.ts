@@ -14,6 +14,7 @@ import {
   trainSmallCnnModel,
   trainTransfer,
   type Calibration,
+  type EmbeddingCache,
   type LabeledImages,
   type TfBackend,
   type TrainingEvent,
@@ -24,6 +25,7 @@ import {
   exportDatasetZip,
   IdbEmbeddingCache,
   importDatasetZip,
+  isQuotaError,
   openReefDb,
   storageReport,
   type ReefDb,
@@ -137,6 +139,29 @@ async function decode(blob: Blob): Promise<RgbaImage> {
     };
   } finally {
     bitmap.close();
+  }
+}
+
+/**
+ * The embedding cache only saves time: with the disk full, training goes on without storing
+ * vectors instead of failing (the page reports a full disk where a write matters).
+ */
+class BestEffortEmbeddingCache implements EmbeddingCache {
+  readonly #inner: EmbeddingCache;
+  constructor(inner: EmbeddingCache) {
+    this.#inner = inner;
+  }
+
+  get(sampleId: string, extractorId: string): Promise<Float32Array | undefined> {
+    return this.#inner.get(sampleId, extractorId);
+  }
+
+  async put(sampleId: string, extractorId: string, vector: Float32Array): Promise<void> {
+    try {
+      await this.#inner.put(sampleId, extractorId, vector);
+    } catch (error) {
+      if (!isQuotaError(error)) throw error;
+    }
   }
 }
 
@@ -263,7 +288,7 @@ export class TrainingApi {
         hiddenUnits: request.hiddenUnits ?? 0,
         augmentCopies: request.augmentCopies ?? 0,
         validationSplit: request.validationSplit ?? 0.2,
-        cache: new IdbEmbeddingCache(await this.#database()),
+        cache: new BestEffortEmbeddingCache(new IdbEmbeddingCache(await this.#database())),
         extractorId: await extractorId(embedBytes),
         ...(request.embedWith ? { cpuTwin: request.embedWith } : {}),
         ...(request.embeddings ? { embeddings: request.embeddings } : {}),

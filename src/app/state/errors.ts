@@ -1,3 +1,7 @@
+import { isQuotaError } from '../../lib/store/index.ts';
+
+export { isQuotaError };
+
 /** What to show a person for an error that came back from the worker. */
 export function errorMessage(error: unknown): string {
   // Chromium's QuotaExceededError has an empty message: say what happened instead.
@@ -14,20 +18,6 @@ export function errorCode(error: unknown): string | undefined {
 export function errorReason(error: unknown): string | undefined {
   const reason = (error as { reason?: unknown } | null)?.reason;
   return typeof reason === 'string' ? reason : undefined;
-}
-
-/** Legacy numeric DOMException code of QuotaExceededError. */
-const QUOTA_EXCEEDED_CODE = 22;
-
-/**
- * A write refused because the origin's storage is full. Recognised by name (kept when the error
- * crossed from a worker) or legacy code, never by message: IndexedDB's message is empty in Chromium,
- * and Cache Storage's is worded differently in each browser.
- */
-export function isQuotaError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return name === 'QuotaExceededError' || (error instanceof DOMException && code === QUOTA_EXCEEDED_CODE);
 }
 
 export const STORAGE_FULL =

@@ -20,7 +20,13 @@ export {
   type ImportDatasetOptions,
 } from './dataset-zip.ts';
 export { IdbEmbeddingCache } from './embedding-cache.ts';
-export { requestPersistentStorage, storageReport, type StorageManagerLike, type StorageReport } from './persistence.ts';
+export {
+  isQuotaError,
+  requestPersistentStorage,
+  storageReport,
+  type StorageManagerLike,
+  type StorageReport,
+} from './persistence.ts';
 export {
   SAMPLE_IMAGE_TYPES,
   displayImageType,

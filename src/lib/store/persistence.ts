@@ -41,3 +41,20 @@ export async function storageReport(manager = defaultManager()): Promise<Storage
     fraction: usage !== undefined && quota ? usage / quota : undefined,
   };
 }
+
+/** Legacy numeric DOMException code of QuotaExceededError. */
+const QUOTA_EXCEEDED_CODE = 22;
+
+/**
+ * A write refused because the origin's storage is full. Recognised by name (kept when the error
+ * crossed from a worker) or legacy code, never by message: IndexedDB's message is empty in Chromium,
+ * and Cache Storage's is worded differently in each browser.
+ */
+export function isQuotaError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return (
+    name === 'QuotaExceededError' ||
+    (typeof DOMException !== 'undefined' && error instanceof DOMException && code === QUOTA_EXCEEDED_CODE)
+  );
+}

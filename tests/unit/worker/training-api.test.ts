@@ -159,6 +159,29 @@ describe('TrainingApi', () => {
     expect((await store.listDatasets()).length).toBe(before);
   });
 
+  it('trains on when the disk is full: embeddings are not cached, the model is still made', async () => {
+    const dbName = `full-${Math.random()}`;
+    const id = await dataset(dbName);
+    const training = api(dbName);
+    const twin = await readFixture('mobilenet_v1_1.0_224_quant_embedding_extractor.tflite');
+    const put = IDBObjectStore.prototype.put;
+    // Chromium's quota error: empty message, recognised by name.
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'embeddings') throw new DOMException('', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    try {
+      const out = await training.trainTransfer({ datasetId: id, extractor: twin, method: 'imprint' });
+      expect(out.classes).toEqual(['cat', 'dog']);
+      expect(readModel(out.model).labels).toEqual(['cat', 'dog']);
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+    const db = await openReefDb(dbName);
+    expect(await db.count('embeddings')).toBe(0);
+    db.close();
+  });
+
   it('quantizes a tfjs model on the dataset and cancels a running job', async () => {
     const dbName = `quant-${Math.random()}`;
     const id = await dataset(dbName);
