@@ -129,8 +129,17 @@ export class LiteRtGpuEngine implements Engine {
       try {
         result = await call(instance);
       } catch (error) {
-        if (instance.log.failures.length === 0) throw error;
-        throw Object.assign(liteRtLogError(instance.log.failures, stage), { cause: error });
+        if (instance.log.failures.length > 0) {
+          throw Object.assign(liteRtLogError(instance.log.failures, stage), { cause: error });
+        }
+        if (error instanceof ReefError) throw error;
+        // An exception from the bindings (e.g. a delegate path this build cannot take): typed, with its words.
+        const what = stage === 'load' ? 'could not compile this model' : 'failed while running the model';
+        throw new ReefError(
+          stage === 'load' ? 'UNIMPLEMENTED' : 'INTERNAL',
+          `LiteRT's ${this.#options.accelerator === 'webgpu' ? 'WebGPU' : 'WebNN'} delegate ${what}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, reason: stage === 'load' ? 'accelerator-compile-failed' : 'accelerator-run-failed' },
+        );
       }
       if (instance.log.failures.length > 0) throw liteRtLogError(instance.log.failures, stage);
       return result;
