@@ -8,7 +8,7 @@ export const ELEMENT_COST = 16;
  * bytes that are not UTF-8 into replacement characters at ~20 MB/s), so strings cost more than
  * their length; real names and custom codes are a small part of any model.
  */
-export const STRING_COST = 4;
+export const STRING_COST = 8;
 /** A valid flatbuffer decodes to at most this many times its size in charged bytes. */
 export const DECODE_FACTOR = 4;
 /** The most a single flatbuffer walk may decode (structure only: weights stay views of the file). */
