@@ -171,6 +171,8 @@ export class TrainingState {
         this.workerGone = true;
         this.error = `Training stopped: ${errorMessage(error)} Your dataset is safe: Retry training starts a fresh worker.`;
       } else this.error = errorMessage(error);
+      // Nothing of the failed run stays on screen: the curves go back to the last finished training's.
+      this.history = this.record?.history ?? [];
     } finally {
       over = true;
       this.phase = { kind: 'idle' };
