@@ -29,6 +29,7 @@ import {
   webNnFactory,
   workerLiteRtLoader,
   type LadderEntry,
+  type WorkerLiteRtVariant,
 } from '../lib/runtime/index.ts';
 import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
 import { createTraceSwitch, type StageStats } from '../lib/edgetpu/index.ts';
@@ -261,7 +262,9 @@ export class AcceleratorApi {
     // Same LiteRT.js files as the CPU engine: our own origin under /litert/ (see engines.ts).
     () => new LiteRtRuntime(liteRtLoader()),
     {
-      engines: [webGpuFactory(liteRtLoader()), webNnFactory(liteRtLoader())],
+      // The GPU rung prefers LiteRT's JSPI build: its delegates may suspend on GPU work (the
+      // threaded build throws "Asyncify is not defined" there).
+      engines: [webGpuFactory(liteRtLoader(jspi())), webNnFactory(liteRtLoader(jspi()))],
       cache: new IdbChoiceCache(),
     },
   );
@@ -372,7 +375,15 @@ export class AcceleratorApi {
 }
 
 /** The worker's LiteRT.js files: our own origin under /litert/ (see engines.ts). */
-function liteRtLoader(): ReturnType<typeof workerLiteRtLoader> {
+function liteRtLoader(variant?: WorkerLiteRtVariant): ReturnType<typeof workerLiteRtLoader> {
   const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
-  return workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href });
+  return workerLiteRtLoader({
+    baseUrl: new URL(`${base}litert/`, self.location.origin).href,
+    ...(variant ? { variant } : {}),
+  });
+}
+
+/** LiteRT's JSPI build where this engine has JavaScript Promise Integration, else feature detection. */
+function jspi(): WorkerLiteRtVariant | undefined {
+  return typeof (WebAssembly as unknown as Record<string, unknown>)['Suspending'] === 'function' ? 'jspi' : undefined;
 }

@@ -7,7 +7,7 @@
 import { supportsFeature } from '@litertjs/core';
 import type { LiteRtLoader, LiteRtModuleArgs, LiteRtWasmModule, LoadedLiteRt } from './litert-runtime.ts';
 
-export type WorkerLiteRtVariant = 'threaded' | 'plain' | 'compat';
+export type WorkerLiteRtVariant = 'threaded' | 'jspi' | 'plain' | 'compat';
 
 function stem(variant: WorkerLiteRtVariant): string {
   return variant === 'plain' ? 'litert_wasm_internal' : `litert_wasm_${variant}_internal`;
