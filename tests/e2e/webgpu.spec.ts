@@ -108,7 +108,10 @@ test.describe('WebGPU on the engine ladder', () => {
       const wasm = await runOn(page, bytes, 'wasm');
       expect(wasm, kind).toMatchObject({ ok: true, engine: 'litert-wasm', device: 'cpu' });
       const gpu = await runOn(page, bytes, 'webgpu');
-      console.log(kind, JSON.stringify(gpu.ok ? { engine: gpu.engine } : gpu.error));
+      test.info().annotations.push({
+        type: `${kind} model on WebGPU`,
+        description: gpu.ok ? 'ran' : `skipped: ${gpu.error?.message}`,
+      });
       const auto = await runOn(page, bytes, 'auto');
       expect(auto.ok, kind).toBe(true);
       if (gpu.ok) {
@@ -125,5 +128,64 @@ test.describe('WebGPU on the engine ladder', () => {
     // The float model must run on the GPU: that is what the rung is for.
     const float = await runOn(page, models.float, 'webgpu');
     expect(float.ok, JSON.stringify(float.error)).toBe(true);
+  });
+});
+
+async function importModel(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  await page.goto('/#/models');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Choose files' }).click();
+  await (await chooser).setFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await expect(page.getByRole('status').filter({ hasText: `Imported ${name}` })).toBeVisible();
+}
+
+test.describe('WebGPU in the pages', () => {
+  test('Automatic measures GPU against CPU and shows the figures; after a reload the choice is remembered', async ({
+    page,
+  }) => {
+    test.setTimeout(240_000);
+    const watch = await watchPage(page);
+    await importModel(page, FLOAT_CLASSIFIER_NAME, floatClassifier());
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: FLOAT_CLASSIFIER_NAME });
+    await expect(page.getByLabel('Engine').locator('option', { hasText: 'GPU (WebGPU)' })).toHaveCount(1);
+    await page.getByLabel('Engine').selectOption('auto');
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    const choice = page.getByTestId('live-engine-choice');
+    await expect(choice).toContainText('measured now in', { timeout: 60_000 });
+    await expect(choice).toHaveText(
+      /^Runs on (GPU \(WebGPU\)|CPU \(WebAssembly\)) · fastest correct of .*(GPU \(WebGPU\) \d+\.\d ms, CPU \(WebAssembly\) \d+\.\d ms|CPU \(WebAssembly\) \d+\.\d ms, GPU \(WebGPU\) \d+\.\d ms)/,
+    );
+    await page.screenshot({ path: 'test-results/screens/live-webgpu-auto-desktop.png', fullPage: true });
+
+    // A reload starts a fresh worker: the choice comes from IndexedDB, with no calibration.
+    await page.reload();
+    await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
+    await expect(page.getByLabel('Engine')).toHaveValue('auto');
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    await expect(choice).toContainText('(measured earlier, remembered)', { timeout: 60_000 });
+    await expect(choice).not.toContainText('measured now');
+
+    // Explicitly on the GPU: the engine line names it.
+    await page.getByLabel('Engine').selectOption('webgpu');
+    await expect(page.getByTestId('live-engine-used')).toHaveText('litert-webgpu · gpu', { timeout: 60_000 });
+    await expect(choice).toHaveText('Runs on GPU (WebGPU) · as chosen');
+
+    // The Benchmark page offers every available engine and shows the ladder's decision.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' }).click();
+    for (const name of ['Automatic (the ladder’s pick)', 'WASM (CPU)', 'GPU (WebGPU)']) {
+      await expect(page.getByRole('checkbox', { name })).toBeVisible();
+    }
+    await page.getByRole('checkbox', { name: 'Automatic (the ladder’s pick)' }).check();
+    await page.getByRole('checkbox', { name: 'GPU (WebGPU)' }).check();
+    await page.getByLabel('Iterations').fill('5');
+    await page.getByRole('button', { name: 'Run benchmark' }).click();
+    await expect(page.getByText('15 of 15 runs')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('ladder-decision')).toContainText(`${FLOAT_CLASSIFIER_NAME} runs on`);
+    await expect(page.getByTestId('ladder-decision')).toContainText('GPU (WebGPU)');
+    await expect(page.getByRole('table', { name: 'Latency by model and engine' })).toContainText('litert-webgpu · gpu');
+    await page.screenshot({ path: 'test-results/screens/benchmark-webgpu-desktop.png', fullPage: true });
+    expect(watch.pageErrors).toEqual([]);
+    expect(await watch.cspViolations()).toEqual([]);
   });
 });

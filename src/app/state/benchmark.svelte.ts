@@ -73,7 +73,7 @@ export class BenchmarkState {
             ...this.decisions,
             {
               model: model.title,
-              words: decisionWords(result.decision),
+              words: `${result.decision.label} · ${decisionWords(result.decision)}`,
               skipped: result.decision.skipped.map((s) => s.reason),
             },
           ];

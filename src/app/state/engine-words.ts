@@ -20,18 +20,18 @@ function figures(decision: EngineDecision): string {
   return decision.figures.map((f) => `${f.label} ${f.medianMs.toFixed(1)} ms`).join(', ');
 }
 
-/** Why the model runs where it runs, with the measured figures when there are any. */
+/** Why the model runs where it runs (after "Runs on <engine> · "), with the measured figures when there are any. */
 export function decisionWords(decision: EngineDecision): string {
   switch (decision.how) {
     case 'requested':
-      return `${decision.label}, as chosen`;
+      return 'as chosen';
     case 'preferred':
-      return `${decision.label}: the model is compiled for it`;
+      return 'the model is compiled for it';
     case 'only-engine':
-      return `${decision.label}: the only engine here that can run it`;
+      return 'the only engine here that can run it';
     case 'calibrated':
-      return `${decision.label}: fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms)`;
+      return `fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms)`;
     case 'cached':
-      return `${decision.label}: fastest correct of ${figures(decision)} (measured earlier, remembered)`;
+      return `fastest correct of ${figures(decision)} (measured earlier, remembered)`;
   }
 }
