@@ -1,21 +1,10 @@
 /**
- * Which engine `reef run --device <spec>` gets. `cpu` is Reef's WASM engine (LiteRT.js + Reef
- * kernels). USB Edge TPUs (`usb`, `usb:N`) plug in here: extend `createEngineForDevice`.
+ * Which engine `reef run --device <spec>` gets: the engine ladder (src/lib/runtime/ladder) asked
+ * for `auto`, `cpu`/`wasm` (Reef's WASM engine: LiteRT.js + Reef kernels), `webgpu` (where Node
+ * has it), `usb` or `usb:N` (a Coral, flashed if needed). See ladder-engine.ts.
  */
-import { ReefError } from '../../lib/errors.ts';
-import type { PartitionedEngine } from '../../lib/runtime/index.ts';
-import { WasmEngine } from '../../lib/runtime/index.ts';
-import { nodeLiteRtLoader } from '../litert-node.ts';
-import { createUsbEngine, type UsbEngineOptions } from '../usb/usb-engine.ts';
+import { createLadderEngine, type CliEngine, type LadderEngineOptions } from './ladder-engine.ts';
 
-export async function createEngineForDevice(spec: string, options: UsbEngineOptions = {}): Promise<PartitionedEngine> {
-  if (spec === 'cpu') return new WasmEngine(nodeLiteRtLoader);
-  if (/^usb(:\d+)?$/.test(spec)) return createUsbEngine(spec, options);
-  throw new ReefError(
-    'UNIMPLEMENTED',
-    `device '${spec}' is not available in this build; use --device cpu, usb or usb:N`,
-    {
-      reason: 'unknown-device',
-    },
-  );
+export async function createEngineForDevice(spec: string, options: LadderEngineOptions = {}): Promise<CliEngine> {
+  return createLadderEngine(spec, options);
 }

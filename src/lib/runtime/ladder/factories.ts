@@ -52,6 +52,12 @@ const GPU_CAPABILITIES: EngineCapabilities = {
   reefKernels: false,
 };
 
+/** "Node has" or "this browser has", for the reasons people read. */
+function here(): string {
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  return typeof node === 'string' ? 'Node has' : 'this browser has';
+}
+
 function gpuOfThisContext(): GPU | undefined {
   return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 }
@@ -83,9 +89,7 @@ export function webGpuFactory(
     engine: () => engine,
     async probe(): Promise<EngineProbe> {
       if (!gpu) {
-        const where =
-          typeof (globalThis as { process?: unknown }).process === 'object' ? 'Node has' : 'this browser has';
-        return { available: false, reason: `${where} no WebGPU (navigator.gpu)` };
+        return { available: false, reason: `${here()} no WebGPU (navigator.gpu)` };
       }
       if (engine?.lost) {
         const reason = engine.lost;
@@ -121,7 +125,7 @@ export function webNnFactory(loader: LiteRtLoader): EngineFactory {
     capabilities: GPU_CAPABILITIES,
     async probe(): Promise<EngineProbe> {
       const ml = (globalThis as { navigator?: { ml?: unknown } }).navigator?.ml;
-      if (!ml) return { available: false, reason: 'this browser has no WebNN (navigator.ml)' };
+      if (!ml) return { available: false, reason: `${here()} no WebNN (navigator.ml)` };
       return { available: true, devices: ['webnn'] };
     },
     load: (bytes, _device, options = {}) =>
