@@ -5,15 +5,20 @@ import type { CliIo, Command } from '../command.ts';
 import { nodeUsb } from '../usb/node-usb.ts';
 import { openCoral, parseClock, traceToFile } from '../usb/open-coral.ts';
 import { readInputFile } from '../input-files.ts';
+import { calibrationInputs } from '../../lib/runtime/index.ts';
+import { checkDeviceSpec, createLadderEngine } from '../run/ladder-engine.ts';
 
-const USAGE = `Usage: reef bench <model_edgetpu.tflite> --device usb[:N] [options]
+const USAGE = `Usage: reef bench <model.tflite> --device auto|cpu|wasm|webgpu|usb[:N] [options]
 
-Times the Edge TPU part of a compiled model on a Coral: the first run (which uploads the cached
-parameters) and then --runs inferences with fixed inputs. Prints latency (mean, p50, p90, min),
-throughput, and the bytes moved on the USB bus per inference.
+With usb[:N]: times the Edge TPU part of a compiled model on a Coral: the first run (which uploads
+the cached parameters) and then --runs inferences with fixed inputs. Prints latency (mean, p50,
+p90, min), throughput, and the bytes moved on the USB bus per inference.
+With auto, cpu (wasm) or webgpu: times the whole model on the engine the ladder gives (auto:
+measured once per model and cached; webgpu only where Node has navigator.gpu).
 
 Options:
-  --device usb[:N]   which Coral (required)
+  --device <spec>    usb, usb:N (a Coral), auto, cpu, wasm or webgpu (required)
+  --cpu-twin FILE    the CPU version of a compiled model (for auto/cpu/webgpu without a Coral)
   --runs N           timed inferences (default 100)
   --warmup N         untimed inferences after the first (default 5)
   --clock max|std    core clock: max (500 MHz) or std (250 MHz, default)
@@ -42,6 +47,7 @@ export async function benchModel(args: string[], io: CliIo, usb: UsbHostLike): P
       firmware: { type: 'string' },
       trace: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'cpu-twin': { type: 'string' },
     },
   });
   const [modelFile] = positionals;
@@ -53,6 +59,15 @@ export async function benchModel(args: string[], io: CliIo, usb: UsbHostLike): P
   const warmup = Number(values.warmup);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup < 0) {
     throw new ReefError('INVALID_ARGUMENT', '--runs must be ≥ 1 and --warmup ≥ 0', { reason: 'bad-runs' });
+  }
+  checkDeviceSpec(values.device);
+  if (!values.device.startsWith('usb')) {
+    return benchOnLadder(
+      modelFile,
+      values.device,
+      { runs, warmup, json: values.json, cpuTwin: values['cpu-twin'] },
+      io,
+    );
   }
   const clock = parseClock(values.clock);
   const bytes = await readInputFile(modelFile);
@@ -113,13 +128,63 @@ export async function benchModel(args: string[], io: CliIo, usb: UsbHostLike): P
   }
 }
 
+/** `--device auto|cpu|wasm|webgpu`: the whole model on the ladder's engine, fixed inputs. */
+async function benchOnLadder(
+  modelFile: string,
+  device: string,
+  options: { runs: number; warmup: number; json: boolean; cpuTwin: string | undefined },
+  io: CliIo,
+): Promise<number> {
+  const bytes = await readInputFile(modelFile);
+  const cpuTwin = options.cpuTwin ? await readInputFile(options.cpuTwin) : undefined;
+  const engine = createLadderEngine(device, { log: io.err });
+  try {
+    const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
+    const inputs = calibrationInputs(model.inputs);
+    const first = (await model.run(inputs)).ms;
+    for (let i = 0; i < options.warmup; i++) await model.run(inputs);
+    const times: number[] = [];
+    for (let i = 0; i < options.runs; i++) times.push((await model.run(inputs)).ms);
+    model.dispose();
+    const sorted = [...times].sort((a, b) => a - b);
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    const answer = engine.last!;
+    const result = {
+      model: modelFile,
+      requested: device,
+      engine: model.engine,
+      device: model.device,
+      label: answer.label,
+      ...(answer.fallback ? { fallback: answer.fallback } : {}),
+      decision: answer.decision,
+      firstRunMs: round(first),
+      meanMs: round(mean),
+      p50Ms: round(percentile(sorted, 0.5)),
+      p90Ms: round(percentile(sorted, 0.9)),
+      minMs: round(sorted[0]!),
+      inferencesPerSecond: round(1000 / mean),
+    };
+    if (options.json) io.out(JSON.stringify(result, null, 2));
+    else {
+      io.out(`${modelFile} on ${answer.label} (${model.engine}, ${model.device})`);
+      io.out(`  first run: ${result.firstRunMs} ms`);
+      io.out(
+        `  ${options.runs} runs: mean ${result.meanMs} ms, p50 ${result.p50Ms}, p90 ${result.p90Ms}, min ${result.minMs} (${result.inferencesPerSecond}/s)`,
+      );
+    }
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
 export const command: Command = {
   name: 'bench',
-  summary: 'time a compiled model on a Coral (--device usb:N): latency, throughput, bytes on the bus',
+  summary: 'time a model on a Coral (--device usb:N: latency, throughput, bytes on the bus) or on auto/cpu/webgpu',
   usage: USAGE,
   async run(args, io) {
     // Pipelined segments across several Corals live in their own module (issue 7).

@@ -73,7 +73,11 @@ export function decisionLine(answer: LadderModel): string {
           : d.how === 'only-engine'
             ? 'the only engine here that can run it'
             : 'as asked';
-  const skipped = d.skipped.map((s) => `; skipped ${s.reason}`).join('');
+  // The fallback note already says why the Coral is not used.
+  const skipped = d.skipped
+    .filter((s) => !(answer.fallback && s.engine === 'edgetpu'))
+    .map((s) => `; skipped ${s.reason}`)
+    .join('');
   return `engine: ${answer.label} (${why})${answer.fallback ? `; ${answer.fallback}` : ''}${skipped}`;
 }
 
@@ -101,7 +105,14 @@ export function createLadderEngine(spec: string, options: LadderEngineOptions = 
             ? { available: true, devices: corals.map((c) => c.id) }
             : { available: false, reason: 'no Coral USB Accelerator found' };
         } catch (error) {
-          return { available: false, reason: error instanceof Error ? error.message : String(error) };
+          // The long permission hint belongs to `reef list`; here one clause says why.
+          const why =
+            error instanceof ReefError && error.reason === 'usb-unavailable'
+              ? 'USB devices cannot be listed here (`reef list` says why)'
+              : error instanceof Error
+                ? error.message
+                : String(error);
+          return { available: false, reason: why };
         }
       },
       async load(bytes, device) {

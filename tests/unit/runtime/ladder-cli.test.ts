@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchModel } from '../../../src/cli/commands/bench.ts';
 import { command } from '../../../src/cli/commands/run.ts';
 import { choiceCachePath, createLadderEngine } from '../../../src/cli/run/ladder-engine.ts';
 import { EmulatedUsb } from '../../emulator/usb-host.ts';
@@ -60,6 +61,28 @@ describe('reef run --device on the ladder', () => {
     });
     expect(none.last!.model.engine).toBe('litert-wasm (cpu twin)');
     none.dispose();
+  });
+
+  it('reef bench --device auto|cpu|webgpu times the whole model on the ladder’s engine', async () => {
+    const model = await fixturePath('mobilenet_v1_0.25_128_quant.tflite');
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: () => {} };
+    expect(
+      await benchModel([model, '--device', 'auto', '--runs', '3', '--warmup', '0', '--json'], io, new EmulatedUsb()),
+    ).toBe(0);
+    const result = JSON.parse(out[0]!) as Record<string, unknown> & { decision: { how: string }; p50Ms: number };
+    expect(result).toMatchObject({
+      requested: 'auto',
+      engine: 'litert-wasm',
+      device: 'cpu',
+      label: 'CPU (WebAssembly)',
+    });
+    expect(result.decision.how).toBe('only-engine');
+    expect(result.p50Ms).toBeGreaterThan(0);
+    await expect(benchModel([model, '--device', 'webgpu'], io, new EmulatedUsb())).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      reason: 'engine-unavailable',
+    });
   });
 
   it('keeps auto choices under $XDG_CACHE_HOME/reef, else ~/.cache/reef', () => {
