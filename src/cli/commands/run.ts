@@ -25,13 +25,21 @@ import type { Command } from '../command.ts';
 import { decodeImageFile } from '../image-file.ts';
 import { createEngineForDevice } from '../run/engine-for-device.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
+import { listImages } from '../run/image-list.ts';
+import { summaryLine } from '../run/summary-line.ts';
+import { chooseWasmTiers } from '../run/wasm-tiering.ts';
 
 const TASKS = ['classify', 'detect', 'segment', 'pose'] as const;
+/** Enough to time a model; a typo like 1e9 is refused rather than running for days. */
+const MAX_REPEAT = 100_000;
 type Task = (typeof TASKS)[number];
 
-const USAGE = `Usage: reef run <model.tflite> <image> [options]
+const USAGE = `Usage: reef run <model.tflite> <image|directory>... [options]
 
-Runs a model on an image (BMP, PNG or JPEG) and prints the result.
+Runs a model on images (BMP, PNG or JPEG; a directory stands for the images in it) and prints
+the results. The model is loaded once. With one image the result takes several lines; with more,
+one line (or one JSON object with --json) per image, printed as each image is done. An image that
+cannot be read stops the run with an error naming it.
 
 Options:
   --task classify|detect|segment|pose   what the model does (default: guessed from its outputs)
@@ -43,6 +51,7 @@ Options:
   --cpu-twin <file>    the CPU version of a compiled model, used when no Edge TPU is available
   --overlay <out.bmp>  segment: write the image with the class mask drawn over it
   --mask <out.bmp>     segment: write the class mask (8-bit palette BMP, index = class id)
+  --repeat <n>         run each image n times; the reported ms is the median (default 1)
   --json               print the result as JSON
 `;
 
@@ -153,6 +162,31 @@ export async function runTask(
   }
 }
 
+/**
+ * One image, `repeat` inferences on the loaded model: the result of the last one, with `ms` the
+ * median time and, when repeated, the spread; `text` is the result on one line.
+ */
+export async function runRepeated(
+  model: LoadedModel,
+  image: RgbaImage,
+  task: Task,
+  options: { labels?: Labels; topK: number; threshold?: number },
+  repeat: number,
+): Promise<{ json: Record<string, unknown>; text: string }> {
+  const times: number[] = [];
+  let out: Awaited<ReturnType<typeof runTask>> | undefined;
+  for (let i = 0; i < repeat; i++) {
+    out = await runTask(model, image, task, options);
+    times.push(out.result.ms);
+  }
+  const sorted = times.sort((a, b) => a - b);
+  const round = (v: number): number => Math.round(v * 100) / 100;
+  const ms = round(sorted[Math.floor((sorted.length - 1) / 2)]!);
+  const spread = repeat > 1 ? { runs: repeat, msMin: round(sorted[0]!), msMax: round(sorted.at(-1)!) } : {};
+  const json = { ...out!.json, ms, ...spread };
+  return { json, text: summaryLine(json) };
+}
+
 export const command: Command = {
   name: 'run',
   summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
@@ -172,6 +206,7 @@ export const command: Command = {
         overlay: { type: 'string' },
         mask: { type: 'string' },
         json: { type: 'boolean', default: false },
+        repeat: { type: 'string', default: '1' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -179,8 +214,8 @@ export const command: Command = {
       io.out(USAGE);
       return 0;
     }
-    const [modelFile, imageFile] = positionals;
-    if (!modelFile || !imageFile) {
+    const [modelFile, ...imageArgs] = positionals;
+    if (!modelFile || imageArgs.length === 0) {
       io.err(USAGE);
       return 2;
     }
@@ -195,8 +230,23 @@ export const command: Command = {
     if (threshold !== undefined && !Number.isFinite(threshold)) {
       throw new ReefError('INVALID_ARGUMENT', '--threshold must be a number', { reason: 'bad-threshold' });
     }
+    const repeat = Number(values.repeat);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT) {
+      throw new ReefError('INVALID_ARGUMENT', `--repeat must be an integer from 1 to ${MAX_REPEAT}`, {
+        reason: 'bad-repeat',
+      });
+    }
     const bytes = await readInputFile(modelFile);
-    const image = decodeImageFile(await readInputFile(imageFile), imageFile);
+    const { files: imageFiles, fromDirectory } = await listImages(imageArgs);
+    const single = imageFiles.length === 1 && repeat === 1 && !fromDirectory;
+    if (!single && (values.mask || values.overlay)) {
+      throw new ReefError('INVALID_ARGUMENT', '--mask and --overlay write one file: give them a single image', {
+        reason: 'one-image-only',
+      });
+    }
+    // The first image is decoded before the model loads, so a bad image fails fast.
+    const first = decodeImageFile(await readInputFile(imageFiles[0]!), imageFiles[0]!);
+    chooseWasmTiers(imageFiles.length * repeat);
     const labels = values.labels
       ? parseLabels(await readInputText(values.labels))
       : labelsFrom(readModel(bytes).labels);
@@ -208,11 +258,22 @@ export const command: Command = {
       const cpuTwin = values['cpu-twin'] ? await readInputFile(values['cpu-twin']) : undefined;
       const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
       const task = (values.task as Task | undefined) ?? guessTask(model.outputs);
-      const out = await runTask(model, image, task, {
+      const taskOptions = {
         topK,
         ...(labels ? { labels } : {}),
         ...(threshold !== undefined ? { threshold } : {}),
-      });
+      };
+      if (!single) {
+        for (const [i, file] of imageFiles.entries()) {
+          const image = i === 0 ? first : decodeImageFile(await readInputFile(file), file);
+          const line = await runRepeated(model, image, task, taskOptions, repeat);
+          io.out(values.json ? JSON.stringify({ image: file, ...line.json }) : `${file}  ${line.text}`);
+        }
+        model.dispose();
+        return 0;
+      }
+      const image = first;
+      const out = await runTask(model, image, task, taskOptions);
       if (out.mask && values.mask) {
         await writeFile(
           values.mask,
