@@ -1,0 +1,184 @@
+/**
+ * The engine ladder in Chromium with `--enable-unsafe-webgpu` (SwiftShader: a CPU emulation of a
+ * GPU, so GPU figures here say nothing about real GPUs): each model on each available engine
+ * through the real accelerator worker, the ladder's `auto` pick, the cost of its calibration
+ * (first load in a fresh profile) and of the remembered choice (second load), as ratios against the
+ * WASM engine measured in the same run. Goal: calibration ≤ 1 s per model on this machine.
+ * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
+ */
+import { execSync, spawn } from 'node:child_process';
+import { chromium, type Page } from '@playwright/test';
+import { readFixture, type FixtureName } from '../support/fixtures.ts';
+import { openHarness } from '../e2e/support/engine-harness.ts';
+import { floatClassifier, FLOAT_CLASSIFIER_NAME } from '../unit/runtime/ladder-models.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const PORT = 4188;
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
+const FIXTURE_MODELS: FixtureName[] = [
+  'mobilenet_v1_0.25_128_quant.tflite',
+  'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
+  'movenet_single_pose_lightning_ptq.tflite',
+];
+
+interface EngineFigure {
+  ok: boolean;
+  medianMs?: number;
+  loadMs: number;
+  error?: string;
+}
+interface AutoFigure {
+  loadMs: number;
+  how: string;
+  label: string;
+  calibrationMs: number;
+  figures: { label: string; medianMs: number }[];
+  skipped: { reason: string }[];
+}
+
+/** Loads on `engine`, runs `runs` times after 3 warm-ups (or just loads for `auto`), unloads. */
+function measure(
+  page: Page,
+  bytes: Uint8Array,
+  engine: string,
+  runs: number,
+): Promise<EngineFigure & Partial<AutoFigure>> {
+  return page.evaluate(
+    async ({ model, engine, runs }) => {
+      const w = window as unknown as {
+        reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
+        pattern(dtype: string, n: number): ArrayLike<number> & { buffer: ArrayBuffer };
+      };
+      const bytes = new Uint8Array(model);
+      const started = performance.now();
+      let info: { id: string; inputs: { dtype: string; shape: number[] }[]; decision: Record<string, unknown> };
+      try {
+        info = (await w.reef('loadModel', [bytes, { engine }], [bytes.buffer])) as typeof info;
+      } catch (error) {
+        return { ok: false, loadMs: performance.now() - started, error: (error as Error).message };
+      }
+      const loadMs = performance.now() - started;
+      const times: number[] = [];
+      try {
+        for (let i = 0; i < (engine === 'auto' ? 0 : runs + 3); i++) {
+          const inputs = info.inputs.map((t) =>
+            w.pattern(
+              t.dtype,
+              t.shape.reduce((a, b) => a * b, 1),
+            ),
+          );
+          const r = (await w.reef(
+            'runModel',
+            [info.id, inputs],
+            inputs.map((x) => x.buffer),
+          )) as { ms: number };
+          if (i >= 3) times.push(r.ms);
+        }
+      } catch (error) {
+        return { ok: false, loadMs, error: (error as Error).message };
+      } finally {
+        await w.reef('unloadModel', [info.id]);
+      }
+      times.sort((a, b) => a - b);
+      return {
+        ok: true,
+        loadMs,
+        ...(times.length ? { medianMs: times[times.length >> 1] } : {}),
+        ...(info.decision as object),
+      };
+    },
+    { model: Array.from(bytes), engine, runs },
+  ) as Promise<EngineFigure & Partial<AutoFigure>>;
+}
+
+execSync('npx vite build --logLevel error', { cwd: root, stdio: 'inherit' });
+const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+  cwd: root,
+  stdio: 'ignore',
+  detached: true,
+});
+try {
+  await waitForServer(`http://localhost:${PORT}/`);
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-features=WebAssemblyJSPromiseIntegration', '--enable-unsafe-webgpu'],
+  });
+  const models: [string, Uint8Array][] = [[FLOAT_CLASSIFIER_NAME, floatClassifier()]];
+  for (const name of FIXTURE_MODELS) models.push([name, await readFixture(name)]);
+
+  const first = await (await browser.newContext({ baseURL: `http://localhost:${PORT}` })).newPage();
+  await openHarness(first);
+  const ladder = (await first.evaluate(() =>
+    (window as unknown as { reef(m: string): Promise<unknown> }).reef('engineLadder'),
+  )) as { engine: string; label: string; available: boolean; reason?: string }[];
+  console.log(`Chromium ${browser.version()} (--enable-unsafe-webgpu: SwiftShader), ${RUNS} timed runs per engine`);
+  for (const e of ladder)
+    console.log(`  ${e.label.padEnd(18)} ${e.available ? 'available' : `unavailable: ${e.reason}`}`);
+  const engines = ladder.filter((e) => e.available && e.engine !== 'edgetpu').map((e) => e.engine);
+  console.log(
+    '\nmodel'.padEnd(58),
+    ...engines.map((e) => `${e} ms`.padStart(12)),
+    ...engines.filter((e) => e !== 'wasm').map((e) => `${e}/wasm`.padStart(12)),
+  );
+  const medians = new Map<string, Map<string, number>>();
+  for (const [name, bytes] of models) {
+    const row = new Map<string, number>();
+    const cells: string[] = [];
+    for (const engine of engines) {
+      const r = await measure(first, bytes, engine, RUNS);
+      if (r.ok && r.medianMs !== undefined) row.set(engine, r.medianMs);
+      cells.push((r.ok ? r.medianMs!.toFixed(2) : 'skipped').padStart(12));
+      if (!r.ok) console.log(`  ${name} on ${engine} skipped: ${r.error}`);
+    }
+    const wasm = row.get('wasm');
+    const ratios = engines
+      .filter((e) => e !== 'wasm')
+      .map((e) => (row.has(e) && wasm ? `${(row.get(e)! / wasm).toFixed(2)}×` : '—').padStart(12));
+    medians.set(name, row);
+    console.log(name.padEnd(57), ...cells, ...ratios);
+  }
+
+  // `auto` in a fresh profile (nothing remembered): calibration; then in the same profile again: remembered.
+  const fresh = await (await browser.newContext({ baseURL: `http://localhost:${PORT}` })).newPage();
+  await openHarness(fresh);
+  console.log(
+    '\nauto: model'.padEnd(58),
+    'pick'.padEnd(20),
+    'calibration',
+    '  cal/1 s goal',
+    ' cal/wasm run',
+    ' 2nd load',
+    ' 2nd how',
+  );
+  for (const [name, bytes] of models) {
+    const cold = await measure(fresh, bytes, 'auto', 0);
+    const warm = await measure(fresh, bytes, 'auto', 0);
+    const wasm = medians.get(name)?.get('wasm') ?? NaN;
+    console.log(
+      name.padEnd(57),
+      (cold.label ?? '?').padEnd(20),
+      `${Math.round(cold.calibrationMs ?? 0)} ms`.padStart(11),
+      `${((cold.calibrationMs ?? 0) / 1000).toFixed(2)}×`.padStart(14),
+      `${((cold.calibrationMs ?? 0) / wasm).toFixed(0)}×`.padStart(13),
+      `${Math.round(warm.loadMs)} ms`.padStart(9),
+      ` ${warm.how}`,
+    );
+    console.log(`  measured: ${(cold.figures ?? []).map((f) => `${f.label} ${f.medianMs.toFixed(2)} ms`).join(', ')}`);
+    for (const s of cold.skipped ?? []) console.log(`  skipped: ${s.reason}`);
+  }
+  await browser.close();
+} finally {
+  if (server.pid) process.kill(-server.pid);
+}
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
