@@ -31,6 +31,11 @@ describe('compareOutputs', () => {
     expect(off.reason).toBe('output 0 differs from WASM by 2.00 (tolerance 1.50)');
   });
 
+  it('counts whole quantization steps: float rounding never turns 3 steps into more', () => {
+    expect(compareOutputs([q8([0, 10], 0.1)], [q8([3, 7], 0.1)])).toMatchObject({ ok: true });
+    expect(compareOutputs([q8([0, 10], 0.1)], [q8([4, 10], 0.1)]).ok).toBe(false);
+  });
+
   it('holds float outputs to 2% of the reference tensor’s largest magnitude', () => {
     const ref = f32([10, -0.01, 0]);
     expect(compareOutputs([ref], [f32([10.19, 0.1, -0.1])]).ok).toBe(true);

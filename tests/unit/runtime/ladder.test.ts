@@ -47,12 +47,19 @@ describe('auto picks by measurement', () => {
     expect(engines.map((e) => e.runs)).toEqual([4, 4]);
   });
 
-  it('keeps WASM when it is the fastest', async () => {
-    const { ladder } = ladderOf([
+  it('keeps WASM when it is the fastest, and stops timing a candidate that cannot win', async () => {
+    const { ladder, engines } = ladderOf([
       { kind: 'wasm', ms: 2 },
       { kind: 'webgpu', ms: 5 },
     ]);
-    expect((await ladder.load(tinyFloatModel())).engine).toBe('wasm');
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.figures.map((f) => [f.engine, f.medianMs])).toEqual([
+      ['wasm', 2],
+      ['webgpu', 5],
+    ]);
+    // More than twice the best median after one timed run: warm-up + 1, not warm-up + 3.
+    expect(engines.map((e) => e.runs)).toEqual([4, 2]);
   });
 
   it('never chooses an engine whose outputs disagree with WASM, however fast, and says why', async () => {

@@ -106,13 +106,26 @@ export function compareOutputs(reference: readonly Tensor[], candidate: readonly
       };
     }
     const a = dequantize(ref);
-    const b = dequantize(got);
     const tolerance = toleranceFor(ref, a);
     let maxError = 0;
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i]! - b[i]!);
-      // NaN anywhere is a disagreement.
-      maxError = Number.isNaN(d) ? Infinity : Math.max(maxError, d);
+    if (
+      ref.scale > 0 &&
+      got.scale === ref.scale &&
+      got.zeroPoint === ref.zeroPoint &&
+      !(ref.data instanceof BigInt64Array)
+    ) {
+      // Same quantization: count whole steps (float rounding of (q - z) × s must not turn 3 steps into "more than 3").
+      let steps = 0;
+      for (let i = 0; i < ref.data.length; i++)
+        steps = Math.max(steps, Math.abs((ref.data[i] as number) - (got.data[i] as number)));
+      maxError = steps <= QUANTIZED_STEPS ? Math.min(steps * ref.scale, tolerance) : steps * ref.scale;
+    } else {
+      const b = dequantize(got);
+      for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i]! - b[i]!);
+        // NaN anywhere is a disagreement.
+        maxError = Number.isNaN(d) ? Infinity : Math.max(maxError, d);
+      }
     }
     const ratio = tolerance === 0 ? (maxError === 0 ? 0 : Infinity) : maxError / tolerance;
     if (ratio > worstRatio) {
@@ -134,11 +147,16 @@ export interface Timing {
   outputs: Tensor[];
 }
 
-/** One warm-up run (outputs kept), then timed runs until `runs` or the budget is spent. */
+/**
+ * One warm-up run (outputs kept), then timed runs until `runs` or the budget is spent. With
+ * `bestMs` (the fastest median so far), a candidate stops after a timed run more than twice as
+ * slow: it cannot win, and more of its runs only add to the calibration's cost.
+ */
 export async function timeRuns(
   model: LoadedModel,
   inputs: readonly TensorArray[],
   options: CalibrationOptions,
+  bestMs = Infinity,
 ): Promise<Timing> {
   const warm = await model.run(inputs);
   const samplesMs: number[] = [];
@@ -147,6 +165,7 @@ export async function timeRuns(
     const { ms } = await model.run(inputs);
     samplesMs.push(ms);
     spent += ms;
+    if (ms > 2 * bestMs) break;
   }
   const sorted = [...samplesMs].sort((x, y) => x - y);
   const mid = sorted.length >> 1;

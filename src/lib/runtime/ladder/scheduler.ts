@@ -408,7 +408,8 @@ export class EngineLadder {
       let loaded: LoadedModel | undefined;
       try {
         loaded = await this.#loadCandidate(candidate, loadOptions);
-        const timing = await timeRuns(loaded, inputs, this.#calibration);
+        const best = Math.min(...measured.map((m) => m.figure.medianMs));
+        const timing = await timeRuns(loaded, inputs, this.#calibration, best);
         const agreement = compareOutputs(refTiming.outputs, timing.outputs);
         if (!agreement.ok) {
           skipped.push({
