@@ -36,12 +36,12 @@ describe('composite engine: CPU ops around the Edge TPU op', () => {
     a.outputs.forEach((o, i) => expect([...o.data]).toEqual([...b.outputs[i]!.data]));
   });
 
-  it('DeepLab: TPU op → LiteRT tail → Reef ARG_MAX equals the full CPU run', async () => {
+  it('DeepLab: TPU op → LiteRT tail (ARG_MAX narrowed to INT32) equals the full CPU run', async () => {
     const { composite, a, b } = await compare(
       'deeplabv3_mnv2_dm05_pascal_quant_edgetpu.tflite',
       'deeplabv3_mnv2_dm05_pascal_quant.tflite',
     );
-    expect(composite.engine).toBe('edgetpu+litert-wasm+reef');
+    expect(composite.engine).toBe('edgetpu+litert-wasm');
     const x = a.outputs[0]!.data;
     const y = b.outputs[0]!.data;
     let same = 0;

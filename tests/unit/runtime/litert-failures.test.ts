@@ -83,10 +83,13 @@ describe('LiteRT failures are typed errors', () => {
   });
 
   it('a LiteRT segment cut out of a larger model names the op index of the model the user loaded', async () => {
-    const model = await engine.load(argMaxThenBadSoftmax());
+    // ARG_MAX stays a Reef kernel (not narrowed into LiteRT), so the SOFTMAX is a cut-out segment.
+    const cutting = new PartitionedEngine({ runtime: new LiteRtRuntime(loader), argMaxInLiteRt: false });
+    const model = await cutting.load(argMaxThenBadSoftmax());
     expect(model.engine).toBe('litert-wasm+reef');
     const error = await failure(model.run([STRIP]));
     expect(error.message).toMatch(/^LiteRT could not prepare op 1 \(SOFTMAX\): .*\(3 != -128\)$/);
+    cutting.dispose();
   });
 
   it('mutated quantization of real CPU models: every run LiteRT logged an error for ends in a typed error', async () => {

@@ -112,9 +112,9 @@ describe('WasmEngine: detection, segmentation, pose', () => {
     }
   });
 
-  it('DeepLab (INT64 ARG_MAX → Reef kernel): bird mask agrees with the reference on ≥ 95 % of pixels', async () => {
+  it('DeepLab (INT64 ARG_MAX → INT32 in LiteRT, widened): bird mask agrees with the reference on ≥ 95 % of pixels', async () => {
     const model = await load('deeplabv3_mnv2_dm05_pascal_quant.tflite');
-    expect(model.engine).toBe('litert-wasm+reef');
+    expect(model.engine).toBe('litert-wasm');
     const image = await fixtureImage('bird_segmentation.bmp');
     const prepared = imageToTensor(image, model.inputs[0]!);
     const result = await model.run([prepared.data]);

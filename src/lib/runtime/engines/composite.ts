@@ -6,6 +6,7 @@
  * out by the model writer.
  */
 import { ReefError } from '../../errors.ts';
+import { narrowArgMaxOutputs, widenArgMaxOutputs } from '../arg-max-narrowing.ts';
 import { readModel, writeModel, type Model } from '../../tflite/index.ts';
 import {
   dtypeOfArray,
@@ -68,6 +69,8 @@ export interface PartitionedEngineOptions {
   tpu?: EdgeTpuOpRunner;
   /** Reef kernels to use; default all. Fewer hands those ops to LiteRT (diagnosis, benchmarks). */
   kernels?: readonly ReefKernel[];
+  /** Run INT64 ARG_MAX outputs in LiteRT as INT32 (default); false keeps Reef's kernel (tests, benchmarks). */
+  argMaxInLiteRt?: boolean;
 }
 
 type Step =
@@ -97,8 +100,10 @@ export class PartitionedEngine implements Engine {
   readonly #extract: SubmodelExtractor;
   readonly #tpu: EdgeTpuOpRunner | undefined;
   readonly #kernels: readonly ReefKernel[];
+  readonly #argMaxInLiteRt: boolean;
 
   constructor(options: PartitionedEngineOptions) {
+    this.#argMaxInLiteRt = options.argMaxInLiteRt ?? true;
     this.#runtime = options.runtime;
     this.#kernels = options.kernels ?? REEF_KERNELS;
     this.#extract = options.extract ?? sliceExtractor(writeModel);
@@ -127,8 +132,19 @@ export class PartitionedEngine implements Engine {
     }
     // Before anything allocates: shapes that claim gigabytes, constants their buffers do not hold.
     checkTensorSizes(model);
+    const isTwin = bytes === options.cpuTwin;
+    // INT64 ARG_MAX outputs run inside LiteRT as INT32 and come back widened (arg-max-narrowing.ts).
+    const narrowed = this.#argMaxInLiteRt ? narrowArgMaxOutputs(model) : null;
+    if (narrowed) {
+      const loaded = await this.#build(
+        partitionModel(narrowed.model, this.#kernels),
+        writeModel(narrowed.model),
+        isTwin,
+      );
+      return widenArgMaxOutputs(loaded, narrowed.outputPositions);
+    }
     const partition = partitionModel(model, this.#kernels);
-    return this.#build(partition, bytes, bytes === options.cpuTwin);
+    return this.#build(partition, bytes, isTwin);
   }
 
   async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean): Promise<LoadedModel> {
