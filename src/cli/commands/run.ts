@@ -246,7 +246,7 @@ export const command: Command = {
     }
     // The first image is decoded before the model loads, so a bad image fails fast.
     const first = decodeImageFile(await readInputFile(imageFiles[0]!), imageFiles[0]!);
-    chooseWasmTiers(imageFiles.length * repeat);
+    chooseWasmTiers(imageFiles.length * repeat, bytes.byteLength);
     const labels = values.labels
       ? parseLabels(await readInputText(values.labels))
       : labelsFrom(readModel(bytes).labels);
