@@ -145,6 +145,13 @@ test.describe('WebGPU in the pages', () => {
   }) => {
     test.setTimeout(240_000);
     const watch = await watchPage(page);
+    // The System page lists the ladder: every engine, available or with the reason.
+    await page.goto('/#/system');
+    const engines = page.getByRole('table', { name: 'Engines' });
+    await expect(engines.locator('tr[data-engine="webgpu"]')).toHaveText(/GPU \(WebGPU\)\s*available/);
+    await expect(engines.locator('tr[data-engine="wasm"]')).toHaveText(/CPU \(WebAssembly\)\s*available/);
+    await expect(engines.locator('tr[data-engine="webnn"]')).toContainText('this browser has no WebNN (navigator.ml)');
+    await expect(engines.locator('tr[data-engine="edgetpu"]')).toContainText('Coral');
     await importModel(page, FLOAT_CLASSIFIER_NAME, floatClassifier());
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
     await page.getByLabel('Model', { exact: true }).selectOption({ label: FLOAT_CLASSIFIER_NAME });

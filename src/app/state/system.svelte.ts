@@ -1,5 +1,6 @@
 /** Capabilities of this browser, fetched once from the accelerator worker. */
 import type { Capabilities } from '../../worker/capabilities.ts';
+import type { LadderEntry } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { describeCapabilities, overallLevel } from './guidance.ts';
 import { storageReport, type StorageReport } from '../../lib/store/index.ts';
@@ -7,6 +8,8 @@ import { storageReport, type StorageReport } from '../../lib/store/index.ts';
 export class SystemState {
   capabilities = $state<Capabilities | undefined>(undefined);
   workerVersion = $state<string | undefined>(undefined);
+  /** The engine ladder: every engine, available or why not. */
+  engines = $state<LadderEntry[]>([]);
   error = $state<string | undefined>(undefined);
   /** This origin's storage use and whether the browser keeps it under pressure (the Train page asks for that). */
   storage = $state<StorageReport | undefined>(undefined);
@@ -20,6 +23,7 @@ export class SystemState {
       this.capabilities = capabilities;
       this.workerVersion = version;
       this.storage = await storageReport().catch(() => undefined);
+      this.engines = await api.engineLadder().catch(() => []);
     } catch (error) {
       this.error = error instanceof Error ? error.message : String(error);
     }
