@@ -295,6 +295,7 @@ describe('explicit engine requests', () => {
     const compiled = await readFixture('mobilenet_v1_0.25_128_quant_edgetpu.tflite');
     await expect(ladder.load(compiled, { engine: 'wasm' })).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
+      reason: 'needs-accelerator',
       message: expect.stringContaining('compiled for the Edge TPU and no CPU version'),
     });
   });

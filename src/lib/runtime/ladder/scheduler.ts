@@ -205,7 +205,12 @@ export class EngineLadder {
     const why = unfit(factory, model, compiled, options.cpuTwin !== undefined);
     if (why) {
       throw new ReefError('FAILED_PRECONDITION', `${factory.label} cannot run this model: ${why}`, {
-        reason: kind === 'edgetpu' && !compiled ? 'not-compiled' : 'engine-cannot-run',
+        reason:
+          kind === 'edgetpu' && !compiled
+            ? 'not-compiled'
+            : compiled && !factory.capabilities.edgeTpuOps && !options.cpuTwin
+              ? 'needs-accelerator'
+              : 'engine-cannot-run',
       });
     }
     // A named TPU is asked directly: the device pool's own errors (needs firmware, unknown id, no
