@@ -101,7 +101,16 @@ export default defineConfig(({ command }) => ({
     }),
   ],
   resolve: {
-    alias: virtualUsb ? [{ find: /^\.\/usb-source\.ts$/, replacement: virtualUsbFile('virtual-usb-worker.ts') }] : [],
+    alias: [
+      // The training worker's tfjs without the converter, tf.data and an eager WebGL backend
+      // (src/lib/learn/tf-modules.ts). Browser builds only: in Node, tfjs-core resolves to its CJS
+      // bundle, which the union package's own CJS build has to be used with.
+      {
+        find: /^@tensorflow\/tfjs$/,
+        replacement: fileURLToPath(new URL('src/lib/learn/tf-modules.ts', import.meta.url)),
+      },
+      ...(virtualUsb ? [{ find: /^\.\/usb-source\.ts$/, replacement: virtualUsbFile('virtual-usb-worker.ts') }] : []),
+    ],
   },
   worker: { format: 'es' },
   // Source maps would publish the whole source next to the app: only when asked (README, scripts).

@@ -1,14 +1,15 @@
 /**
- * The one place learn reaches tfjs from. Backend choice: `wasm` (fast everywhere, needs its .wasm
- * files served), `webgl` (browser only), `cpu` (always there; what tests and the CLI fall back to).
+ * The one place learn reaches tfjs from. Backend choice: `webgpu` (where the browser grants a GPU
+ * adapter), `wasm` (fast everywhere, needs its .wasm files served), `webgl` (browser only), `cpu`
+ * (always there; what tests and the CLI fall back to).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf-modules.ts';
 import { withDeadline } from '../deadline.ts';
 import { ReefError } from '../errors.ts';
 
 export { tf };
 
-export type TfBackend = 'wasm' | 'webgl' | 'cpu';
+export type TfBackend = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 export interface TfInitOptions {
   /** Tried in order; the first that initialises wins. */
@@ -33,6 +34,15 @@ export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
   // would only confuse CLI users (Reef deliberately uses no native addon).
   tf.env().set('PROD', true);
   for (const name of wanted) {
+    if (name === 'webgpu') {
+      // Only where WebGPU exists: the backend's module refers to WebGPU's globals. It starts only
+      // when the browser grants an adapter, within the same time limit as any backend.
+      if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) continue;
+      await import('@tensorflow/tfjs-backend-webgpu');
+    }
+    // Each backend registers itself when its module loads: only the one started is fetched.
+    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+    if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
     if (name === 'wasm') {
       // Loaded lazily: it pulls in a WASM binary only users of this backend need.
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
