@@ -17,8 +17,10 @@ expose(
       new WasmEngine(
         workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
       ),
-    // Fastest first (tests/bench/learn.bench.ts); the API skips wasm for convolution training.
-    backends: ['wasm', 'webgl', 'cpu'],
+    // The GPU when the browser grants a WebGPU adapter (issue 14's ladder for training), else the
+    // fastest CPU backend (tests/bench/learn.bench.ts); each start is bounded by the same time
+    // limit (initTf). The API skips wasm for convolution training.
+    backends: ['webgpu', 'wasm', 'webgl', 'cpu'],
     wasmPaths: {
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,

@@ -152,6 +152,12 @@ test.describe('WebGPU in the pages', () => {
     await expect(engines.locator('tr[data-engine="wasm"]')).toHaveText(/CPU \(WebAssembly\)\s*available/);
     await expect(engines.locator('tr[data-engine="webnn"]')).toContainText('this browser has no WebNN (navigator.ml)');
     await expect(engines.locator('tr[data-engine="edgetpu"]')).toContainText('Coral');
+    // Training takes the tfjs WebGPU backend when an adapter is granted, and the page says so.
+    await page.getByRole('button', { name: 'Check the training backend' }).click();
+    await expect(page.getByTestId('training-backend')).toHaveText(
+      'Training runs on tfjs WebGPU (GPU): this browser granted a WebGPU adapter.',
+      { timeout: 60_000 },
+    );
     await importModel(page, FLOAT_CLASSIFIER_NAME, floatClassifier());
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
     await page.getByLabel('Model', { exact: true }).selectOption({ label: FLOAT_CLASSIFIER_NAME });
