@@ -46,7 +46,10 @@ Options:
   --labels <file>      label file (default: labels packed in the model, if any)
   --top-k <n>          classify: how many classes (default 5)
   --threshold <x>      minimum score (default: classify 0, detect 0.4)
-  --device <spec>      where to run: cpu (default), usb or usb:N (a Coral; flashed if needed)
+  --device <spec>      where to run: cpu (default; also wasm), usb or usb:N (a Coral; flashed if
+                       needed), webgpu (only where Node has navigator.gpu), or auto (the engine
+                       ladder: a Coral for a compiled model, else the fastest engine agreeing with
+                       the CPU, measured once and kept in ~/.cache/reef; stderr says which and why)
   --trace <file>       with a Coral: record every USB transfer as JSON lines
   --cpu-twin <file>    the CPU version of a compiled model, used when no Edge TPU is available
   --overlay <out.bmp>  segment: write the image with the class mask drawn over it
@@ -189,7 +192,7 @@ export async function runRepeated(
 
 export const command: Command = {
   name: 'run',
-  summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
+  summary: 'run a model on an image: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
   usage: USAGE,
   async run(args, io) {
     const { values, positionals } = parseArgs({
