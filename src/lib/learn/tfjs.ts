@@ -3,7 +3,8 @@
  * adapter), `wasm` (fast everywhere, needs its .wasm files served), `webgl` (browser only), `cpu`
  * (always there; what tests and the CLI fall back to).
  */
-import * as tf from './tf-modules.ts';
+// Browser builds resolve this to ./tf-modules.ts (vite.config.ts); Node uses the whole package.
+import * as tf from '@tensorflow/tfjs';
 import { withDeadline } from '../deadline.ts';
 import { ReefError } from '../errors.ts';
 
@@ -40,8 +41,8 @@ export async function initTf(options: TfInitOptions = {}): Promise<TfBackend> {
       if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) continue;
       await import('@tensorflow/tfjs-backend-webgpu');
     }
-    // Each backend registers itself when its module loads: only the one started is fetched.
-    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+    // WebGL registers itself when its module loads: fetched only when it is the one wanted (the
+    // CPU backend is always there).
     if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
     if (name === 'wasm') {
       // Loaded lazily: it pulls in a WASM binary only users of this backend need.
