@@ -29,6 +29,7 @@ import {
   webNnFactory,
   workerLiteRtLoader,
   type LadderEntry,
+  type LiteRtLoader,
   type WorkerLiteRtVariant,
 } from '../lib/runtime/index.ts';
 import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
@@ -374,13 +375,20 @@ export class AcceleratorApi {
   }
 }
 
-/** The worker's LiteRT.js files: our own origin under /litert/ (see engines.ts). */
-function liteRtLoader(variant?: WorkerLiteRtVariant): ReturnType<typeof workerLiteRtLoader> {
-  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
-  return workerLiteRtLoader({
-    baseUrl: new URL(`${base}litert/`, self.location.origin).href,
-    ...(variant ? { variant } : {}),
-  });
+/**
+ * The worker's LiteRT.js files: our own origin under /litert/ (see engines.ts). Resolved when a
+ * runtime first loads, so building the API touches no worker global (Node tests build it too).
+ */
+function liteRtLoader(variant?: WorkerLiteRtVariant): LiteRtLoader {
+  return {
+    load(hooks) {
+      const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+      return workerLiteRtLoader({
+        baseUrl: new URL(`${base}litert/`, self.location.origin).href,
+        ...(variant ? { variant } : {}),
+      }).load(hooks);
+    },
+  };
 }
 
 /** LiteRT's JSPI build where this engine has JavaScript Promise Integration, else feature detection. */
