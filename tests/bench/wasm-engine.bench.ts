@@ -47,6 +47,21 @@ try {
   console.log(
     `Chromium ${browser.version()}, cross-origin isolated: ${env.isolated}, ${env.cores} cores, ${RUNS} runs`,
   );
+  // The worker round trip alone: a comlink call that does nothing (version()), page to worker and back.
+  const roundTrip = await page.evaluate(async () => {
+    const w = window as unknown as { reef(method: string): Promise<unknown> };
+    for (let i = 0; i < 50; i++) await w.reef('version');
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      await w.reef('version');
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[150]!;
+  });
+  console.log(
+    `worker round trip (empty call): ${roundTrip.toFixed(3)} ms median; goal <= 0.1 ms: ${(roundTrip / 0.1).toFixed(2)}x`,
+  );
   console.log('model'.padEnd(56), 'reef worker', '  raw LiteRT', ' tfjs-tflite', '  reef/raw', ' reef/tfjs');
   for (const name of MODELS) {
     const result = await page.evaluate(
@@ -97,9 +112,12 @@ try {
         const shape = info.inputs[0]!.shape;
         const n = shape.reduce((a, b) => a * b, 1);
         const dtype = info.inputs[0]!.dtype;
+        // The engine's own time (RunResult.ms, measured in the worker): the rest is messaging.
+        const engineMs: number[] = [];
         const reefRun = async () => {
           const input = w.pattern(dtype, n);
-          await w.reef('runModel', [info.id, [input]], [input.buffer]);
+          const r = (await w.reef('runModel', [info.id, [input]], [input.buffer])) as { ms: number };
+          engineMs.push(r.ms);
         };
         // Raw LiteRT.js, threaded, on the page: tensor in, run, typed array out, delete.
         if (!w.litert.getGlobalLiteRtPromise()) await w.litert.loadLiteRt('/litert/', { threads: true });
@@ -168,7 +186,7 @@ try {
         } catch (e) {
           tfl = `fails: ${String(e).slice(0, 60)}`;
         }
-        return { reef, raw: rawTime, tfl, runtime: info.runtime };
+        return { reef, raw: rawTime, tfl, runtime: info.runtime, engine: stats(engineMs) };
       },
       { name, warmup: WARMUP, runs: RUNS, rawModel: await rawLiteRtModel(name) },
     );
@@ -183,6 +201,9 @@ try {
       fmt(result.tfl),
       ratio(result.reef, result.raw).padStart(9),
       ratio(result.reef, result.tfl).padStart(9),
+    );
+    console.log(
+      `  in the worker: engine run ${result.engine.median.toFixed(2)} ms median; call overhead ${(result.reef.median - result.engine.median).toFixed(2)} ms`,
     );
     if (typeof result.tfl === 'string') console.log(`  tfjs-tflite: ${result.tfl}`);
     if (typeof result.raw === 'string') console.log(`  raw LiteRT: ${result.raw}`);
