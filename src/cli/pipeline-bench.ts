@@ -6,7 +6,7 @@
  * The USB host is injectable so tests can run it on the virtual Coral.
  */
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions } from './options.ts';
 import {
   DevicePool,
   createSegmentPipeline,
@@ -141,7 +141,7 @@ export function formatPipelineBench(result: PipelineBenchResult): string[] {
 
 /** The `--pipeline` mode of `reef bench`; `args` are bench's arguments. */
 export async function runPipelineBench(args: string[], io: CliIo, usbHost?: UsbHostLike): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args,
     allowPositionals: true,
     options: {

@@ -3,6 +3,7 @@ import { ReefError } from '../lib/errors.ts';
 import type { CliIo } from './command.ts';
 import { describeFileSystemError } from './input-files.ts';
 import { COMMANDS } from './commands/index.ts';
+import { wantsJson } from './options.ts';
 
 const consoleIo: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
@@ -48,20 +49,38 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
     io.out(command.usage);
     return 0;
   }
+  const json = wantsJson(rest);
   try {
-    return await command.run(rest, io);
+    if (!json) return await command.run(rest, io);
+    // A usage error prints the usage on stderr; a script reading --json output gets it as JSON too.
+    let printed = false;
+    const code = await command.run(rest, { out: (text) => ((printed = true), io.out(text)), err: io.err });
+    if (code !== 0 && !printed) io.out(jsonError('INVALID_ARGUMENT', 'usage', `see \`reef ${first} --help\``));
+    return code;
   } catch (error) {
     // Typed errors are expected outcomes (bad file, no device): one clear line, no stack.
     if (error instanceof ReefError) {
-      io.err(`reef ${first}: ${error.message} [${error.code}${error.reason ? `/${error.reason}` : ''}]`);
+      if (json) io.out(jsonError(error.code, error.reason, error.message));
+      else io.err(`reef ${first}: ${error.message} [${error.code}${error.reason ? `/${error.reason}` : ''}]`);
       return 1;
     }
     // A file the user named that cannot be read is their input problem, not a crash.
     const fsError = describeFileSystemError(error);
     if (fsError) {
-      io.err(`reef ${first}: ${fsError}`);
+      if (json) io.out(jsonError('NOT_FOUND', 'file-unreadable', fsError));
+      else io.err(`reef ${first}: ${fsError}`);
+      return 1;
+    }
+    // With --json a script reads stdout: even a bug arrives as a JSON error and a failed exit.
+    if (json) {
+      io.out(jsonError('INTERNAL', undefined, error instanceof Error ? error.message : String(error)));
       return 1;
     }
     throw error;
   }
+}
+
+/** `{"error":{"code","reason","message"}}`: what every `--json` command prints when it fails. */
+function jsonError(code: string, reason: string | undefined, message: string): string {
+  return JSON.stringify({ error: { code, reason: reason ?? null, message } });
 }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import type { UsbHostLike } from '../../lib/edgetpu/index.ts';
 import { ReefError } from '../../lib/errors.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -36,7 +36,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function benchModel(args: string[], io: CliIo, usb: UsbHostLike): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args,
     allowPositionals: true,
     options: {

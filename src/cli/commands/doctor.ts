@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { arch, release, type } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import {
   reportText,
   reportZip,
@@ -90,7 +90,7 @@ const NO_USB = new Set(['usb-unavailable', 'no-usb-backend']);
 
 /** `usb`: the bus, opened lazily so a computer without usable USB gets the "no Coral" answer too. */
 export async function doctor(args: string[], io: CliIo, openUsb: () => Promise<UsbHostLike>): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     args,
     options: {
       device: { type: 'string' },

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import { flashFirmware, type UsbHostLike } from '../../lib/edgetpu/index.ts';
 import { ReefError } from '../../lib/errors.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -20,7 +20,7 @@ Options:
 `;
 
 export async function flashDevice(args: string[], io: CliIo, usb: UsbHostLike): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     args,
     options: { device: { type: 'string' }, firmware: { type: 'string' }, trace: { type: 'string' } },
   });

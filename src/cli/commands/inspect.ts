@@ -1,6 +1,7 @@
 import { inspectModel, type InspectedTensor, type ModelInspection } from '../../lib/edgetpu/executable/index.ts';
 import type { Command } from '../command.ts';
 import { readInputFile } from '../input-files.ts';
+import { parseOptions } from '../options.ts';
 
 /**
  * How many entries of each list a report shows. A hostile model can list one tensor as 100,000
@@ -196,10 +197,13 @@ export const command: Command = {
   summary: 'describe a .tflite / Edge TPU model (I/O, ops and placement, executables, labels)',
   usage: USAGE,
   async run(args, io) {
-    const json = args.includes('--json');
-    const files = args.filter((a) => !a.startsWith('--'));
-    const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
-    if (files.length !== 1 || unknown.length > 0) {
+    const { values, positionals: files } = parseOptions({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false } },
+    });
+    const json = values.json;
+    if (files.length !== 1) {
       io.err(USAGE);
       return 2;
     }

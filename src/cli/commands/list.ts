@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import type { UsbHostLike } from '../../lib/edgetpu/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { listCorals, nodeUsb, permissionHint } from '../usb/node-usb.ts';
@@ -18,7 +18,7 @@ const SPEED: Record<string, string> = {
 };
 
 export async function listDevices(args: string[], io: CliIo, usb: UsbHostLike): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseOptions({ args, options: { json: { type: 'boolean', default: false } } });
   const corals = await listCorals(usb);
   if (values.json) {
     io.out(

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import { ReefError } from '../../lib/errors.ts';
 import { centerCrop, initTf, loadTfjsModel, quantizeToTflite, tf, type Calibration } from '../../lib/learn/index.ts';
 import type { Command } from '../command.ts';
@@ -50,7 +50,7 @@ export const command: Command = {
   summary: 'full-int8 post-training quantization of a tfjs model.json to an Edge-TPU-ready .tflite',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
       options: {

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import { ReefError } from '../../lib/errors.ts';
 import type { LoadedModel, RunResult, TensorInfo } from '../../lib/runtime/index.ts';
 import { readModel } from '../../lib/tflite/index.ts';
@@ -195,7 +195,7 @@ export const command: Command = {
   summary: 'run a model on an image: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
       options: {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../options.ts';
 import { ReefError } from '../../lib/errors.ts';
 import { initTf, trainTransfer } from '../../lib/learn/index.ts';
 import { hasEdgeTpuOps, WasmEngine } from '../../lib/runtime/index.ts';
@@ -46,7 +46,7 @@ export const command: Command = {
   summary: 'train a classifier head on an extractor and write extractor + head as one .tflite',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
       options: {
