@@ -18,6 +18,7 @@ import {
   type LabeledImages,
   type TfBackend,
   type TrainingEvent,
+  type TrainingMetrics,
 } from '../lib/learn/index.ts';
 import type { WasmEngine } from '../lib/runtime/index.ts';
 import {
@@ -86,6 +87,8 @@ export interface TransferOutput {
   tfjs: TfjsFiles;
   train: { accuracy: number };
   validation: { accuracy: number | null };
+  /** Held-out confusion matrix, per-class precision/recall and dataset warnings. */
+  metrics: TrainingMetrics;
   ms: number;
   backend: TfBackend;
 }
@@ -304,6 +307,7 @@ export class TrainingApi {
         tfjs: result.tfjsHead,
         train: result.train,
         validation: result.validation,
+        metrics: result.metrics,
         ms: result.ms,
         backend,
       };

@@ -3,10 +3,9 @@
  * embedding extractor, in the training worker. The results (CPU model, Edge TPU model, labels, tfjs
  * head) go into the model library, so they survive reloads and show up on the Live page.
  */
-import { proxy, transfer } from 'comlink';
+import { proxy } from 'comlink';
 import type { CatalogEntryState } from '../../worker/accelerator-api.ts';
-import { openImageBitmap } from '../../lib/tasks/image-bitmap.ts';
-import type { TrainingEvent } from '../../worker/training-api.ts';
+import type { TrainingEvent, TransferOutput } from '../../worker/training-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { stopTraining, withTraining } from '../training.ts';
 import { saveFile } from './download.ts';
@@ -15,6 +14,7 @@ import { freeStorageBytes, storageRefusal } from './import-limits.ts';
 import { fileStem } from './train.svelte.ts';
 
 export type EpochProgress = Extract<TrainingEvent, { kind: 'epoch' }>['progress'];
+export type TrainingMetrics = TransferOutput['metrics'];
 
 export const EXTRACTOR_ENTRY = 'mobilenet-v1-1.0-224-embedding';
 const RECORD_PREFIX = 'reef.trained.';
@@ -28,8 +28,8 @@ export interface StoredFile {
 export interface TrainedRecord {
   classes: string[];
   history: EpochProgress[];
-  /** Rows are true classes, columns predictions, over every sample. */
-  confusion: number[][];
+  /** Held-out confusion matrix and per-class precision/recall, dataset warnings. */
+  metrics: TrainingMetrics;
   samples: number;
   trainAccuracy: number;
   validationAccuracy: number | null;
@@ -67,7 +67,9 @@ export class TrainingState {
     this.#datasetId = datasetId;
     this.workerGone = false;
     const saved = localStorage.getItem(RECORD_PREFIX + datasetId);
-    const record = saved ? (JSON.parse(saved) as TrainedRecord) : undefined;
+    const parsed = saved ? (JSON.parse(saved) as Partial<TrainedRecord>) : undefined;
+    // Records from before held-out metrics scored the training samples: not shown as if honest.
+    const record = parsed?.metrics ? (parsed as TrainedRecord) : undefined;
     this.record = record;
     this.history = record?.history ?? [];
     await this.#refreshExtractor();
@@ -128,7 +130,7 @@ export class TrainingState {
     try {
       const api = accelerator();
       // One run, two compositions: the head on the compiled extractor (the Edge TPU model) and on
-      // its CPU twin (runs in WASM anywhere; the Live page and the confusion matrix use it).
+      // its CPU twin (runs in WASM anywhere; the Live page uses it).
       const cpuBytes = await api.readStoredFile(cpu.sha256);
       const compiledBytes = compiled?.cached ? await api.readStoredFile(compiled.sha256) : undefined;
       const request = compiledBytes
@@ -146,13 +148,11 @@ export class TrainingState {
         : undefined;
       const labels = await api.importFile(`${stem}_labels.txt`, out.labelsTxt);
       const tfjsWeights = await api.importFile(`${stem}-tfjs.weights.bin`, out.tfjs.weights);
-      this.phase = { kind: 'finishing', text: 'Scoring every sample…' };
-      const confusion = await this.#confusion(cpuModel.sha256, out.classes, await images());
       const record: TrainedRecord = {
         classes: out.classes,
         history: this.history,
-        confusion,
-        samples: confusion.flat().reduce((a, b) => a + b, 0),
+        metrics: out.metrics,
+        samples: out.metrics.trainCount + (out.metrics.heldOut?.count ?? 0),
         trainAccuracy: out.train.accuracy,
         validationAccuracy: out.validation.accuracy,
         ms: out.ms,
@@ -189,25 +189,6 @@ export class TrainingState {
     stopTraining();
     this.phase = { kind: 'idle' };
     this.error = 'Training was cancelled.';
-  }
-
-  /** Runs the trained CPU model on every sample in the accelerator worker. */
-  async #confusion(sha256: string, classes: string[], samples: { label: number; image: Blob }[]): Promise<number[][]> {
-    const api = accelerator();
-    const matrix = classes.map(() => classes.map(() => 0));
-    const info = await api.loadModel({ sha256 }, { engine: 'cpu' });
-    try {
-      for (const sample of samples) {
-        const bitmap = await openImageBitmap(sample.image, 'a sample');
-        const result = await api.runTask(info.id, transfer(bitmap, [bitmap]), 'classify', { topK: 1 });
-        const predicted = result.task === 'classify' ? result.classes[0]?.id : undefined;
-        const row = matrix[sample.label];
-        if (row && predicted !== undefined && predicted < row.length) row[predicted] = (row[predicted] ?? 0) + 1;
-      }
-    } finally {
-      await api.unloadModel(info.id);
-    }
-    return matrix;
   }
 
   async download(file: StoredFile): Promise<void> {

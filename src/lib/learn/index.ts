@@ -55,6 +55,16 @@ export {
   type EmbeddingCache,
 } from './embeddings.ts';
 export { composeModel, appendSpecOf, headInputOf, labelsFile, type ComposeOptions } from './compose.ts';
+export {
+  datasetWarnings,
+  heldOutMetrics,
+  nearDuplicateCounts,
+  splitImpossibleReason,
+  type ClassMetrics,
+  type DatasetWarning,
+  type HeldOutMetrics,
+  type TrainingMetrics,
+} from './metrics.ts';
 export { loadTfjsModel, saveTfjsModel, WEIGHTS_FILE, type TfjsModelFiles } from './tfjs-io.ts';
 export {
   imageBatch,

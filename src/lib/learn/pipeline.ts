@@ -13,8 +13,9 @@ import { isUsefulValidationSize, stratifiedIndices, subset, type EmbeddingSet } 
 import { embedImages, type EmbeddingCache } from './embeddings.ts';
 import { emitModel } from './emit.ts';
 import { headSpec } from './head-spec.ts';
-import { accuracy, trainHead, type EpochProgress } from './head.ts';
+import { accuracy, predictClasses, trainHead, type EpochProgress } from './head.ts';
 import { imprintHead } from './imprint.ts';
+import { datasetWarnings, heldOutMetrics, splitImpossibleReason, type TrainingMetrics } from './metrics.ts';
 import { quantizeLayersModel, type Calibration, type PtqReport } from './ptq/quantize.ts';
 import { buildSmallCnn, trainImageModel } from './small-cnn.ts';
 import { tf } from './tfjs.ts';
@@ -70,6 +71,8 @@ export interface TransferResult {
   tfjsHead: TfjsModelFiles;
   train: { accuracy: number };
   validation: { accuracy: number | null };
+  /** Held-out confusion matrix, per-class precision/recall, dataset warnings. */
+  metrics: TrainingMetrics;
   history: EpochProgress[];
   ms: number;
 }
@@ -100,10 +103,18 @@ export async function trainTransfer(
   const emit = options.onEvent ?? (() => undefined);
   const seed = options.seed ?? 1;
   const numClasses = data.classes.length;
-  const split = stratifiedIndices(data.labels, numClasses, options.validationSplit ?? 0.2, seed);
-  const { train: trainIdx, validation: valIdx } = isUsefulValidationSize(split.validation.length, numClasses)
-    ? split
-    : { train: [...split.train, ...split.validation], validation: [] };
+  // The held-out split is never trained on (nor augmented): every number the page reports as
+  // accuracy comes from it. Without one, the page says why instead of showing a flattering matrix.
+  const fraction = options.validationSplit ?? 0.2;
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const l of data.labels) counts[l]!++;
+  const noSplit =
+    fraction <= 0
+      ? 'No samples were held out (validation split 0), so there is no honest accuracy or confusion matrix.'
+      : splitImpossibleReason(counts, data.classes);
+  const { train: trainIdx, validation: valIdx } = noSplit
+    ? { train: [...data.labels.keys()], validation: [] }
+    : stratifiedIndices(data.labels, numClasses, fraction, seed);
   // Augmented copies are made from training images only, so validation stays honest.
   const copies = options.augmentCopies ?? 0;
   const headInput = headInputOf(readModel(extractorBytes)).input;
@@ -167,7 +178,9 @@ export async function trainTransfer(
       patience: options.patience ?? 5,
       learningRate: options.learningRate ?? 0.001,
       seed,
-      ...(validation ? { validation } : { validationSplit: 0 }),
+      // A handful of held-out samples measures noise: early stopping on it would end training at
+      // random, so it then watches the training loss (the samples stay held out all the same).
+      ...(validation && isUsefulValidationSize(valIdx.length, numClasses) ? { validation } : { validationSplit: 0 }),
       onEpoch: (progress) => emit({ kind: 'epoch', progress }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -176,7 +189,17 @@ export async function trainTransfer(
   }
   try {
     const trainAccuracy = accuracy(head, trainSet);
-    const validationAccuracy = validation ? accuracy(head, validation) : null;
+    const heldOut = validation
+      ? heldOutMetrics(predictClasses(head, validation.embeddings, dim), validation.labels, numClasses)
+      : null;
+    const validationAccuracy = heldOut ? heldOut.accuracy : null;
+    const metrics: TrainingMetrics = {
+      trainCount: trainIdx.length,
+      trainAccuracy,
+      heldOut,
+      noSplit,
+      warnings: datasetWarnings(data.classes, data.labels, base.embeddings, dim),
+    };
     if (options.method === 'imprint' && validation) {
       // Validation measured, imprinting costs nothing: the shipped head uses every sample.
       head.dispose();
@@ -204,6 +227,7 @@ export async function trainTransfer(
       tfjsHead,
       train: { accuracy: trainAccuracy },
       validation: { accuracy: validationAccuracy },
+      metrics,
       history,
       ms: performance.now() - started,
     };
