@@ -128,7 +128,7 @@ describe('reef run over several images', () => {
     const reef = (...args: string[]) =>
       spawnSync('node', ['bin/reef.js', 'run', model, ...args], { cwd: root, encoding: 'utf8' });
     const missing = join(dir, 'missing.bmp');
-    const r1 = reef(cat, missing, '--json');
+    const r1 = reef(cat, missing);
     expect(r1.status).toBe(1);
     expect(r1.stdout).toBe('');
     expect(r1.stderr.trim()).toBe(
@@ -136,13 +136,16 @@ describe('reef run over several images', () => {
     );
     const corrupt = join(dir, 'corrupt.bmp');
     writeFileSync(corrupt, new Uint8Array([0x42, 0x4d, 1, 2, 3]));
+    // With --json, the failure is a JSON object too, after the results of the images before it.
     const r2 = reef(cat, corrupt, '--json');
     expect(r2.status).toBe(1);
-    expect(r2.stdout.trim().split('\n')).toHaveLength(1);
-    const printed = JSON.parse(r2.stdout) as Classified;
+    const [result, failure, ...rest] = r2.stdout.trim().split('\n');
+    expect(rest).toEqual([]);
+    const printed = JSON.parse(result!) as Classified;
     expect(printed.image).toBe(cat);
     expect(printed.classes[0]!.id).toBe(283);
-    expect(r2.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r2.stderr).toContain(`reef run: ${corrupt}`);
+    const error = (JSON.parse(failure!) as { error: { reason: string; message: string } }).error;
+    expect(error.reason).toBe('truncated-image');
+    expect(error.message).toContain(corrupt);
   });
 });
