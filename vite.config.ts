@@ -35,6 +35,14 @@ function virtualUsbPage(): Plugin {
   };
 }
 
+// Plain-HTTP download mirrors the CSP lets the app reach (HTTPS mirrors need none; see
+// scripts/security-headers.ts). The e2e run adds its second local origin (tests/e2e/mirror.spec.ts).
+const e2eMirrorPort = Number(process.env['E2E_MIRROR_PORT'] ?? 4181);
+const mirrorOrigins = [
+  ...(process.env['REEF_MIRROR_ORIGINS'] ?? '').split(/[\s,]+/).filter(Boolean),
+  ...(process.env['REEF_E2E_MIRROR'] ? [`http://localhost:${e2eMirrorPort}`] : []),
+];
+
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const port = Number(process.env['PORT'] ?? 4173);
 
@@ -44,7 +52,7 @@ function emitHeadersFile(): Plugin {
     name: 'reef:headers-file',
     apply: 'build',
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile() });
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(mirrorOrigins) });
     },
   };
 }
@@ -115,6 +123,6 @@ export default defineConfig(({ command }) => ({
   worker: { format: 'es' },
   // Source maps would publish the whole source next to the app: only when asked (README, scripts).
   build: { target: 'es2023', sourcemap: process.env['REEF_SOURCEMAP'] === '1', chunkSizeWarningLimit: 2048 },
-  server: { port: 5173, headers: securityHeaders({ dev: command === 'serve' }) },
-  preview: { port, strictPort: true, headers: securityHeaders({ dev: false }) },
+  server: { port: 5173, headers: securityHeaders({ dev: command === 'serve', mirrorOrigins }) },
+  preview: { port, strictPort: true, headers: securityHeaders({ dev: false, mirrorOrigins }) },
 }));

@@ -4,11 +4,26 @@
  * and preview servers and writes them as `_headers` into the build for static hosts.
  */
 
-/** The one remote origin the app fetches from: Coral's published models and firmware. */
+/** The default source of Coral's published models and firmware. */
 export const MODEL_HOST = 'https://raw.githubusercontent.com';
 
-export function contentSecurityPolicy(options: { dev: boolean }): string {
-  const connect = ["'self'", MODEL_HOST];
+export interface HeaderOptions {
+  dev: boolean;
+  /**
+   * Plain-HTTP origins of download mirrors (a LAN server, the e2e mirror). HTTPS mirrors need no
+   * entry: connect-src allows any HTTPS origin, see below.
+   */
+  mirrorOrigins?: readonly string[];
+}
+
+/**
+ * connect-src allows any HTTPS origin, so Models → Download source can point at any mirror without
+ * rebuilding: every downloaded file is checked against its pinned sha256 before it is stored or
+ * run, and nothing fetched is ever executed as script (script-src stays 'self'), so the origin is
+ * not what makes a download trustworthy. Plain HTTP stays closed unless an origin is listed.
+ */
+export function contentSecurityPolicy(options: HeaderOptions): string {
+  const connect = ["'self'", MODEL_HOST, 'https:', ...(options.mirrorOrigins ?? [])];
   // Vite's dev client talks to its HMR server over a websocket.
   if (options.dev) connect.push('ws://localhost:*', 'ws://127.0.0.1:*');
   return [
@@ -29,7 +44,7 @@ export function contentSecurityPolicy(options: { dev: boolean }): string {
   ].join('; ');
 }
 
-export function securityHeaders(options: { dev: boolean }): Record<string, string> {
+export function securityHeaders(options: HeaderOptions): Record<string, string> {
   return {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -42,7 +57,7 @@ export function securityHeaders(options: { dev: boolean }): Record<string, strin
 }
 
 /** Netlify / Cloudflare Pages `_headers` format. */
-export function headersFile(): string {
-  const lines = Object.entries(securityHeaders({ dev: false })).map(([k, v]) => `  ${k}: ${v}`);
+export function headersFile(mirrorOrigins: readonly string[] = []): string {
+  const lines = Object.entries(securityHeaders({ dev: false, mirrorOrigins })).map(([k, v]) => `  ${k}: ${v}`);
   return ['/*', ...lines, ''].join('\n');
 }

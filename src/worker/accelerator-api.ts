@@ -221,6 +221,11 @@ export class AcceleratorApi {
     this.#library.cancelDownload(id);
   }
 
+  /** A catalog file chosen from disk (offline): stored only when it matches one of the entry's pins. */
+  useFileForCatalogEntry(id: string, name: string, bytes: Uint8Array): Promise<{ name: string }> {
+    return this.#library.useFileForEntry(id, name, bytes).then((f) => ({ name: f.name }));
+  }
+
   deleteCatalogEntry(id: string): Promise<void> {
     return this.#library.deleteEntry(id);
   }

@@ -7,6 +7,7 @@ import {
   CacheStorageFileCache,
   fetchPinnedFile,
   importFile,
+  storePinnedFile,
   type CachedFileInfo,
   type DownloadProgress,
   type FileCache,
@@ -73,6 +74,11 @@ export class ModelLibrary {
 
   cancelDownload(id: string): void {
     this.#downloads.get(id)?.abort();
+  }
+
+  /** One of an entry's files chosen from disk instead of downloaded: kept only if it matches a pin. */
+  async useFileForEntry(id: string, name: string, bytes: Uint8Array): Promise<ZooFile> {
+    return storePinnedFile(findEntry(id).files, bytes, name, this.#cache);
   }
 
   /** Removes an entry's cached files, except those another fully downloaded entry still uses (shared labels). */

@@ -3,6 +3,7 @@ import { overflowing, unlabelledControls } from './support/a11y.ts';
 import { watchPage } from './support/page-watch.ts';
 
 const PAGES = [
+  { id: 'start', title: 'Start' },
   { id: 'devices', title: 'Devices' },
   { id: 'models', title: 'Models' },
   { id: 'live', title: 'Live' },

@@ -4,7 +4,8 @@ import { watchPage } from './support/page-watch.ts';
 test.describe('app shell', () => {
   test('renders the System page, cross-origin isolated, with WebUSB in the worker', async ({ page }) => {
     const watch = await watchPage(page);
-    const response = await page.goto('/');
+    // `/` is the start page (start.spec.ts); System keeps its own route.
+    const response = await page.goto('/#/system');
     expect(response?.status()).toBe(200);
 
     await expect(page.getByRole('heading', { level: 1, name: 'System' })).toBeVisible();
@@ -86,7 +87,7 @@ test.describe('app shell', () => {
 
   test('registers a service worker and reloads offline, still isolated', async ({ page, context }) => {
     const watch = await watchPage(page);
-    await page.goto('/');
+    await page.goto('/#/system');
     await expect(page.getByRole('heading', { level: 1, name: 'System' })).toBeVisible();
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toMatch(/\/$/);

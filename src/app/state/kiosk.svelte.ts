@@ -93,13 +93,13 @@ export class KioskState {
     this.#session.dispose();
   }
 
-  /** Fullscreen needs a gesture in most browsers: try at start, and again on the first touch. */
+  /** Fullscreen needs a gesture in Chromium: the page's Start button calls this. */
   async enterFullscreen(): Promise<void> {
     if (document.fullscreenElement || !document.fullscreenEnabled) return;
     try {
       await document.documentElement.requestFullscreen({ navigationUI: 'hide' });
     } catch {
-      // Refused without a user gesture; the page listens for the first tap and tries again.
+      // Refused (no gesture, or a policy): the kiosk runs in the window it has.
     }
   }
 
@@ -178,12 +178,18 @@ export class KioskState {
     const [entries, files] = await Promise.all([api.catalog(), api.localFiles()]);
     const found = resolveModel(this.params.model, choicesFrom(entries, files));
     if (found) return found;
-    // A catalog model that is not downloaded yet: fetch it once (checked against its sha256), then run.
-    const entry = entries.find((e) => e.id === this.params.model);
+    // A catalog entry named by its id, or by one of its files' names or sha256s.
+    const wanted = this.params.model.trim().toLowerCase();
+    const entry = entries.find(
+      (e) => e.id === wanted || e.files.some((f) => f.name.toLowerCase() === wanted || f.sha256 === wanted),
+    );
     if (!entry) return undefined;
-    this.status = { kind: 'starting', text: `Downloading ${entry.title}…` };
-    await api.downloadCatalogEntry(entry.id, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
-    return resolveModel(this.params.model, choicesFrom(await api.catalog(), await api.localFiles()));
+    if (!entry.cached) {
+      // Not downloaded yet: fetch it once (checked against its sha256), then run.
+      this.status = { kind: 'starting', text: `Downloading ${entry.title}…` };
+      await api.downloadCatalogEntry(entry.id, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
+    }
+    return resolveModel(entry.id, choicesFrom(await api.catalog(), await api.localFiles()));
   }
 
   async #loop(video: () => HTMLVideoElement | undefined): Promise<void> {

@@ -2,6 +2,7 @@
 import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
+import { downloadFailure } from './download-failure.ts';
 import { errorMessage } from './errors.ts';
 import { freeStorageBytes, importRefusal, storageRefusal } from './import-limits.ts';
 import { inspectStoredModel, type Inspection } from './inspection.ts';
@@ -73,8 +74,20 @@ export class ModelsState {
       over = true;
       this.downloads[id] = {
         ...(this.downloads[id] ?? { receivedBytes: 0, totalBytes: 0 }),
-        error: errorMessage(error),
+        error: downloadFailure(error, entry?.title ?? id, this.baseUrl),
       };
+    }
+    await this.refresh();
+  }
+
+  /** A catalog entry's files chosen from disk instead of downloaded, each checked against its pin. */
+  async useFiles(id: string, files: File[]): Promise<void> {
+    try {
+      for (const file of files)
+        await accelerator().useFileForCatalogEntry(id, file.name, new Uint8Array(await file.arrayBuffer()));
+      delete this.downloads[id];
+    } catch (error) {
+      this.downloads[id] = { receivedBytes: 0, totalBytes: 0, error: errorMessage(error) };
     }
     await this.refresh();
   }

@@ -5,6 +5,7 @@ export interface Route {
 }
 
 export const ROUTES: readonly Route[] = [
+  { id: 'start', label: 'Start' },
   { id: 'devices', label: 'Devices' },
   { id: 'models', label: 'Models' },
   { id: 'live', label: 'Live' },
@@ -12,7 +13,8 @@ export const ROUTES: readonly Route[] = [
   { id: 'benchmark', label: 'Benchmark' },
   { id: 'system', label: 'System' },
 ];
-const DEFAULT_ROUTE = 'system';
+/** `/` (no hash) is the start page: it asks what the person has and leads to a first result. */
+const DEFAULT_ROUTE = 'start';
 
 function routeFromHash(hash: string): string {
   const id = hash.replace(/^#\/?/, '').split(/[?/]/)[0] ?? '';

@@ -105,3 +105,34 @@ export async function importFile(bytes: Uint8Array, name: string, cache: FileCac
   await cache.put(bytes, { sha256, name, sizeBytes: bytes.length, source: 'import', storedAt: Date.now() });
   return sha256;
 }
+
+/**
+ * Keeps a file the person chose from disk in place of downloading one of `files` (offline, or a
+ * blocked network): it is accepted only when its bytes hash to one of their pinned sha256s, and is
+ * stored under that pin's name, exactly as a download would be.
+ */
+export async function storePinnedFile(
+  files: readonly ZooFile[],
+  bytes: Uint8Array,
+  chosenName: string,
+  cache: FileCache,
+): Promise<ZooFile> {
+  const digest = await sha256Hex(bytes);
+  const pinned = files.find((f) => f.sha256 === digest);
+  if (!pinned) {
+    const wanted = files.map((f) => f.name).join(', ');
+    throw new ReefError(
+      'INVALID_ARGUMENT',
+      `${chosenName} is not one of the expected files (${wanted}): its sha256 ${digest.slice(0, 12)}… matches none of their pins`,
+      { reason: 'sha256-mismatch' },
+    );
+  }
+  await cache.put(bytes, {
+    sha256: digest,
+    name: pinned.name,
+    sizeBytes: bytes.length,
+    source: `file:${chosenName}`,
+    storedAt: Date.now(),
+  });
+  return pinned;
+}

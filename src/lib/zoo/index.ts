@@ -11,6 +11,7 @@ export {
   fetchPinnedFile,
   fileUrl,
   importFile,
+  storePinnedFile,
   sha256Hex,
   type DownloadOptions,
   type DownloadProgress,
