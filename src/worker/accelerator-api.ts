@@ -20,6 +20,12 @@ import {
   type TpuRunResult,
   type TpuTaskResult,
 } from './tpu-engines.ts';
+import {
+  EmbeddingJobs,
+  type EmbedDatasetRequest,
+  type EmbedDatasetResult,
+  type EmbedProgress,
+} from './embedding-jobs.ts';
 import { runDoctor, type DoctorOptions, type DoctorOutcome, type DoctorReport, type StepResult } from './doctor.ts';
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
 import {
@@ -55,6 +61,7 @@ export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource
 export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry };
 export type { EngineDecision } from './tpu-engines.ts';
 export type { DoctorOptions, DoctorOutcome, DoctorReport, StepResult };
+export type { EmbedDatasetRequest, EmbedDatasetResult, EmbedProgress };
 
 /** Model load options of the page: the CPU twin may be a stored file. */
 export type ModelLoadOptions = Omit<TpuLoadOptions, 'cpuTwin'> & { cpuTwin?: Uint8Array | { sha256: string } };
@@ -319,6 +326,25 @@ export class AcceleratorApi {
    */
   reloadModel(id: string, engine: string): Promise<TpuModelInfo> {
     return this.#tpuEngines.reload(id, engine);
+  }
+
+  // Embeddings for training: the compiled extractor on the TPU (WASM twin without one) -------------
+  readonly #embeddingJobs = new EmbeddingJobs(this.#tpuEngines);
+
+  /**
+   * Embeds a stored dataset (sample order) with the compiled extractor on `engine` (`usb`, `usb:N`
+   * or `wasm`); a TPU lost mid-run means every sample is embedded on WASM, with `notice` saying so.
+   */
+  async embedDataset(
+    request: EmbedDatasetRequest,
+    onProgress?: (progress: EmbedProgress) => void,
+  ): Promise<EmbedDatasetResult> {
+    const result = await this.#embeddingJobs.embedDataset(request, onProgress);
+    return transfer(result, [result.embeddings.buffer as ArrayBuffer]);
+  }
+
+  cancelEmbedding(): void {
+    this.#embeddingJobs.cancel();
   }
 
   /** Raw inference: inputs in model order; outputs come back transferred. */

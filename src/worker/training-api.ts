@@ -6,6 +6,7 @@
  */
 import { ReefError } from '../lib/errors.ts';
 import {
+  embeddingKey,
   extractorId,
   imageBatch,
   initTf,
@@ -14,7 +15,6 @@ import {
   trainSmallCnnModel,
   trainTransfer,
   type Calibration,
-  type EmbeddingCache,
   type LabeledImages,
   type TfBackend,
   type TrainingEvent,
@@ -26,13 +26,14 @@ import {
   exportDatasetZip,
   IdbEmbeddingCache,
   importDatasetZip,
-  isQuotaError,
   openReefDb,
   storageReport,
   type ReefDb,
   type StorageReport,
 } from '../lib/store/index.ts';
-import { openImageBitmap, readImageBlobHeader, type RgbaImage } from '../lib/tasks/index.ts';
+import { readImageBlobHeader, type RgbaImage } from '../lib/tasks/index.ts';
+import { BestEffortEmbeddingCache } from './best-effort-cache.ts';
+import { decodeSample as decode } from './decode-sample.ts';
 import type { CompatibilityReport } from '../lib/tflite/index.ts';
 
 export type { TrainingEvent };
@@ -126,46 +127,6 @@ export interface QuantizeOutput {
   model: Uint8Array;
   compatibility: CompatibilityReport;
   ms: number;
-}
-
-async function decode(blob: Blob): Promise<RgbaImage> {
-  const bitmap = await openImageBitmap(blob, 'a sample');
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const context = canvas.getContext('2d');
-    if (!context) throw new ReefError('UNAVAILABLE', 'no 2D canvas in this worker', { reason: 'no-canvas' });
-    context.drawImage(bitmap, 0, 0);
-    return {
-      width: bitmap.width,
-      height: bitmap.height,
-      data: context.getImageData(0, 0, bitmap.width, bitmap.height).data,
-    };
-  } finally {
-    bitmap.close();
-  }
-}
-
-/**
- * The embedding cache only saves time: with the disk full, training goes on without storing
- * vectors instead of failing (the page reports a full disk where a write matters).
- */
-class BestEffortEmbeddingCache implements EmbeddingCache {
-  readonly #inner: EmbeddingCache;
-  constructor(inner: EmbeddingCache) {
-    this.#inner = inner;
-  }
-
-  get(sampleId: string, extractorId: string): Promise<Float32Array | undefined> {
-    return this.#inner.get(sampleId, extractorId);
-  }
-
-  async put(sampleId: string, extractorId: string, vector: Float32Array): Promise<void> {
-    try {
-      await this.#inner.put(sampleId, extractorId, vector);
-    } catch (error) {
-      if (!isQuotaError(error)) throw error;
-    }
-  }
 }
 
 export interface TrainingApiOptions {
@@ -292,7 +253,8 @@ export class TrainingApi {
         augmentCopies: request.augmentCopies ?? 0,
         validationSplit: request.validationSplit ?? 0.2,
         cache: new BestEffortEmbeddingCache(new IdbEmbeddingCache(await this.#database())),
-        extractorId: await extractorId(embedBytes),
+        // Embedded here means embedded in WASM (the CPU twin): never mixed with TPU vectors.
+        extractorId: embeddingKey(await extractorId(embedBytes), 'wasm'),
         ...(request.embedWith ? { cpuTwin: request.embedWith } : {}),
         ...(request.embeddings ? { embeddings: request.embeddings } : {}),
         signal,

@@ -147,15 +147,21 @@ test.describe('training studio', () => {
     await expect(page.getByRole('figure', { name: 'Loss' }).locator('canvas')).toBeVisible({ timeout: 120_000 });
     await expect(page.getByRole('figure', { name: 'Accuracy' }).locator('canvas')).toBeVisible();
     const summary = page.getByTestId('training-summary');
-    await expect(summary).toContainText('training accuracy', { timeout: 120_000 });
+    await expect(summary).toContainText('held out for testing', { timeout: 120_000 });
+    // Honest numbers: the matrix counts only the held-out samples, never the ones trained on.
+    const heldOut = page.getByTestId('held-out-summary');
+    await expect(heldOut).toContainText(/Held-out accuracy \d+%/);
+    await expect(heldOut).toContainText(/Training accuracy \d+% \(on the \d+ samples it learned from/);
     const matrix = page.getByRole('table', { name: /Confusion matrix/ });
     await expect(matrix.getByRole('row')).toHaveCount(3);
     const cells = await matrix.locator('tbody td').allTextContents();
-    const [cc, co, oc, oo] = cells.map(Number);
-    const samples = Number((await summary.textContent())?.match(/Trained on (\d+) samples/)?.[1]);
-    expect(cc! + co! + oc! + oo!).toBe(samples);
-    // Clearly different pictures: the model gets (nearly) all of its own training set right.
-    expect(cc! + oo!).toBeGreaterThanOrEqual(samples - 1);
+    const held = Number((await summary.textContent())?.match(/(\d+) held out for testing/)?.[1]);
+    const trained = Number((await summary.textContent())?.match(/Trained on (\d+) samples/)?.[1]);
+    expect(held).toBeGreaterThanOrEqual(2);
+    expect(cells.map(Number).reduce((a, b) => a + b, 0)).toBe(held);
+    expect(held + trained).toBe(Number((await count(page, 'cat').textContent())?.split(' ')[0]) + 4);
+    const perClass = page.getByRole('table', { name: /Precision and recall per class/ });
+    await expect(perClass.getByRole('row')).toHaveCount(3);
     expect(await unlabelledControls(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/screens/train-trained-desktop.png', fullPage: true });
 

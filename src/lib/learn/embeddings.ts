@@ -32,6 +32,17 @@ export async function extractorId(model: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Which kind of engine computed an embedding: the Edge TPU's and WASM's differ slightly. */
+export type EmbeddingEngine = 'edgetpu' | 'wasm';
+
+/**
+ * The cache key of an embedding: extractor AND engine, so a training run never mixes vectors the
+ * TPU computed with vectors its CPU twin computed.
+ */
+export function embeddingKey(extractorSha256: string, engine: EmbeddingEngine): string {
+  return `${extractorSha256}:${engine}`;
+}
+
 /** The extractor's output as the head's input (dtype, quantization, shape). */
 export function extractorOutput(model: LoadedModel): HeadInput {
   const out = model.outputs[0];

@@ -48,11 +48,13 @@ export {
 export { buildSmallCnn, trainImageModel, type ImageTrainingOptions, type SmallCnnOptions } from './small-cnn.ts';
 export {
   embedImages,
+  embeddingKey,
   extractorId,
   extractorOutput,
   MemoryEmbeddingCache,
   type EmbedOptions,
   type EmbeddingCache,
+  type EmbeddingEngine,
 } from './embeddings.ts';
 export { composeModel, appendSpecOf, headInputOf, labelsFile, type ComposeOptions } from './compose.ts';
 export {
