@@ -5,6 +5,7 @@ import type { CliIo, Command } from '../command.ts';
 import { nodeUsb } from '../usb/node-usb.ts';
 import { openCoral, parseClock, traceToFile } from '../usb/open-coral.ts';
 import { readInputFile } from '../input-files.ts';
+import { cpuTwinFile } from '../run/cpu-twin-file.ts';
 import { calibrationInputs } from '../../lib/runtime/index.ts';
 import { checkDeviceSpec, createLadderEngine } from '../run/ladder-engine.ts';
 
@@ -18,7 +19,8 @@ measured once per model and cached; webgpu only where Node has navigator.gpu).
 
 Options:
   --device <spec>    usb, usb:N (a Coral), auto, cpu, wasm or webgpu (required)
-  --cpu-twin FILE    the CPU version of a compiled model (for auto/cpu/webgpu without a Coral)
+  --cpu-twin FILE    the CPU version of a compiled model (for auto/cpu/webgpu without a Coral;
+                     default: x.tflite beside x_edgetpu.tflite), checked against its inputs and outputs
   --runs N           timed inferences (default 100)
   --warmup N         untimed inferences after the first (default 5)
   --clock max|std    core clock: max (500 MHz) or std (250 MHz, default)
@@ -136,7 +138,7 @@ async function benchOnLadder(
   io: CliIo,
 ): Promise<number> {
   const bytes = await readInputFile(modelFile);
-  const cpuTwin = options.cpuTwin ? await readInputFile(options.cpuTwin) : undefined;
+  const cpuTwin = (await cpuTwinFile(modelFile, bytes, options.cpuTwin))?.bytes;
   const engine = createLadderEngine(device, { log: io.err });
   try {
     const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});

@@ -5,7 +5,7 @@ import { ReefError } from '../../lib/errors.ts';
 import { centerCrop, initTf, loadTfjsModel, quantizeToTflite, tf, type Calibration } from '../../lib/learn/index.ts';
 import type { Command } from '../command.ts';
 import { readAllImages } from '../learn-data.ts';
-import { readInputText } from '../input-files.ts';
+import { readInputFile, readInputText } from '../input-files.ts';
 
 const USAGE = `Usage: reef quantize <model.json> --data <dir> --out <model.tflite>
                      [--io uint8|int8] [--calibration minmax|percentile:P] [--input-range MIN,MAX] [--json]
@@ -45,6 +45,21 @@ function parseRange(value: string): { min: number; max: number } {
   return { min, max };
 }
 
+/**
+ * Quantizing starts from the float tfjs model; a `.tflite` given by mistake would otherwise fail
+ * as "not valid JSON", which does not say what to give instead.
+ */
+async function refuseTflite(file: string): Promise<void> {
+  const head = (await readInputFile(file)).subarray(4, 8);
+  if (!file.toLowerCase().endsWith('.tflite') && new TextDecoder().decode(head) !== 'TFL3') return;
+  throw new ReefError(
+    'INVALID_ARGUMENT',
+    `${file} is a TFLite model; reef quantize expects a tfjs layers model.json (with its weight files), ` +
+      "as tfjs's model.save('file://dir') or tensorflowjs_converter write it",
+    { reason: 'not-a-tfjs-model' },
+  );
+}
+
 export const command: Command = {
   name: 'quantize',
   summary: 'full-int8 post-training quantization of a tfjs model.json to an Edge-TPU-ready .tflite',
@@ -68,6 +83,7 @@ export const command: Command = {
       return 0;
     }
     const [modelFile] = positionals;
+    if (modelFile) await refuseTflite(modelFile);
     if (!modelFile || positionals.length !== 1 || !values.data || !values.out) {
       io.err(USAGE);
       return 2;

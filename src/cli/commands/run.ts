@@ -4,6 +4,7 @@ import { ReefError } from '../../lib/errors.ts';
 import type { LoadedModel, RunResult, TensorInfo } from '../../lib/runtime/index.ts';
 import { readModel } from '../../lib/tflite/index.ts';
 import {
+  alignLabels,
   checkTaskModel,
   classCounts,
   classGrid,
@@ -25,7 +26,9 @@ import type { Command } from '../command.ts';
 import { decodeImageFile } from '../image-file.ts';
 import { createEngineForDevice } from '../run/engine-for-device.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
+import { cpuTwinFile } from '../run/cpu-twin-file.ts';
 import { listImages } from '../run/image-list.ts';
+import { checkLabelsFit, labelsMismatch, outputClasses } from '../run/labels-fit.ts';
 import { summaryLine } from '../run/summary-line.ts';
 import { chooseWasmTiers } from '../run/wasm-tiering.ts';
 
@@ -52,6 +55,10 @@ Options:
                        the CPU, measured once and kept in ~/.cache/reef; stderr says which and why)
   --trace <file>       with a Coral: record every USB transfer as JSON lines
   --cpu-twin <file>    the CPU version of a compiled model, used when no Edge TPU is available
+                       (default: x.tflite beside x_edgetpu.tflite); its inputs and outputs must
+                       match the compiled model's
+  --strict             a --labels file that does not fit the model's classes is an error, not a
+                       warning
   --overlay <out.bmp>  segment: write the image with the class mask drawn over it
   --mask <out.bmp>     segment: write the class mask (8-bit palette BMP, index = class id)
   --repeat <n>         run each image n times; the reported ms is the median (default 1)
@@ -209,6 +216,7 @@ export const command: Command = {
         overlay: { type: 'string' },
         mask: { type: 'string' },
         json: { type: 'boolean', default: false },
+        strict: { type: 'boolean', default: false },
         repeat: { type: 'string', default: '1' },
         help: { type: 'boolean', default: false },
       },
@@ -253,17 +261,29 @@ export const command: Command = {
     const labels = values.labels
       ? parseLabels(await readInputText(values.labels))
       : labelsFrom(readModel(bytes).labels);
+    // Checked before any engine starts, so a wrong twin fails fast.
+    const twin = await cpuTwinFile(modelFile, bytes, values['cpu-twin']);
+    if (twin?.found && !values.json) io.err(`CPU twin: ${twin.path} (beside the model, same inputs and outputs)`);
     const engine = await createEngineForDevice(values.device, {
       log: io.err,
       ...(values.trace ? { trace: values.trace } : {}),
     });
     try {
-      const cpuTwin = values['cpu-twin'] ? await readInputFile(values['cpu-twin']) : undefined;
-      const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
+      const model = await engine.load(bytes, twin ? { cpuTwin: twin.bytes } : {});
       const task = (values.task as Task | undefined) ?? guessTask(model.outputs);
+      const classes = outputClasses(task, model.outputs);
+      const fitted = labels && task === 'classify' && classes ? alignLabels(labels, classes) : labels;
+      if (fitted && values.labels) {
+        try {
+          checkLabelsFit(labelsMismatch(values.labels, fitted, task, model.outputs), values.strict, io.err);
+        } catch (error) {
+          model.dispose();
+          throw error;
+        }
+      }
       const taskOptions = {
         topK,
-        ...(labels ? { labels } : {}),
+        ...(fitted ? { labels: fitted } : {}),
         ...(threshold !== undefined ? { threshold } : {}),
       };
       if (!single) {

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseOptions } from '../options.ts';
 import { ReefError } from '../../lib/errors.ts';
 import { initTf, trainTransfer } from '../../lib/learn/index.ts';
 import { hasEdgeTpuOps, WasmEngine } from '../../lib/runtime/index.ts';
-import { readModel } from '../../lib/tflite/index.ts';
+import { readModel, type Model } from '../../lib/tflite/index.ts';
 import type { Command } from '../command.ts';
 import { readClassFolders } from '../learn-data.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
 import { readInputFile } from '../input-files.ts';
+import { cpuTwinFile } from '../run/cpu-twin-file.ts';
 
 const USAGE = `Usage: reef train --extractor <model.tflite> --data <dir> --out <model.tflite>
                   [--method backprop|imprint] [--epochs N] [--hidden N] [--augment N]
@@ -39,6 +39,34 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
       reason: `bad-${name}`,
     });
   return n;
+}
+
+/** Ops that turn scores into class probabilities: a model ending in one is a classifier. */
+const PROBABILITY_OPS = new Set(['SOFTMAX', 'LOGISTIC']);
+
+function endsInProbabilities(model: Model): boolean {
+  const graph = model.subgraphs[0];
+  if (!graph) return false;
+  return graph.operators.some(
+    (op) =>
+      op.outputs.some((t) => graph.outputs.includes(t)) &&
+      PROBABILITY_OPS.has(model.operatorCodes[op.opcodeIndex]?.builtinName ?? ''),
+  );
+}
+
+/**
+ * A head trained on class probabilities learns little and is not what Coral's extractors give
+ * (their output is the layer before the classifier): refuse a full classifier as `--extractor`.
+ */
+function refuseClassifier(file: string, extractor: Model, embedder: Model): void {
+  if (!endsInProbabilities(extractor) && !endsInProbabilities(embedder) && !extractor.labels) return;
+  const shape = embedder.subgraphs[0]?.tensors[embedder.subgraphs[0]?.outputs[0] ?? -1]?.shape ?? [];
+  throw new ReefError(
+    'INVALID_ARGUMENT',
+    `${file} is a full classifier (its output [${shape.join(',')}] is class scores, not an embedding); ` +
+      'use an embedding extractor such as mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite',
+    { reason: 'not-an-extractor' },
+  );
 }
 
 export const command: Command = {
@@ -84,18 +112,16 @@ export const command: Command = {
       throw new ReefError('INVALID_ARGUMENT', '--validation must be below 1', { reason: 'bad-validation' });
 
     const extractorBytes = await readInputFile(values.extractor);
-    let embedFile = values['embed-with'];
-    if (!embedFile && hasEdgeTpuOps(readModel(extractorBytes))) {
-      const twin = values.extractor.replace(/_edgetpu\.tflite$/, '.tflite');
-      if (twin === values.extractor || !existsSync(twin))
-        throw new ReefError(
-          'FAILED_PRECONDITION',
-          `${values.extractor} is compiled for the Edge TPU; give its CPU twin with --embed-with to compute embeddings`,
-          { reason: 'needs-cpu-twin' },
-        );
-      embedFile = twin;
-    }
-    const embedBytes = embedFile ? await readInputFile(embedFile) : extractorBytes;
+    const extractorModel = readModel(extractorBytes);
+    const twin = await cpuTwinFile(values.extractor, extractorBytes, values['embed-with']);
+    if (!twin && hasEdgeTpuOps(extractorModel))
+      throw new ReefError(
+        'FAILED_PRECONDITION',
+        `${values.extractor} is compiled for the Edge TPU; give its CPU twin with --embed-with to compute embeddings`,
+        { reason: 'needs-cpu-twin' },
+      );
+    const embedBytes = twin?.bytes ?? extractorBytes;
+    refuseClassifier(values.extractor, extractorModel, readModel(embedBytes));
     const data = await readClassFolders(values.data);
     await initTf({ backends: ['cpu'] });
     const engine = new WasmEngine(nodeLiteRtLoader);

@@ -3,6 +3,7 @@
  * it with pycoral's ids (`usb:0`, `usb:1`… in enumeration order), and the messages a person needs
  * when there is no device or no permission.
  */
+import { existsSync } from 'node:fs';
 import { ReefError } from '../../lib/errors.ts';
 import {
   personalityOf,
@@ -18,7 +19,13 @@ export const UDEV_RULES = [
 ].join('\n');
 
 /** What to do about permissions on this platform (protocol §1.1: both IDs need access). */
-export function permissionHint(platform: string = process.platform): string {
+export function permissionHint(platform: string = process.platform, sysBusUsb = '/sys/bus/usb'): string {
+  // Without sysfs' USB tree (a container or sandbox not given the host's bus) no udev rule helps.
+  if (platform === 'linux' && !existsSync(sysBusUsb))
+    return (
+      `USB is not visible here: there is no ${sysBusUsb}, as in a container without the host's USB. ` +
+      'Run reef on the host, or give the container the bus (e.g. `docker run --privileged -v /dev/bus/usb:/dev/bus/usb`).'
+    );
   if (platform === 'win32') {
     return (
       'On Windows the Coral needs the WinUSB driver for both of its IDs (1A6E:089A before the firmware, 18D1:9302 after): ' +

@@ -50,7 +50,17 @@ describe('reef run refuses, with one typed line and no result', () => {
     const line =
       /^reef run: LiteRT could not prepare op 0 \(SOFTMAX\): output->params\.zero_point != -128 \(0 != -128\) \[INVALID_ARGUMENT\/litert-prepare-failed\]$/;
     await expectRefusal([model, image], line);
-    await expectRefusal([model, image, '--json'], line);
+    // With --json the same refusal is one JSON object on stdout, for the script reading it.
+    const json = await reefRun(model, image, '--json');
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        reason: 'litert-prepare-failed',
+        message: 'LiteRT could not prepare op 0 (SOFTMAX): output->params.zero_point != -128 (0 != -128)',
+      },
+    });
   }, 60_000);
 
   it('a 352-byte model whose input claims 1×20000×20000×3', async () => {

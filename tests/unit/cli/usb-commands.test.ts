@@ -34,7 +34,11 @@ describe('reef list / flash / bench / run --device usb on virtual Corals', () =>
     const empty = captureIo();
     expect(await listDevices([], empty.io, new EmulatedUsb())).toBe(1);
     expect(empty.out[0]).toContain('No Coral');
-    expect(permissionHint('linux')).toContain('ATTRS{idVendor}=="18d1", ATTRS{idProduct}=="9302"');
+    // A Linux with sysfs' USB tree needs udev rules; one without (a container) cannot see USB at all.
+    expect(permissionHint('linux', '/')).toContain('ATTRS{idVendor}=="18d1", ATTRS{idProduct}=="9302"');
+    const hidden = permissionHint('linux', '/no/such/sys/bus/usb');
+    expect(hidden).toContain('USB is not visible here: there is no /no/such/sys/bus/usb');
+    expect(hidden).not.toContain('udev');
     expect(permissionHint('win32')).toContain('WinUSB');
   });
 
