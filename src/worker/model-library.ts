@@ -15,6 +15,9 @@ import {
   type ZooFile,
 } from '../lib/zoo/index.ts';
 import { ReefError } from '../lib/errors.ts';
+import { readModel } from '../lib/tflite/index.ts';
+import { findCpuTwin, isCompiledForEdgeTpu, modelSignature, type TwinCandidate } from '../lib/zoo/cpu-twin.ts';
+import { checkImport } from '../lib/zoo/import-check.ts';
 
 export interface CatalogFileState extends ZooFile {
   cached: boolean;
@@ -24,12 +27,19 @@ export interface CatalogEntryState extends Omit<ZooEntry, 'files'> {
   sizeBytes: number;
   cached: boolean;
 }
-export type LocalFile = CachedFileInfo;
+/** A stored file; a compiled model also says which stored file is its CPU twin, and how they paired. */
+export interface LocalFile extends CachedFileInfo {
+  /** Set for `.tflite` files: whether it holds an Edge TPU (compiled) part. */
+  compiled?: boolean;
+  cpuTwin?: { sha256: string; name: string; by: 'name' | 'signature' };
+}
 export type { DownloadProgress };
 
 export class ModelLibrary {
   readonly #cache: FileCache;
   readonly #downloads = new Map<string, AbortController>();
+  /** Signatures by sha256: a stored file never changes, so each is read once per worker. */
+  readonly #signatures = new Map<string, Omit<TwinCandidate, 'name'> | null>();
 
   constructor(cache: FileCache = new CacheStorageFileCache()) {
     this.#cache = cache;
@@ -91,14 +101,49 @@ export class ModelLibrary {
 
   async importFile(name: string, bytes: Uint8Array): Promise<LocalFile> {
     if (bytes.length === 0) throw new ReefError('INVALID_ARGUMENT', `${name} is empty`, { reason: 'empty-file' });
+    checkImport(name, bytes);
     const sha256 = await importFile(bytes, name, this.#cache);
     const info = (await this.#cache.list()).find((f) => f.sha256 === sha256);
     if (!info) throw new ReefError('INTERNAL', `${name} was not stored`);
     return info;
   }
 
+  /** Stored files, newest first; each compiled model paired with its CPU twin among them. */
   async files(): Promise<LocalFile[]> {
-    return (await this.#cache.list()).sort((a, b) => b.storedAt - a.storedAt);
+    const files = (await this.#cache.list()).sort((a, b) => b.storedAt - a.storedAt);
+    const models: TwinCandidate[] = [];
+    for (const file of files) {
+      const known = await this.#signature(file);
+      if (known) models.push({ ...known, name: file.name });
+    }
+    return files.map((file): LocalFile => {
+      const model = models.find((m) => m.key === file.sha256);
+      if (!model) return file;
+      const match = model.compiled ? findCpuTwin(model, models) : undefined;
+      return {
+        ...file,
+        compiled: model.compiled,
+        ...(match ? { cpuTwin: { sha256: match.twin.key, name: match.twin.name, by: match.by } } : {}),
+      };
+    });
+  }
+
+  async #signature(file: CachedFileInfo): Promise<Omit<TwinCandidate, 'name'> | null> {
+    if (!file.name.toLowerCase().endsWith('.tflite')) return null;
+    const cached = this.#signatures.get(file.sha256);
+    if (cached !== undefined) return cached;
+    let known: Omit<TwinCandidate, 'name'> | null = null;
+    try {
+      const bytes = await this.#cache.get(file.sha256);
+      if (bytes) {
+        const model = readModel(bytes);
+        known = { key: file.sha256, compiled: isCompiledForEdgeTpu(model), signature: modelSignature(model) };
+      }
+    } catch {
+      // A stored file that does not read as a model (stored before imports were checked) pairs with nothing.
+    }
+    this.#signatures.set(file.sha256, known);
+    return known;
   }
 
   async deleteFile(sha256: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { accelerator } from '../accelerator.ts';
 import { CameraState } from './camera.svelte.ts';
 import { acceleratorChoices } from './engine-words.ts';
 import { errorMessage } from './errors.ts';
+import { takeOfferedImage } from './image-offer.ts';
 import type { InferenceResult } from './inference.ts';
 import { ModelSession, type EngineChoice } from './inference-client.ts';
 import { ModelChoicesState, type ModelTask } from './model-choices.svelte.ts';
@@ -66,6 +67,16 @@ export class LiveState {
       return 'No Edge TPU is connected and this model has no CPU version: connect a Coral or import the CPU twin.';
     return undefined;
   });
+  /** Which stored file runs in WebAssembly for a compiled import, and how it was paired; one line. */
+  twinNote = $derived.by(() => {
+    const m = this.model;
+    if (!m?.twin || this.engineProblem) return undefined;
+    const how = m.twin.by === 'name' ? 'paired by file name' : 'paired by matching inputs and outputs';
+    if (this.engine === 'wasm') return `Runs its CPU twin ${m.twin.name} in WebAssembly (${how}).`;
+    if (this.engine === 'auto' && this.devices.length === 0)
+      return `No Coral connected: runs its CPU twin ${m.twin.name} in WebAssembly (${how}).`;
+    return undefined;
+  });
   readonly #session = new ModelSession();
   #stamps: number[] = [];
   #image: ImageBitmap | undefined;
@@ -85,6 +96,9 @@ export class LiveState {
       }
     }
     if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
+    // An image dropped on the Models page: show it here and run the chosen model on it.
+    const offered = takeOfferedImage();
+    if (offered) void this.pickImage(offered);
     accelerator()
       .engineLadder()
       .then((ladder) => (this.accelerators = acceleratorChoices(ladder)))
@@ -187,6 +201,13 @@ export class LiveState {
     if (!model) {
       frame.close();
       this.error = 'Choose a model first: download one on the Models page or import a .tflite file.';
+      return false;
+    }
+    // The problem is already on the page: running anyway would add a second message saying the same.
+    if (this.engineProblem) {
+      frame.close();
+      this.result = undefined;
+      this.error = undefined;
       return false;
     }
     try {

@@ -19,6 +19,8 @@ export interface ModelChoice {
   cpu?: string;
   /** sha256 of a label file; models with embedded labels need none. */
   labels?: string;
+  /** An imported compiled model's CPU twin, found among the stored files (by file name or I/O signature). */
+  twin?: { name: string; by: 'name' | 'signature' };
 }
 
 const RUNNABLE_TASKS: readonly string[] = ['classify', 'detect', 'segment', 'pose'];
@@ -43,12 +45,15 @@ export function choicesFrom(entries: CatalogEntryState[], files: LocalFile[]): M
   const fromImports = files
     .filter((f) => f.source === 'import' && f.name.endsWith('.tflite'))
     .map((f): ModelChoice => {
-      const compiled = f.name.endsWith('_edgetpu.tflite') || f.name.endsWith('-edgetpu.tflite');
+      const compiled = f.compiled ?? (f.name.endsWith('_edgetpu.tflite') || f.name.endsWith('-edgetpu.tflite'));
+      // The worker paired a compiled model with its CPU twin (lib/zoo/cpu-twin), so WASM can run it too.
+      const twin = compiled ? f.cpuTwin : undefined;
       return {
         key: `file:${f.sha256}`,
         title: f.name,
         task: guessTask(f.name),
         ...(compiled ? { edgetpu: f.sha256 } : { cpu: f.sha256 }),
+        ...(twin ? { cpu: twin.sha256, twin: { name: twin.name, by: twin.by } } : {}),
       };
     });
   return [...fromCatalog, ...fromImports];

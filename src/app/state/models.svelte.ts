@@ -3,7 +3,8 @@ import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { downloadFailure } from './download-failure.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, errorReason } from './errors.ts';
+import { looksLikeImage } from './image-offer.ts';
 import { freeStorageBytes, importRefusal, storageRefusal } from './import-limits.ts';
 import { inspectStoredModel, type Inspection } from './inspection.ts';
 
@@ -29,6 +30,8 @@ export class ModelsState {
   downloads = $state<Record<string, DownloadState>>({});
   importMessage = $state<{ kind: 'ok' | 'error'; text: string } | undefined>(undefined);
   importing = $state<ImportState | undefined>(undefined);
+  /** Images among the imported files: not stored, offered to the Live page instead. */
+  images = $state.raw<File[]>([]);
   baseUrl = $state(localStorage.getItem(BASE_URL_KEY) ?? '');
   loaded = $state(false);
   importedFiles = $derived(this.files.filter((f) => f.source === 'import'));
@@ -102,12 +105,19 @@ export class ModelsState {
     await this.refresh();
   }
 
-  /** Checks size and free storage first, then reads and stores each file, with progress. */
+  /**
+   * Checks size and free storage first, then reads and stores each file, with progress. A file that
+   * is neither a model nor a label file is refused with the reason (the worker checks the bytes);
+   * the others are still stored. Images are kept aside and offered to Live.
+   */
   async importFiles(list: FileList | File[]): Promise<void> {
     if (this.importing) return;
-    const files = Array.from(list);
+    const images = Array.from(list).filter(looksLikeImage);
+    const files = Array.from(list).filter((f) => !looksLikeImage(f));
     const names: string[] = [];
+    const refused: string[] = [];
     this.importMessage = undefined;
+    this.images = [];
     try {
       const refusal = importRefusal(files, await freeStorageBytes(navigator.storage));
       if (refusal) {
@@ -117,15 +127,24 @@ export class ModelsState {
       for (const file of files) {
         const bytes = await this.#read(file);
         this.importing = { name: file.name, phase: 'storing', doneBytes: file.size, totalBytes: file.size };
-        await accelerator().importFile(file.name, bytes);
-        names.push(file.name);
+        try {
+          await accelerator().importFile(file.name, bytes);
+          names.push(file.name);
+        } catch (error) {
+          // An image under another name is found by its bytes: offer it to Live all the same.
+          if (errorReason(error) === 'image-not-model') images.push(file);
+          else refused.push(`Not imported: ${errorMessage(error)}.`);
+        }
       }
-      this.importMessage = { kind: 'ok', text: `Imported ${names.join(', ')}` };
+      const stored = names.length ? `Imported ${names.join(', ')}.` : '';
+      if (refused.length) this.importMessage = { kind: 'error', text: [...refused, stored].join(' ').trim() };
+      else if (stored) this.importMessage = { kind: 'ok', text: stored };
     } catch (error) {
       const stored = names.length ? ` (${names.join(', ')} stored)` : '';
       this.importMessage = { kind: 'error', text: `${errorMessage(error)}${stored}` };
     } finally {
       this.importing = undefined;
+      this.images = images;
     }
     await this.refresh();
   }
