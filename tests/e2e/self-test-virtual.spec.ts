@@ -95,7 +95,7 @@ test('firmware from a file: a wrong file is refused naming the mismatch and noth
 
   await chooseFirmware(page, 'apex_latest_single_ep.bin', 'apex_latest_single_ep.bin');
   await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
-  await expect(card).toContainText('Application (18d1:9302)');
+  await expect(card).toContainText('Ready (firmware loaded)');
   expect((await busState(page)).corals[0]).toMatchObject({ personality: 'app', firmware: 'single-ep' });
 
   // "Check my Coral": the test models come from the (mirrored) pinned sources.
