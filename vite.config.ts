@@ -37,7 +37,7 @@ function virtualUsbPage(): Plugin {
 
 // Plain-HTTP download mirrors the CSP lets the app reach (HTTPS mirrors need none; see
 // scripts/security-headers.ts). The e2e run adds its second local origin (tests/e2e/mirror.spec.ts).
-const e2eMirrorPort = Number(process.env['E2E_MIRROR_PORT'] ?? 4181);
+const e2eMirrorPort = Number(process.env['E2E_MIRROR_PORT'] ?? 4187);
 const mirrorOrigins = [
   ...(process.env['REEF_MIRROR_ORIGINS'] ?? '').split(/[\s,]+/).filter(Boolean),
   ...(process.env['REEF_E2E_MIRROR'] ? [`http://localhost:${e2eMirrorPort}`] : []),
