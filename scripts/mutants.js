@@ -18,14 +18,14 @@ const RUN_LIMIT_MS = 5 * 60_000;
 const MUTANTS = [
   {
     name: 'signed flip removed from outputs',
-    file: 'src/lib/edgetpu/relayout.ts',
+    file: 'src/lib/edgetpu/driver/relayout.ts',
     find: '  flipSigned(layer, user);\n  return user;\n',
     replace: '  return user;\n',
     tests: ['tests/unit/edgetpu/driver.test.ts'],
   },
   {
     name: 'tile column order mirrored in the output gather',
-    file: 'src/lib/edgetpu/relayout.ts',
+    file: 'src/lib/edgetpu/driver/relayout.ts',
     find: 't.xTile[x]!',
     replace: 't.xTile[layer.xDim - 1 - x]!',
     tests: ['tests/unit/edgetpu/driver.test.ts'],

@@ -3,7 +3,7 @@
  * on the page and only from a click (a USBDevice cannot be sent to a worker); the worker then finds
  * the granted device itself with `getDevices()`.
  */
-import { CORAL_USB_FILTERS } from '../lib/edgetpu/identity.ts';
+import { CORAL_USB_FILTERS } from '../lib/edgetpu/usb/identity.ts';
 
 export type PermissionOutcome = 'granted' | 'dismissed' | 'unsupported';
 

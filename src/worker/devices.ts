@@ -3,9 +3,9 @@
  * worker's `navigator.usb` (injected in test builds), turned into plain data for the page. Engines
  * in the worker place Edge TPU ops through `pool.opRunner({ device })`.
  */
-import { DevicePool, type DevicePoolOptions, type PoolDeviceInfo } from '../lib/edgetpu/device-pool.ts';
-import type { UsbLike } from '../lib/edgetpu/manager.ts';
-import type { Personality, UsbSpeed } from '../lib/edgetpu/identity.ts';
+import { DevicePool, type DevicePoolOptions, type PoolDeviceInfo } from '../lib/edgetpu/devices/device-pool.ts';
+import type { UsbLike } from '../lib/edgetpu/devices/manager.ts';
+import type { Personality, UsbSpeed } from '../lib/edgetpu/usb/identity.ts';
 
 export interface DeviceInfo {
   id: string;

@@ -10,9 +10,9 @@
  *    split is checked against the measured total.
  * 3. The emulator's latency model (link costs booked on a timeline) against host + modelled link time.
  */
-import { openEdgeTpu } from '../../src/lib/edgetpu/driver.ts';
-import { programFromModel } from '../../src/lib/edgetpu/program-adapter.ts';
-import { paddedBytes } from '../../src/lib/edgetpu/program.ts';
+import { openEdgeTpu } from '../../src/lib/edgetpu/driver/edge-tpu.ts';
+import { programFromModel } from '../../src/lib/edgetpu/program/program-from-model.ts';
+import { paddedBytes } from '../../src/lib/edgetpu/program/tpu-program.ts';
 import { HEADER_BYTES, encodeHeader } from '../../src/lib/edgetpu/usb/framing.ts';
 import { readFixture } from '../support/fixtures.ts';
 import { VirtualCoral } from '../emulator/index.ts';
@@ -54,7 +54,7 @@ const baseModel = await baseTpu.load(bytes);
 await baseModel.run([input]); // parameters cached on that coral
 await baseTpu.close(); // … then the chip is put back in reset: reopen it bare
 {
-  const { runOpenSequence } = await import('../../src/lib/edgetpu/open-sequence.ts');
+  const { runOpenSequence } = await import('../../src/lib/edgetpu/driver/open-sequence.ts');
   const { UsbTransport } = await import('../../src/lib/edgetpu/usb/transfer.ts');
   const { claimCoralInterface } = await import('../../src/lib/edgetpu/usb/device.ts');
   await claimCoralInterface(baseCoral.device!);

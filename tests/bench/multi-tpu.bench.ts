@@ -6,8 +6,8 @@
  * SSD's CPU tail in WASM) runs on this one Node thread, so host CPU also limits scaling: it is
  * printed per item. These are emulator figures, never hardware results.
  */
-import { DevicePool, type PooledModel } from '../../src/lib/edgetpu/device-pool.ts';
-import { createSegmentPipeline, PipelinedRunner, type SegmentArray } from '../../src/lib/edgetpu/pipeline.ts';
+import { DevicePool, type PooledModel } from '../../src/lib/edgetpu/devices/device-pool.ts';
+import { createSegmentPipeline, PipelinedRunner, type SegmentArray } from '../../src/lib/edgetpu/devices/pipeline.ts';
 import { LiteRtRuntime, PartitionedEngine } from '../../src/lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
 import { syntheticOutputs, type ComputeFn } from '../emulator/app-function.ts';

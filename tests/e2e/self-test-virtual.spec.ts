@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
-import { parseTrace } from '../../src/lib/edgetpu/trace.ts';
+import { parseTrace } from '../../src/lib/edgetpu/usb/trace.ts';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { overflowing, unlabelledControls } from './support/a11y.ts';
 import { watchPage } from './support/page-watch.ts';

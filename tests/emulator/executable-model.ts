@@ -4,7 +4,7 @@
  * the parameter bytes, the DMA hint script (§5.7) and the input/output layers with their tiled
  * output layouts (§5.5, §5.8). It reads the model only through the flatbuffer layer (src/lib/tflite,
  * the FlexBuffer map reader and the generated executable.fbs accessors), never through the driver's
- * interpretation (program*.ts, prepared-program.ts, relayout.ts): a driver bug in reading hints,
+ * interpretation (program/, driver/streamable-program.ts, driver/relayout.ts): a driver bug in reading hints,
  * sizes or layouts must show up as a mismatch with this reading, not pass with it.
  */
 import { ByteBuffer, Encoding } from 'flatbuffers';

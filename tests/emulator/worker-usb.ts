@@ -6,7 +6,7 @@
  * catalog models, fetched from the e2e fixture mirror (`/__mirror/…`); outputs are synthetic (no
  * CPU twin in the browser build). Browser-safe: no Node imports.
  */
-import type { UsbLike } from '../../src/lib/edgetpu/manager.ts';
+import type { UsbLike } from '../../src/lib/edgetpu/devices/manager.ts';
 import { CATALOG, fileUrl } from '../../src/lib/zoo/index.ts';
 import { readEmulatedModel } from './executable-model.ts';
 import { EmulatedUsb } from './usb-host.ts';

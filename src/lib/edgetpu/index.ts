@@ -12,14 +12,20 @@ export {
   type EdgeTpuInfo,
   type TensorSpec,
   type TpuTypedArray,
-} from './driver.ts';
+} from './driver/edge-tpu.ts';
 export {
   createEdgeTpuOpRunner,
   type EdgeTpuOpRunnerImpl,
   type PreparedEdgeTpuOp,
   type TpuOpSpec,
-} from './op-runner.ts';
-export { CLOCK_ALIASES, DEFAULT_OPTIONS, resolveClock, type ClockName, type EdgeTpuOptions } from './driver-options.ts';
+} from './devices/op-runner.ts';
+export {
+  CLOCK_ALIASES,
+  DEFAULT_OPTIONS,
+  resolveClock,
+  type ClockName,
+  type EdgeTpuOptions,
+} from './driver/driver-options.ts';
 export {
   flashFirmware,
   waitForAppDevice,
@@ -38,11 +44,11 @@ export {
   type TraceRecorder,
   type TraceSink,
   type TraceSwitch,
-} from './trace.ts';
+} from './usb/trace.ts';
 export type { UsbDeviceLike, UsbHostLike } from './usb/device.ts';
 export type { ClockPreset } from './usb/registers.ts';
-export { programFromModel, programFromPackage, type ModelProgram } from './program-adapter.ts';
-export type { TpuProgram, ProgramExecutable, ProgramLayer, ProgramHint } from './program.ts';
+export { programFromModel, programFromPackage, type ModelProgram } from './program/program-from-model.ts';
+export type { TpuProgram, ProgramExecutable, ProgramLayer, ProgramHint } from './program/tpu-program.ts';
 export {
   APP_PRODUCT_ID,
   APP_VENDOR_ID,
@@ -53,15 +59,21 @@ export {
   usbSpeedOf,
   type Personality,
   type UsbSpeed,
-} from './identity.ts';
-export { DeviceManager, type DeviceEvent, type DeviceState, type ManagedDevice, type UsbLike } from './manager.ts';
+} from './usb/identity.ts';
+export {
+  DeviceManager,
+  type DeviceEvent,
+  type DeviceState,
+  type ManagedDevice,
+  type UsbLike,
+} from './devices/manager.ts';
 export {
   chooseDevice,
   ParameterResidency,
   type DeviceSlot,
   type PlacedModel,
   type PlacementDecision,
-} from './placement.ts';
+} from './devices/placement.ts';
 export {
   assignSegmentDevices,
   createSegmentPipeline,
@@ -77,7 +89,7 @@ export {
   type SegmentSource,
   type StageStats,
   type Tensors,
-} from './pipeline.ts';
+} from './devices/pipeline.ts';
 export {
   DevicePool,
   PooledModel,
@@ -88,7 +100,7 @@ export {
   type PoolEvent,
   type PoolLoadOptions,
   type PoolOpRunner,
-} from './device-pool.ts';
+} from './devices/device-pool.ts';
 export * as executable from './executable/index.ts';
 // The model side most callers need, without the namespace (the rest stays under `executable`).
 export {

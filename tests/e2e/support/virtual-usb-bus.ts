@@ -6,7 +6,7 @@
  * `carry-over` grants the new personality of a granted stick, `ask-again` needs a second
  * `requestDevice` (the page's second permission prompt). Browser-safe: no Node imports.
  */
-import type { UsbLike } from '../../../src/lib/edgetpu/manager.ts';
+import type { UsbLike } from '../../../src/lib/edgetpu/devices/manager.ts';
 import type { EmulatedUsb } from '../../emulator/usb-host.ts';
 import type { VirtualCoral } from '../../emulator/virtual-coral.ts';
 

@@ -8,7 +8,7 @@
  * the bus (chooser, plug/unplug, permission mode) over a BroadcastChannel: see virtual-usb-page.ts.
  * A test double: nothing measured on it is a hardware result. Browser-safe: no Node imports.
  */
-import type { UsbLike } from '../../../src/lib/edgetpu/manager.ts';
+import type { UsbLike } from '../../../src/lib/edgetpu/devices/manager.ts';
 import { LiteRtRuntime, workerLiteRtLoader } from '../../../src/lib/runtime/index.ts';
 import { CATALOG, fileUrl, type ZooFile } from '../../../src/lib/zoo/index.ts';
 import type { ComputeFn } from '../../emulator/app-function.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkFirmware, flashFirmware, type FlashProgress } from '../../../src/lib/edgetpu/dfu/flash.ts';
-import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { personalityOf } from '../../../src/lib/edgetpu/identity.ts';
+import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
+import { personalityOf } from '../../../src/lib/edgetpu/usb/identity.ts';
 import { readFixture } from '../../support/fixtures.ts';
 import { fixtureProgram, testconv1Twin } from '../../emulator/node-fixtures.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
-import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
+import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
 import { EdgeTpuEngine, WasmEngine, type TensorArray } from '../../../src/lib/runtime/index.ts';
 import { readFixture, type FixtureName } from '../../support/fixtures.ts';
 import { readEmulatedModel } from '../../emulator/executable-model.ts';

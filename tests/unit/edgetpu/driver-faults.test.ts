@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver.ts';
+import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';
 import { coralWith } from '../../emulator/node-fixtures.ts';

@@ -5,11 +5,11 @@
  * state and honours bwPollTimeout. Each case ends in a correct next inference or a typed error.
  */
 import { describe, expect, it } from 'vitest';
-import { DevicePool } from '../../../src/lib/edgetpu/device-pool.ts';
+import { DevicePool } from '../../../src/lib/edgetpu/devices/device-pool.ts';
 import { flashFirmware } from '../../../src/lib/edgetpu/dfu/flash.ts';
-import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver.ts';
-import { resolveOptions } from '../../../src/lib/edgetpu/driver-options.ts';
-import { DmaReportLedger } from '../../../src/lib/edgetpu/dma-reports.ts';
+import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
+import { resolveOptions } from '../../../src/lib/edgetpu/driver/driver-options.ts';
+import { DmaReportLedger } from '../../../src/lib/edgetpu/driver/dma-reports.ts';
 import { DFU_STATE } from '../../../src/lib/edgetpu/usb/dfu.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { DevicePool, createEdgeTpuOpRunner } from '../../../src/lib/edgetpu/index.ts';
-import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
+import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
 import { findEdgeTpuOps } from '../../../src/lib/edgetpu/executable/index.ts';
 import { readModel } from '../../../src/lib/tflite/index.ts';
 import { writeCsr64 } from '../../../src/lib/edgetpu/usb/csr.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
-import { createTraceRecorder, createTraceSwitch, parseTrace } from '../../../src/lib/edgetpu/trace.ts';
+import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
+import { programFromModel } from '../../../src/lib/edgetpu/program/program-from-model.ts';
+import { createTraceRecorder, createTraceSwitch, parseTrace } from '../../../src/lib/edgetpu/usb/trace.ts';
 import { CSR } from '../../../src/lib/edgetpu/usb/registers.ts';
 import type { FixtureName } from '../../support/fixtures.ts';
 import { readFixture } from '../../support/fixtures.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceManager, type DeviceEvent, type UsbLike } from '../../../src/lib/edgetpu/manager.ts';
-import { CORAL_USB_FILTERS, personalityOf, usbSpeedOf } from '../../../src/lib/edgetpu/identity.ts';
+import { DeviceManager, type DeviceEvent, type UsbLike } from '../../../src/lib/edgetpu/devices/manager.ts';
+import { CORAL_USB_FILTERS, personalityOf, usbSpeedOf } from '../../../src/lib/edgetpu/usb/identity.ts';
 
 /** Just enough of a USBDevice for identity: IDs and, for the app personality, bulk endpoints. */
 function fakeDevice(vendorId: number, productId: number, bulkPacketSize?: number): USBDevice {

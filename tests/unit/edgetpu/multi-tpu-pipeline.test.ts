@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DevicePool, type PoolOpRunner } from '../../../src/lib/edgetpu/device-pool.ts';
+import { DevicePool, type PoolOpRunner } from '../../../src/lib/edgetpu/devices/device-pool.ts';
 import {
   assignSegmentDevices,
   createSegmentPipeline,
   orderSegments,
   type SegmentArray,
   type SegmentPipeline,
-} from '../../../src/lib/edgetpu/pipeline.ts';
+} from '../../../src/lib/edgetpu/devices/pipeline.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { LiteRtRuntime, PartitionedEngine } from '../../../src/lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';

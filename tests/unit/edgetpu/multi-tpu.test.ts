@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DevicePool, type PooledModel } from '../../../src/lib/edgetpu/device-pool.ts';
+import { DevicePool, type PooledModel } from '../../../src/lib/edgetpu/devices/device-pool.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { decodeBmp, imageToTensor } from '../../../src/lib/tasks/index.ts';
 import { coralFarm, type CoralFarm } from '../../emulator/multi.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
-import { PipelinedRunner, type PipelineStage } from '../../../src/lib/edgetpu/pipeline.ts';
+import { PipelinedRunner, type PipelineStage } from '../../../src/lib/edgetpu/devices/pipeline.ts';
 
 type Bytes = Uint8Array[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import {
   ParameterResidency,
   type DeviceSlot,
   type PlacedModel,
-} from '../../../src/lib/edgetpu/placement.ts';
+} from '../../../src/lib/edgetpu/devices/placement.ts';
 
 // Tokens of the real fixtures (MODELS.md): the co-compiled pair shares one.
 const m = (name: string, cachingToken: string | null): PlacedModel => ({ key: name, name, cachingToken });

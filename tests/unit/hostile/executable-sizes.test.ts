@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
-import { AddressMap, prepareExecutable } from '../../../src/lib/edgetpu/prepared-program.ts';
-import { programFromModel } from '../../../src/lib/edgetpu/program-adapter.ts';
+import { AddressMap, prepareExecutable } from '../../../src/lib/edgetpu/driver/streamable-program.ts';
+import { programFromModel } from '../../../src/lib/edgetpu/program/program-from-model.ts';
 import { readFixture } from '../../support/fixtures.ts';
 import { patchExecutable, type ExecutableLie } from '../../support/hostile-models.ts';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
-import { openEdgeTpu } from '../../../src/lib/edgetpu/driver.ts';
+import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
 import { augmentMany, composeModel, embedImages, imprintHead, tf } from '../../../src/lib/learn/index.ts';
 import { EdgeTpuEngine } from '../../../src/lib/runtime/index.ts';
 import { imageToTensor } from '../../../src/lib/tasks/index.ts';

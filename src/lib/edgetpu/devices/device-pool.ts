@@ -12,16 +12,22 @@
  * Hot plug: when a TPU disappears, every run queued or in flight on it fails at once with
  * `UNAVAILABLE` / `device-gone`; its models become `orphaned` and `place()` moves them elsewhere.
  */
-import { ReefError } from '../errors.ts';
-import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel, type EdgeTpuTensor, type TensorSpec } from './driver.ts';
-import type { EdgeTpuOptions } from './driver-options.ts';
-import type { Personality, UsbSpeed } from './identity.ts';
+import { ReefError } from '../../errors.ts';
+import {
+  openEdgeTpu,
+  type EdgeTpu,
+  type EdgeTpuModel,
+  type EdgeTpuTensor,
+  type TensorSpec,
+} from '../driver/edge-tpu.ts';
+import type { EdgeTpuOptions } from '../driver/driver-options.ts';
+import type { Personality, UsbSpeed } from '../usb/identity.ts';
 import { DeviceManager, type ManagedDevice } from './manager.ts';
 import { chooseDevice, type DeviceSlot, type PlacedModel, type PlacementDecision } from './placement.ts';
 import { prepareTpuOp, type PreparedTpuOp, type TpuOpArray } from './op-runner.ts';
-import { programFromModel } from './program-adapter.ts';
-import type { TpuProgram } from './program.ts';
-import type { UsbDeviceLike, UsbHostLike } from './usb/device.ts';
+import { programFromModel } from '../program/program-from-model.ts';
+import type { TpuProgram } from '../program/tpu-program.ts';
+import type { UsbDeviceLike, UsbHostLike } from '../usb/device.ts';
 
 export type PoolDeviceState = 'needs-firmware' | 'idle' | 'busy' | 'error';
 

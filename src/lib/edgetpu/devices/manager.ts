@@ -4,7 +4,7 @@
  * takes the lowest free number. Hot plug: `connect`/`disconnect` events update the list and notify
  * listeners, and a device that disappears fails whatever was pending on it (owners subscribe).
  */
-import { personalityOf, usbSpeedOf, type Personality, type UsbSpeed } from './identity.ts';
+import { personalityOf, usbSpeedOf, type Personality, type UsbSpeed } from '../usb/identity.ts';
 
 /** The parts of `navigator.usb` (or node-usb's `WebUSB`, or the emulator) the manager uses. */
 export interface UsbLike {

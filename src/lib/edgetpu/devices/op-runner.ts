@@ -4,11 +4,11 @@
  * is not imported here): `new PartitionedEngine({ runtime, tpu: createEdgeTpuOpRunner(tpu) })`
  * runs any compiled model end to end, CPU ops before/after the TPU op included.
  */
-import { ReefError } from '../errors.ts';
-import type { EdgeTpu, EdgeTpuModel } from './driver.ts';
-import { readEdgeTpuCustomOptions, readEdgeTpuPackage } from './executable/index.ts';
-import { programFromPackage } from './program-adapter.ts';
-import type { TpuProgram } from './program.ts';
+import { ReefError } from '../../errors.ts';
+import type { EdgeTpu, EdgeTpuModel } from '../driver/edge-tpu.ts';
+import { readEdgeTpuCustomOptions, readEdgeTpuPackage } from '../executable/index.ts';
+import { programFromPackage } from '../program/program-from-model.ts';
+import type { TpuProgram } from '../program/tpu-program.ts';
 
 /** The fields of the runtime's TensorInfo the runner reads. */
 export interface TpuOpTensorInfo {

@@ -5,7 +5,7 @@
  * waits when the first queue is full), results come out in input order, and stages placed on the
  * same device take turns on it (fewer devices than segments still works, just without overlap).
  */
-import { ReefError } from '../errors.ts';
+import { ReefError } from '../../errors.ts';
 import type { DevicePool, PoolOpRunner } from './device-pool.ts';
 
 /** What flows between segments by default: one typed array per tensor, in the segment's order. */

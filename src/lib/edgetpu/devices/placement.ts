@@ -4,7 +4,7 @@
  * co-compiled together (same parameter-caching token) share one TPU without swapping parameters.
  * When every TPU holds a model, automatic placement refuses and says what the choices are.
  */
-import { ReefError } from '../errors.ts';
+import { ReefError } from '../../errors.ts';
 
 export interface PlacedModel {
   /** Unique per loaded model. */

@@ -5,10 +5,10 @@
  * `USBDevice` goes away and a new one appears, which needs its own permission in a browser.
  */
 import { ReefError } from '../../errors.ts';
-import { markFreshDevice } from '../fresh-devices.ts';
-import { personalityOf } from '../identity.ts';
+import { markFreshDevice } from '../driver/fresh-devices.ts';
+import { personalityOf } from '../usb/identity.ts';
 import { settledStatus, toDfuIdle } from './dfu-state.ts';
-import type { TraceSink } from '../trace.ts';
+import type { TraceSink } from '../usb/trace.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike, type UsbHostLike } from '../usb/device.ts';
 import { DFU_STATE, DFU_STATE_NAMES, DFU_STATUS_OK, dfuDownload, dfuUpload, type DfuStatus } from '../usb/dfu.ts';
 import { parseDfuDescriptor, readConfigurationDescriptor } from '../usb/standard.ts';

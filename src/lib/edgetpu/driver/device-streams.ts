@@ -4,7 +4,7 @@
  * request loop, and waits with timeouts on top (WebUSB has none). A fatal interrupt or a failed
  * read fails every waiter with a typed error.
  */
-import { ReefError } from '../errors.ts';
+import { ReefError } from '../../errors.ts';
 import {
   ENDPOINT,
   EVENT_BYTES,
@@ -13,8 +13,8 @@ import {
   decodeEvent,
   decodeInterrupt,
   type EventDescriptor,
-} from './usb/framing.ts';
-import type { UsbTransport } from './usb/transfer.ts';
+} from '../usb/framing.ts';
+import type { UsbTransport } from '../usb/transfer.ts';
 
 interface Waiter {
   check: () => boolean;

@@ -9,9 +9,9 @@
  * exactly: each report starts where the previous one ended, and together they cover every hinted
  * byte, no more and no less. Anything else is DATA_LOSS.
  */
-import { ReefError } from '../errors.ts';
+import { ReefError } from '../../errors.ts';
 import type { DeviceStreams } from './device-streams.ts';
-import type { DmaReport } from './prepared-program.ts';
+import type { DmaReport } from './streamable-program.ts';
 
 /** Where the reports come from: the device streams (0x82). */
 export type ReportSource = Pick<DeviceStreams, 'takeDescriptor'>;

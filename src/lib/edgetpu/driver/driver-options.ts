@@ -3,10 +3,10 @@
  * them in `UsbDriverOptions` the same way). `resolveOptions` checks each value, so a wrong option is
  * a typed INVALID_ARGUMENT naming it, never a TypeError deep in the register code.
  */
-import { ReefError } from '../errors.ts';
-import type { TraceRecorder } from './trace.ts';
-import type { UsbHostLike } from './usb/device.ts';
-import { CLOCK_PRESETS, type ClockPreset } from './usb/registers.ts';
+import { ReefError } from '../../errors.ts';
+import type { TraceRecorder } from '../usb/trace.ts';
+import type { UsbHostLike } from '../usb/device.ts';
+import { CLOCK_PRESETS, type ClockPreset } from '../usb/registers.ts';
 
 /**
  * libedgetpu's names for the same presets: its TFLite option `Performance` takes Low/Medium/High/Max,

@@ -4,20 +4,20 @@
  * §4.12), keeps the parameter cache (§4.8), accounts for every output byte of a request, and after a
  * fault resets and reopens the device (§6), following it if the reset re-enumerates it, so a failed
  * inference never leaves it unusable.
- * It orchestrates; the encoding lives in usb/ (transfers, CSRs, framing) and prepared-program.ts.
+ * It orchestrates; the encoding lives in usb/ (transfers, CSRs, framing) and streamable-program.ts.
  *
  *   const tpu = await openEdgeTpu(device, { clock: 'max' });
  *   const model = await tpu.load(modelBytes);
  *   const [out] = await model.run([input]);
  *   await tpu.close();
  */
-import { withDeadline } from '../deadline.ts';
-import { ReefError } from '../errors.ts';
+import { withDeadline } from '../../deadline.ts';
+import { ReefError } from '../../errors.ts';
 import { DeviceStreams } from './device-streams.ts';
 import { DmaReportLedger } from './dma-reports.ts';
 import { resolveOptions, type EdgeTpuOptions, type ResolvedOptions } from './driver-options.ts';
 import { needsFirstReset } from './fresh-devices.ts';
-import { personalityOf, usbSpeedOf, type UsbSpeed } from './identity.ts';
+import { personalityOf, usbSpeedOf, type UsbSpeed } from '../usb/identity.ts';
 import {
   InterruptStorm,
   TOP_LEVEL,
@@ -34,17 +34,23 @@ import {
   prepareExecutable,
   stageInputs,
   type PreparedExecutable,
-} from './prepared-program.ts';
-import { actualBytes, paddedBytes, type LayerDataType, type ProgramLayer, type TpuProgram } from './program.ts';
-import { programFromModel } from './program-adapter.ts';
+} from './streamable-program.ts';
+import {
+  actualBytes,
+  paddedBytes,
+  type LayerDataType,
+  type ProgramLayer,
+  type TpuProgram,
+} from '../program/tpu-program.ts';
+import { programFromModel } from '../program/program-from-model.ts';
 import { gatherOutput, packInput } from './relayout.ts';
-import { readCsr64, writeCsr64 } from './usb/csr.ts';
-import type { EventDescriptor } from './usb/framing.ts';
-import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from './usb/device.ts';
-import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
-import { CSR } from './usb/registers.ts';
-import { appDevicesNow, findSameStick, identityOf, type StickIdentity } from './usb/same-stick.ts';
-import { UsbTransport } from './usb/transfer.ts';
+import { readCsr64, writeCsr64 } from '../usb/csr.ts';
+import type { EventDescriptor } from '../usb/framing.ts';
+import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike } from '../usb/device.ts';
+import { HEADER_BYTES, TAG, encodeHeader } from '../usb/framing.ts';
+import { CSR } from '../usb/registers.ts';
+import { appDevicesNow, findSameStick, identityOf, type StickIdentity } from '../usb/same-stick.ts';
+import { UsbTransport } from '../usb/transfer.ts';
 
 export type EdgeTpuState = 'closed' | 'opening' | 'open' | 'recovering' | 'failed' | 'closing';
 

@@ -4,9 +4,9 @@
  * register. Acknowledging alone is not enough: the source stays latched and the chip raises the
  * interrupt again at once, forever.
  */
-import { readCsr32, writeCsr32, writeCsr64 } from './usb/csr.ts';
-import { CSR, OMC0_DC, TOP_LEVEL_INT_CONTROLS, TOP_LEVEL_INT_STATUSES } from './usb/registers.ts';
-import type { UsbTransport } from './usb/transfer.ts';
+import { readCsr32, writeCsr32, writeCsr64 } from '../usb/csr.ts';
+import { CSR, OMC0_DC, TOP_LEVEL_INT_CONTROLS, TOP_LEVEL_INT_STATUSES } from '../usb/registers.ts';
+import type { UsbTransport } from '../usb/transfer.ts';
 
 export const TOP_LEVEL = { thermalShutdown: 0, pcieError: 1, bist: 2, thermalWarning: 3 } as const;
 

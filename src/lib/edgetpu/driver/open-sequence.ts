@@ -3,8 +3,8 @@
  * PHY power modes, clock gating, reset entry/exit with the chosen clock, chip init (descriptors,
  * single-endpoint mode, outfeed chunk size), run control, interrupt enabling.
  */
-import { ReefError } from '../errors.ts';
-import { pollCsr, readCsr32, readCsr64, writeCsr32, writeCsr64 } from './usb/csr.ts';
+import { ReefError } from '../../errors.ts';
+import { pollCsr, readCsr32, readCsr64, writeCsr32, writeCsr64 } from '../usb/csr.ts';
 import {
   BEAGLE_CHIP_ID,
   CSR,
@@ -18,8 +18,8 @@ import {
   setField,
   withClock,
   type ClockPreset,
-} from './usb/registers.ts';
-import type { UsbTransport } from './usb/transfer.ts';
+} from '../usb/registers.ts';
+import type { UsbTransport } from '../usb/transfer.ts';
 
 export interface OpenSequenceOptions {
   clock: ClockPreset;

@@ -5,7 +5,7 @@
  * Executables are known by content (token, sizes, sampled bytes), so the same model loaded twice
  * shares its weights on the chip too.
  */
-import type { ProgramExecutable, TpuProgram } from './program.ts';
+import type { ProgramExecutable, TpuProgram } from '../program/tpu-program.ts';
 
 const keys = new WeakMap<ProgramExecutable, string>();
 

@@ -4,7 +4,7 @@
  * padding, signed types get their offset-binary bit flipped. (The device's direction, scattering
  * into tiles, is the virtual Coral's own code in tests/emulator, so the two check each other.)
  */
-import { actualBytes, type ProgramLayer } from './program.ts';
+import { actualBytes, type ProgramLayer } from '../program/tpu-program.ts';
 
 function tiledOffset(layer: ProgramLayer, y: number, x: number): number {
   const t = layer.layout!;

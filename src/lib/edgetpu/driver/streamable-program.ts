@@ -3,9 +3,9 @@
  * address, instruction chunks are relocated with those addresses (protocol §5.6) and framed with
  * their bulk header (§4.3), inputs get framed staging buffers so a run copies each input once.
  */
-import { ReefError } from '../errors.ts';
+import { ReefError } from '../../errors.ts';
 import { packInput } from './relayout.ts';
-import { HEADER_BYTES, TAG, encodeHeader } from './usb/framing.ts';
+import { HEADER_BYTES, TAG, encodeHeader } from '../usb/framing.ts';
 import {
   MAX_RUNTIME_VERSION,
   actualBytes,
@@ -15,7 +15,7 @@ import {
   type ProgramExecutable,
   type ProgramLayer,
   type TpuProgram,
-} from './program.ts';
+} from '../program/tpu-program.ts';
 
 /** One host→device item: header + payload in one buffer, or a big payload streamed in pieces. */
 /** Where a DMA lands on the device, as it reports it in descriptor mode (§4.6): tag, address, length. */

@@ -2,8 +2,8 @@
  * From the model-side decoding (`executable/`: TFLite → edgetpu-custom-op → DWN1 package) to the
  * driver's `TpuProgram`. Kept apart so the driver and the emulator depend on one small shape.
  */
-import { ReefError } from '../errors.ts';
-import { readModel, type Model } from '../tflite/index.ts';
+import { ReefError } from '../../errors.ts';
+import { readModel, type Model } from '../../tflite/index.ts';
 import {
   findEdgeTpuOps,
   selectExecutables,
@@ -11,8 +11,8 @@ import {
   type EdgeTpuLayer,
   type EdgeTpuOp,
   type EdgeTpuPackage,
-} from './executable/index.ts';
-import type { ExecutableKind, ProgramExecutable, ProgramLayer, TpuProgram } from './program.ts';
+} from '../executable/index.ts';
+import type { ExecutableKind, ProgramExecutable, ProgramLayer, TpuProgram } from './tpu-program.ts';
 
 function layerOf(layer: EdgeTpuLayer): ProgramLayer {
   const out: ProgramLayer = {

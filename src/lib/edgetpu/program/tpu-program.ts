@@ -2,7 +2,7 @@
  * What the USB driver needs to know about a compiled model, in the driver's own terms: the
  * executables it replays (instruction chunks with their relocation list, parameters, the DMA hint
  * script) and the I/O layers it fills and reads (protocol §4.4, §5.4–§5.8). The model-side
- * decoding (TFLite → custom op → DWN1 package) lives in `executable/`; `program-adapter.ts` turns
+ * decoding (TFLite → custom op → DWN1 package) lives in `executable/`; `program-from-model.ts` turns
  * its result into this shape (sharing the decoder's type vocabulary, types only), so at run time the
  * driver and the emulator depend on nothing else.
  */
@@ -14,7 +14,7 @@ import type {
   InstructionChunk,
   LayerDataType,
   OutputLayoutTables,
-} from './executable/index.ts';
+} from '../executable/index.ts';
 
 export type { BufferKind, ExecutableKind, FieldOffset, InstructionChunk, LayerDataType, OutputLayoutTables };
 

@@ -6,7 +6,7 @@
  * device that was not there before the reset.
  */
 import { ReefError } from '../../errors.ts';
-import { personalityOf } from '../identity.ts';
+import { personalityOf } from './identity.ts';
 import type { UsbDeviceLike, UsbHostLike } from './device.ts';
 
 export interface StickIdentity {

@@ -4,7 +4,7 @@
  * once, with a context string naming what the driver was doing; and every transfer can be traced.
  */
 import { ReefError } from '../../errors.ts';
-import { toHex, type TraceRecord, type TraceSink } from '../trace.ts';
+import { toHex, type TraceRecord, type TraceSink } from './trace.ts';
 import type { UsbDeviceLike } from './device.ts';
 
 export interface TransportOptions {

@@ -3,7 +3,7 @@
  * break one rule each and check it refuses, wedges or records the violation.
  */
 import { describe, expect, it } from 'vitest';
-import { runOpenSequence } from '../../../../src/lib/edgetpu/open-sequence.ts';
+import { runOpenSequence } from '../../../../src/lib/edgetpu/driver/open-sequence.ts';
 import { claimCoralInterface } from '../../../../src/lib/edgetpu/usb/device.ts';
 import { encodeHeader } from '../../../../src/lib/edgetpu/usb/framing.ts';
 import { UsbTransport } from '../../../../src/lib/edgetpu/usb/transfer.ts';

@@ -4,7 +4,7 @@ import { decodeEvent, decodeInterrupt, encodeHeader } from '../../../../src/lib/
 import { CSR, csrName, csrWidth, withClock } from '../../../../src/lib/edgetpu/usb/registers.ts';
 import { parseDfuDescriptor } from '../../../../src/lib/edgetpu/usb/standard.ts';
 import { UsbTransport } from '../../../../src/lib/edgetpu/usb/transfer.ts';
-import { writeBits32 } from '../../../../src/lib/edgetpu/prepared-program.ts';
+import { writeBits32 } from '../../../../src/lib/edgetpu/driver/streamable-program.ts';
 import { encodeDfuStatus } from '../../../emulator/device-dfu.ts';
 import { decodeHeader, encodeEvent, encodeInterruptWord } from '../../../emulator/device-framing.ts';
 import { clockOf } from '../../../emulator/device-registers.ts';

@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { flashFirmware } from '../../../../src/lib/edgetpu/dfu/flash.ts';
-import { openEdgeTpu } from '../../../../src/lib/edgetpu/driver.ts';
-import { DeviceManager } from '../../../../src/lib/edgetpu/manager.ts';
+import { openEdgeTpu } from '../../../../src/lib/edgetpu/driver/edge-tpu.ts';
+import { DeviceManager } from '../../../../src/lib/edgetpu/devices/manager.ts';
 import { readFixture } from '../../../support/fixtures.ts';
 import { browserCoral, workerUsb } from '../../../emulator/worker-usb.ts';
 
