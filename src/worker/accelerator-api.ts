@@ -26,6 +26,7 @@ import {
   type EmbedDatasetResult,
   type EmbedProgress,
 } from './embedding-jobs.ts';
+import { ImprintPreviewJobs, type PreviewOpenRequest, type PreviewPrediction } from './imprint-preview-jobs.ts';
 import { runDoctor, type DoctorOptions, type DoctorOutcome, type DoctorReport, type StepResult } from './doctor.ts';
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
 import {
@@ -62,6 +63,7 @@ export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderE
 export type { EngineDecision } from './tpu-engines.ts';
 export type { DoctorOptions, DoctorOutcome, DoctorReport, StepResult };
 export type { EmbedDatasetRequest, EmbedDatasetResult, EmbedProgress };
+export type { PreviewOpenRequest, PreviewPrediction };
 
 /** Model load options of the page: the CPU twin may be a stored file. */
 export type ModelLoadOptions = Omit<TpuLoadOptions, 'cpuTwin'> & { cpuTwin?: Uint8Array | { sha256: string } };
@@ -345,6 +347,25 @@ export class AcceleratorApi {
 
   cancelEmbedding(): void {
     this.#embeddingJobs.cancel();
+  }
+
+  // The Train page's imprinting preview: samples embedded as recorded, frames scored live ----------
+  readonly #preview = new ImprintPreviewJobs(this.#tpuEngines);
+
+  previewOpen(request: PreviewOpenRequest): Promise<{ on: string }> {
+    return this.#preview.open(request);
+  }
+
+  previewAdd(label: number, image: WorkerImage): Promise<{ on: string; samples: number }> {
+    return this.#preview.add(label, image);
+  }
+
+  previewPredict(image: WorkerImage): Promise<PreviewPrediction | null> {
+    return this.#preview.predict(image);
+  }
+
+  previewClose(): void {
+    this.#preview.close();
   }
 
   /** Raw inference: inputs in model order; outputs come back transferred. */

@@ -9,10 +9,12 @@ import { readClassFolders } from '../learn-data.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
 import { readInputFile } from '../input-files.ts';
 import { cpuTwinFile } from '../run/cpu-twin-file.ts';
+import { createEngineForDevice } from '../run/engine-for-device.ts';
 
 const USAGE = `Usage: reef train --extractor <model.tflite> --data <dir> --out <model.tflite>
                   [--method backprop|imprint] [--epochs N] [--hidden N] [--augment N]
-                  [--validation F] [--embed-with <cpu twin.tflite>] [--json]
+                  [--validation F] [--embed-with <cpu twin.tflite>] [--cpu-out <model.tflite>]
+                  [--device cpu|usb|usb:N] [--json]
 
 Trains a classification head on embeddings from an extractor model (e.g. Coral's
 mobilenet_v1_1.0_224_quant_embedding_extractor[_edgetpu].tflite) and writes ONE model: the
@@ -28,6 +30,10 @@ compiled extractor the Edge TPU runs the extractor and the CPU the head; the res
   --validation  fraction of each class held out for validation (default 0.2)
   --embed-with  CPU twin that computes the embeddings when the extractor is compiled for the Edge
                 TPU (default: the same path without "_edgetpu")
+  --cpu-out     where the head composed onto the CPU twin goes when the extractor is compiled (runs
+                anywhere in WASM; default: --out without "_edgetpu", else with "_cpu" added)
+  --device      where embeddings are computed: cpu (default: the CPU twin in WASM) or usb / usb:N
+                (the compiled extractor on a Coral; needs a compiled --extractor)
   --json        print {"classes":[…],"train":{"accuracy"},"validation":{"accuracy"},"ms"}
 `;
 
@@ -69,6 +75,12 @@ function refuseClassifier(file: string, extractor: Model, embedder: Model): void
   );
 }
 
+/** The CPU model's default path: `x_edgetpu.tflite` → `x.tflite`, else `x.tflite` → `x_cpu.tflite`. */
+export function cpuOutPath(out: string): string {
+  if (/_edgetpu\.tflite$/.test(out)) return out.replace(/_edgetpu\.tflite$/, '.tflite');
+  return /\.tflite$/.test(out) ? out.replace(/\.tflite$/, '_cpu.tflite') : `${out}_cpu.tflite`;
+}
+
 export const command: Command = {
   name: 'train',
   summary: 'train a classifier head on an extractor and write extractor + head as one .tflite',
@@ -87,6 +99,8 @@ export const command: Command = {
         augment: { type: 'string' },
         validation: { type: 'string' },
         'embed-with': { type: 'string' },
+        'cpu-out': { type: 'string' },
+        device: { type: 'string', default: 'cpu' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -122,12 +136,32 @@ export const command: Command = {
       );
     const embedBytes = twin?.bytes ?? extractorBytes;
     refuseClassifier(values.extractor, extractorModel, readModel(embedBytes));
+    const onTpu = values.device !== 'cpu' && values.device !== 'wasm';
+    if (onTpu && !/^usb(:\d+)?$/.test(values.device))
+      throw new ReefError('INVALID_ARGUMENT', `--device must be cpu, usb or usb:N (got '${values.device}')`, {
+        reason: 'bad-device',
+      });
+    if (onTpu && !hasEdgeTpuOps(extractorModel))
+      throw new ReefError(
+        'FAILED_PRECONDITION',
+        `--device ${values.device} embeds with a compiled extractor; ${values.extractor} is not compiled for the Edge TPU`,
+        { reason: 'extractor-not-compiled' },
+      );
+    const compiledWithTwin = twin !== undefined && hasEdgeTpuOps(extractorModel);
+    const cpuOut = compiledWithTwin ? (values['cpu-out'] ?? cpuOutPath(values.out)) : undefined;
     const data = await readClassFolders(values.data);
     await initTf({ backends: ['cpu'] });
-    const engine = new WasmEngine(nodeLiteRtLoader);
-    const extractor = await engine.load(embedBytes);
+    const engine = onTpu
+      ? await createEngineForDevice(values.device, { log: io.err })
+      : new WasmEngine(nodeLiteRtLoader);
+    // On a Coral the compiled extractor itself runs (its CPU ops, if any, in WASM); else the twin.
+    const extractor = onTpu
+      ? await engine.load(extractorBytes, { cpuTwin: embedBytes })
+      : await engine.load(embedBytes);
+    if (!values.json) io.err(`embedding on ${extractor.engine} (${extractor.device})`);
     try {
       const result = await trainTransfer(extractorBytes, extractor, data, {
+        ...(compiledWithTwin ? { cpuTwin: embedBytes } : {}),
         method,
         epochs,
         hiddenUnits: hidden,
@@ -146,6 +180,7 @@ export const command: Command = {
         },
       });
       await writeFile(values.out, result.model);
+      if (cpuOut && result.cpuModel) await writeFile(cpuOut, result.cpuModel);
       const summary = {
         classes: result.classes,
         train: { accuracy: result.train.accuracy },
@@ -157,6 +192,10 @@ export const command: Command = {
         io.out(
           [
             `${values.out}: ${result.model.length} bytes, ${result.classes.length} classes (${result.classes.join(', ')})`,
+            ...(cpuOut && result.cpuModel
+              ? [`${cpuOut}: ${result.cpuModel.length} bytes (CPU model, runs in WASM)`]
+              : []),
+            `embedded on ${extractor.engine} (${extractor.device})`,
             `train accuracy ${(result.train.accuracy * 100).toFixed(1)}%` +
               (result.validation.accuracy === null
                 ? ''

@@ -65,6 +65,19 @@ describe('reef train / reef quantize', () => {
     const inspection = inspectModel(new Uint8Array(readFileSync(join(dir, 'head.tflite'))));
     expect(inspection.segments.map((s) => s.placement)).toEqual(['tpu', 'cpu']);
     expect(inspection.labels).toEqual(['bird', 'cat', 'person']);
+    // The page's second export too: the same head on the CPU twin, all on the CPU, labels embedded.
+    const cpu = inspectModel(new Uint8Array(readFileSync(join(dir, 'head_cpu.tflite'))));
+    expect(cpu.segments.map((s) => s.placement)).toEqual(['cpu']);
+    expect(cpu.labels).toEqual(['bird', 'cat', 'person']);
+  });
+
+  it('train --device: usb needs a compiled extractor, anything else is refused by name', async () => {
+    const twin = await fixturePath('mobilenet_v1_1.0_224_quant_embedding_extractor.tflite');
+    const base = ['--extractor', twin, '--data', join(dir, 'data'), '--out', join(dir, 'x.tflite')];
+    await expect(train.run([...base, '--device', 'gpu'], capture().io)).rejects.toMatchObject({ reason: 'bad-device' });
+    await expect(train.run([...base, '--device', 'usb:0'], capture().io)).rejects.toMatchObject({
+      reason: 'extractor-not-compiled',
+    });
   });
 
   it('train refuses a compiled extractor without a CPU twin, and bad options', async () => {
