@@ -2,9 +2,21 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import libLayers from './eslint-rules/lib-layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-*/', 'node_modules/', '.cache/', 'test-results/', '**/generated/', 'dev-dist/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-*/',
+      'node_modules/',
+      '.cache/',
+      'test-results/',
+      '**/generated/',
+      'dev-dist/',
+      'tests/unit/lint/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
@@ -41,6 +53,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Layering inside src/lib: lower areas only, and only through their index.ts (the lint test's
+    // fixture tree mirrors src/lib so the rule can be seen to fail; it is ignored in normal runs).
+    files: ['src/lib/**/*.ts', 'tests/unit/lint/fixtures/**/src/lib/**/*.ts'],
+    plugins: { reef: { rules: { 'lib-layers': libLayers } } },
+    rules: { 'reef/lib-layers': 'error' },
   },
   {
     files: ['src/lib/**', 'src/worker/**', 'src/cli/**'],

@@ -137,7 +137,8 @@ export class ModelsState {
         }
       }
       const stored = names.length ? `Imported ${names.join(', ')}.` : '';
-      if (refused.length) this.importMessage = { kind: 'error', text: [...refused, stored].join(' ').trim() };
+      // One line per refused file, then what was stored.
+      if (refused.length) this.importMessage = { kind: 'error', text: [...refused, stored].join('\n').trim() };
       else if (stored) this.importMessage = { kind: 'ok', text: stored };
     } catch (error) {
       const stored = names.length ? ` (${names.join(', ')} stored)` : '';
