@@ -45,6 +45,76 @@ test.describe('live page', () => {
   });
 });
 
+test.describe('live with an imported compiled model', () => {
+  test('finds its CPU twin among the stored files and runs it on WASM, with one clear message', async ({ page }) => {
+    const watch = await watchPage(page);
+    await importFixtures(page, ['mobilenet_v1_0.25_128_quant_edgetpu.tflite', 'mobilenet_v1_0.25_128_quant.tflite']);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    await page
+      .getByLabel('Model', { exact: true })
+      .selectOption({ label: 'mobilenet_v1_0.25_128_quant_edgetpu.tflite' });
+    // No Coral in this build: Automatic runs the twin, and the page says which file and why, once.
+    const twin = page.getByTestId('live-twin');
+    await expect(twin).toHaveText(
+      'No Coral connected: runs its CPU twin mobilenet_v1_0.25_128_quant.tflite in WebAssembly (paired by file name).',
+    );
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    const topK = page.getByTestId('top-k');
+    await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
+    await expect(page.getByTestId('live-engine-used')).toContainText('cpu');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(twin).toBeVisible();
+    // The worker's own fallback notice would say the same thing a second time.
+    await expect(page.getByTestId('live-fallback')).toHaveCount(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: '/tmp/reef-j/live-twin-1280.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => overflowing(page)).toEqual([]);
+    await page.screenshot({ path: '/tmp/reef-j/live-twin-390.png', fullPage: true });
+
+    await page.getByLabel('Engine').selectOption('wasm');
+    await expect(twin).toHaveText(
+      'Runs its CPU twin mobilenet_v1_0.25_128_quant.tflite in WebAssembly (paired by file name).',
+    );
+    expect(watch.consoleErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+  });
+
+  test('pairs by inputs and outputs when the names do not match; without a twin, one message and no result', async ({
+    page,
+  }) => {
+    await importFixtures(page, [
+      'mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite',
+      'mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+      'mobilenet_v1_0.25_128_quant.tflite',
+    ]);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    const model = page.getByLabel('Model', { exact: true });
+    await model.selectOption({
+      label: 'mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite',
+    });
+    await expect(page.getByTestId('live-twin')).toHaveText(
+      'No Coral connected: runs its CPU twin mobilenet_v1_0.25_128_quant.tflite in WebAssembly (paired by matching inputs and outputs).',
+    );
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    await expect(page.getByTestId('top-k').locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
+
+    // The 160×160 model has no CPU file with its inputs: one message, and the old result goes.
+    await model.selectOption({
+      label: 'mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+    });
+    await expect(page.getByTestId('live-twin')).toHaveCount(0);
+    await expect(page.getByRole('alert')).toHaveText([
+      'No Edge TPU is connected and this model has no CPU version: connect a Coral or import the CPU twin.',
+    ]);
+    await pickImage(page, 'Pick an image…', 'cat.bmp');
+    await expect(page.getByRole('img', { name: 'cat.bmp' })).toBeVisible();
+    await expect(page.getByRole('alert')).toHaveCount(1);
+    await expect(page.getByTestId('top-k')).toHaveCount(0);
+    await page.screenshot({ path: '/tmp/reef-j/live-no-twin-1280.png', fullPage: true });
+  });
+});
+
 test.describe('live overlays', () => {
   test('draws a segmentation mask and a pose skeleton from real models on uploaded images', async ({ page }) => {
     const watch = await watchPage(page);
