@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { FIXTURES, fixturePath, type FixtureName } from '../support/fixtures.ts';
+import { FIXTURES, fixturePath, readFixture, type FixtureName } from '../support/fixtures.ts';
 import { watchPage } from './support/page-watch.ts';
 
 /** The second local origin the preview server's CSP lists (vite.config.ts, E2E_MIRROR_PORT). */
@@ -81,6 +81,62 @@ test.describe('download mirror on another origin', () => {
     const csp = (await page.request.get('/')).headers()['content-security-policy'] ?? '';
     expect(csp).toMatch(/connect-src [^;]*https:/);
     expect(csp).toContain(`http://localhost:${MIRROR_PORT}`);
+    expect(watch.pageErrors).toEqual([]);
+  });
+
+  test('no download at all: "Use a file…" on a catalog card and "Choose extractor files…" on Train take files from disk, checked against the pins', async ({
+    page,
+    context,
+  }) => {
+    const watch = await watchPage(page);
+    const files = (names: FixtureName[], as?: string) =>
+      Promise.all(
+        names.map(async (name) => ({
+          name: as ?? name,
+          mimeType: 'application/octet-stream',
+          buffer: Buffer.from(await readFixture(name)),
+        })),
+      );
+    await page.goto('/#/models');
+    await context.setOffline(true);
+    const card = page.locator('[data-entry="mobilenet-v1-0.25-128"]');
+    const choose = async (picked: Awaited<ReturnType<typeof files>>) => {
+      const chooser = page.waitForEvent('filechooser');
+      await card.getByRole('button', { name: 'Use a file for MobileNet v1 0.25 (ImageNet)' }).click();
+      await (await chooser).setFiles(picked);
+    };
+    // A file named like the model but with other bytes is refused, and nothing is kept.
+    await choose(await files(['cat.bmp'], 'mobilenet_v1_0.25_128_quant.tflite'));
+    await expect(card.getByRole('alert')).toContainText('is not one of the expected files');
+    await expect(card.locator('[aria-label="cached"]')).toHaveCount(0);
+    await page.screenshot({ path: '/tmp/reef-i/models-use-file-refused-desktop.png', fullPage: true });
+
+    await choose(
+      await files([
+        'mobilenet_v1_0.25_128_quant_edgetpu.tflite',
+        'mobilenet_v1_0.25_128_quant.tflite',
+        'imagenet_labels.txt',
+      ]),
+    );
+    await expect(card.getByTestId('cached')).toHaveText('Downloaded, available offline');
+    await expect(card.getByRole('alert')).toHaveCount(0);
+
+    await page.goto('/#/train');
+    const extractor = page.getByRole('button', { name: 'Choose extractor files…' });
+    const chooser = page.waitForEvent('filechooser');
+    await extractor.click();
+    await (
+      await chooser
+    ).setFiles(
+      await files([
+        'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
+        'mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite',
+      ]),
+    );
+    // With the extractor stored, the page offers training on it instead of the download.
+    await expect(page.getByRole('button', { name: 'Download the extractor' })).toHaveCount(0, { timeout: 30_000 });
+    await expect(extractor).toHaveCount(0);
+    await context.setOffline(false);
     expect(watch.pageErrors).toEqual([]);
   });
 });
