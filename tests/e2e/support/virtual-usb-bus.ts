@@ -66,6 +66,25 @@ export class PermissionedUsb implements UsbLike {
     this.#grants.clear();
   }
 
+  /** The grants to remember across a page reload (Chrome keeps USB grants per origin). */
+  grantKeys(): string[] {
+    return [...this.#grants];
+  }
+
+  /**
+   * Until `ready` settles (the worker recalling the bus it had before a reload), the bus answers
+   * nothing: a page must not see "no Coral" just because the stick was not re-created yet.
+   */
+  restore(ready: Promise<{ grants: readonly string[]; mode: PermissionMode } | undefined>): void {
+    this.#ready = ready.then((memory) => {
+      if (!memory) return;
+      this.mode = memory.mode;
+      for (const key of memory.grants) this.#grants.add(key);
+    });
+  }
+
+  #ready: Promise<void> = Promise.resolve();
+
   #forward(type: 'connect' | 'disconnect', event: USBConnectionEvent): void {
     let granted: boolean;
     if (type === 'connect') {
@@ -82,6 +101,7 @@ export class PermissionedUsb implements UsbLike {
   readonly #granted = new Set<USBDevice>();
 
   async getDevices(): Promise<USBDevice[]> {
+    await this.#ready;
     const all = await this.#inner.getDevices();
     const visible = all.filter((d) => this.isGranted(d));
     for (const d of visible) this.#granted.add(d);
@@ -93,6 +113,7 @@ export class PermissionedUsb implements UsbLike {
    * one just plugged in), else the first matching one.
    */
   async requestDevice(options: USBDeviceRequestOptions): Promise<USBDevice> {
+    await this.#ready;
     const all = (await this.#inner.getDevices()).filter((d) => matchesFilters(d, options.filters));
     const device = all.find((d) => !this.isGranted(d)) ?? all[0];
     if (!device) throw new DOMException('No device selected.', 'NotFoundError');

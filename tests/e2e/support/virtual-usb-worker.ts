@@ -18,6 +18,7 @@ import { VirtualCoral } from '../../emulator/virtual-coral.ts';
 import {
   PermissionedUsb,
   VIRTUAL_USB_CHANNEL,
+  type PermissionMode,
   type VirtualUsbReply,
   type VirtualUsbRequest,
 } from './virtual-usb-bus.ts';
@@ -85,8 +86,8 @@ async function catalogModels(mirror: string): Promise<Registration[]> {
   return registrations;
 }
 
-function addCoral(state: Bus, speed: 'super' | 'high'): VirtualCoral {
-  const coral = new VirtualCoral({ usb: state.inner, reenumerateMs: 50, speed, plugged: false });
+function addCoral(state: Bus, speed: 'super' | 'high', firmwareLoaded = false): VirtualCoral {
+  const coral = new VirtualCoral({ usb: state.inner, reenumerateMs: 50, speed, plugged: false, firmwareLoaded });
   state.corals.push(coral);
   const registered = state.models.then((models) => {
     for (const model of models) coral.registerModel(...model);
@@ -160,6 +161,7 @@ async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUs
     case 'state':
       break;
   }
+  remember(state);
   return {
     call: request.call,
     ok: true,
@@ -176,7 +178,54 @@ async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUs
   };
 }
 
-/** The bus (made once per worker): one virtual Coral in DFU personality, nothing granted yet. */
+/**
+ * What a reload must not forget: a real stick stays plugged in and keeps its firmware while the
+ * page reloads (it is powered by the port, not the page), and Chrome keeps the origin's USB grants.
+ * Kept in this origin's IndexedDB (a worker has no sessionStorage); a fresh browser context starts
+ * with none, so every test still begins with one stick in its bootloader.
+ */
+interface BusMemory {
+  mode: PermissionMode;
+  grants: string[];
+  corals: { speed: 'super' | 'high'; firmwareLoaded: boolean }[];
+}
+
+const MEMORY_DB = 'reef-virtual-coral-test-build';
+
+function memoryStore(mode: IDBTransactionMode): Promise<IDBObjectStore> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(MEMORY_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('bus');
+    open.onerror = () => reject(open.error ?? new Error('virtual Coral memory: cannot open IndexedDB'));
+    open.onsuccess = () => resolve(open.result.transaction('bus', mode).objectStore('bus'));
+  });
+}
+
+async function recall(): Promise<BusMemory | undefined> {
+  const store = await memoryStore('readonly');
+  return new Promise((resolve, reject) => {
+    const get = store.get('bus');
+    get.onsuccess = () => resolve(get.result as BusMemory | undefined);
+    get.onerror = () => reject(get.error ?? new Error('virtual Coral memory: read failed'));
+  });
+}
+
+function remember(state: Bus): void {
+  const memory: BusMemory = {
+    mode: state.usb.mode,
+    grants: state.usb.grantKeys(),
+    // An unplugged stick lost its firmware; it comes back (if at all) in its bootloader.
+    corals: state.corals.map((c) => ({ speed: c.speed, firmwareLoaded: c.personality === 'app' })),
+  };
+  void memoryStore('readwrite')
+    .then((store) => store.put(memory, 'bus'))
+    .catch(() => undefined);
+}
+
+/**
+ * The bus (made once per worker): one virtual Coral in DFU personality, nothing granted yet; or,
+ * after a reload, the corals and grants the page had (sticks in app mode stay in app mode).
+ */
 export function virtualBus(): Bus {
   if (bus) return bus;
   const inner = new EmulatedUsb();
@@ -184,10 +233,21 @@ export function virtualBus(): Bus {
   const models = catalogModels(`${location.origin}/__mirror`);
   // A failed fetch shows up as a protocol violation on the coral (whenReady) and in `state`.
   models.catch(() => undefined);
-  bus = { inner, usb: new PermissionedUsb(inner, corals), corals, models };
-  addCoral(bus, 'super');
-  serve(bus);
-  return bus;
+  const state: Bus = { inner, usb: new PermissionedUsb(inner, corals), corals, models };
+  bus = state;
+  const memory = recall().catch(() => undefined);
+  state.usb.restore(
+    memory.then((m) => {
+      if (m?.corals.length) for (const c of m.corals) addCoral(state, c.speed, c.firmwareLoaded);
+      else addCoral(state, 'super');
+      return m;
+    }),
+  );
+  // Every (re-)enumeration and grant changes what a reload must bring back.
+  inner.addEventListener('connect', () => remember(state));
+  inner.addEventListener('disconnect', () => remember(state));
+  serve(state);
+  return state;
 }
 
 /** Same signature as src/worker/usb-source.ts. */
