@@ -5,8 +5,8 @@
  * inputs and outputs are cut out of the twin by name. Browser-safe: no Node imports. What it
  * computes is a test double's answer, never a hardware result.
  */
-import { sliceModel, type LiteRtRuntime, type TensorArray } from '../../src/lib/runtime/index.ts';
-import { readModel, writeModel } from '../../src/lib/tflite/index.ts';
+import { type LiteRtRuntime, type TensorArray } from '../../src/lib/runtime/index.ts';
+import { readModel, sliceModel, writeModel } from '../../src/lib/tflite/index.ts';
 import type { ComputeFn } from './app-function.ts';
 import { readEmulatedModel } from './executable-model.ts';
 

@@ -68,7 +68,7 @@ export {
 export { lstmSequence, type LstmWeights } from './kernels/lstm.ts';
 export { tensorInfo } from './model-tensors.ts';
 export { checkTensorSizes, MAX_TENSOR_ELEMENTS, MAX_ACTIVATION_BYTES } from './tensor-limits.ts';
-export { sliceExtractor, sliceModel } from './submodel.ts';
+export { sliceExtractor } from './submodel.ts';
 export {
   pickWorkerVariant,
   workerLiteRtLoader,

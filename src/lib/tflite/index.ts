@@ -16,6 +16,7 @@
  *   write → read gives an equal model.
  * - `extractSubgraph(model, {fromOp, toOp}): Model` — contiguous slice of subgraph 0 as a
  *   standalone model (tensors/buffers/opcodes renumbered; boundary tensors become I/O).
+ * - `sliceModel(model, first, last, inputs, outputs): Model` — the same cut with the boundary given.
  * - `appendOps(model, {tensors, ops, outputs}): Model` — add tensors (constants get buffers) and
  *   ops after the graph, set new outputs; references are tensor indices or new tensor names.
  * - `new ModelBuilder({description?, from?})` — build a model from scratch:
@@ -59,9 +60,9 @@ export {
   type CompatibilityReport,
 } from './compatibility.ts';
 export { writeModel } from './writer.ts';
+export { extractSubgraph, sliceModel } from './slice.ts';
 export {
   ModelBuilder,
-  extractSubgraph,
   appendOps,
   completeOptions,
   OPTIONS_KIND_BY_OP,

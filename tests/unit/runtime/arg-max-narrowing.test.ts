@@ -4,9 +4,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { narrowArgMaxOutputs, widenToInt64 } from '../../../src/lib/runtime/arg-max-narrowing.ts';
-import { argMax, partitionModel, sliceModel } from '../../../src/lib/runtime/index.ts';
+import { argMax, partitionModel } from '../../../src/lib/runtime/index.ts';
 import { classCounts, classGrid, imageToTensor, maskForImage } from '../../../src/lib/tasks/index.ts';
-import { readModel, writeModel } from '../../../src/lib/tflite/index.ts';
+import { readModel, sliceModel, writeModel } from '../../../src/lib/tflite/index.ts';
 import { readFixture } from '../../support/fixtures.ts';
 import { cpuEngine, fixtureImage } from './support.ts';
 

@@ -7,12 +7,11 @@
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import {
   LiteRtRuntime,
-  sliceModel,
   type EdgeTpuOpRunner,
   type LiteRtGraph,
   type PreparedTpuOp,
 } from '../../../src/lib/runtime/index.ts';
-import { readModel, writeModel } from '../../../src/lib/tflite/index.ts';
+import { readModel, sliceModel, writeModel } from '../../../src/lib/tflite/index.ts';
 
 export function twinTpuRunner(twinBytes: Uint8Array): EdgeTpuOpRunner & { calls: number } {
   const twin = readModel(twinBytes);
