@@ -146,6 +146,14 @@ test.describe('layout', () => {
       await expect(alert).toBeInViewport();
       await page.screenshot({ path: `${SHOTS}/error-models-${size.name}.png`, fullPage: true });
     }
+    // The same entry stored another way: its old download error goes with it.
+    await chooseFiles(page, 'Use a file for Keras LSTM digits (MNIST)', [
+      await fixture('keras_lstm_mnist_ptq_edgetpu.tflite'),
+      await fixture('keras_lstm_mnist_ptq.tflite'),
+    ]);
+    await expect(card.getByTestId('cached')).toBeVisible();
+    await expect(card.getByRole('alert')).toHaveCount(0);
+
     // Console errors are expected of nothing here: a refused file is a message, not a crash.
     expect(watch.consoleErrors).toEqual([]);
     expect(watch.pageErrors).toEqual([]);

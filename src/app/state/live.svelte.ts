@@ -200,6 +200,7 @@ export class LiveState {
     const model = this.model;
     if (!model) {
       frame.close();
+      this.result = undefined;
       this.error = 'Choose a model first: download one on the Models page or import a .tflite file.';
       return false;
     }
@@ -220,6 +221,8 @@ export class LiveState {
       this.#tick();
       return true;
     } catch (error) {
+      // The previous result's overlay would sit under the new error as if it were this run's.
+      this.result = undefined;
       this.error = errorMessage(error);
       return false;
     }

@@ -45,6 +45,9 @@ export class ModelsState {
     this.entries = entries;
     this.files = files;
     this.loaded = true;
+    // An old download error is stale once the entry is stored (by a retry, another entry sharing
+    // its files, or "Use a file…"): a card must not say "failed" beside "Downloaded".
+    for (const entry of entries) if (entry.cached && this.downloads[entry.id]?.error) delete this.downloads[entry.id];
   }
 
   setBaseUrl(value: string): void {

@@ -1,7 +1,7 @@
 /** Errors shown on the page: a full disk is said in words even when the browser gives none. */
 import { describe, expect, it } from 'vitest';
 import { ReefError, deserializeError, serializeError } from '../../../src/lib/errors.ts';
-import { STORAGE_FULL, errorMessage, errorReason, isQuotaError } from '../../../src/app/state/errors.ts';
+import { STORAGE_FULL, errorMessage, errorReason, isQuotaError, plainWords } from '../../../src/app/state/errors.ts';
 
 describe('page errors', () => {
   it('recognises a quota error by name or code, also after it crossed from a worker, never by message', () => {
@@ -30,5 +30,22 @@ describe('page errors', () => {
     );
     expect(errorReason(new ReefError('UNAVAILABLE', 'gone', { reason: 'worker-gone' }))).toBe('worker-gone');
     expect(errorReason(new Error('x'))).toBeUndefined();
+  });
+
+  it('says file-format internals in plain words on the page', () => {
+    const badMagic = new ReefError(
+      'INVALID_ARGUMENT',
+      'cat.tflite: not a TFLite model: file identifier is "\u0000\u0000BM", expected "TFL3"',
+      { reason: 'bad-magic' },
+    );
+    expect(errorMessage(badMagic)).toBe(
+      'cat.tflite: not a TFLite model: its first bytes are not those of a .tflite file',
+    );
+    expect(errorMessage(new Error('the model has no edgetpu-custom-op: it was not compiled for the Edge TPU'))).toBe(
+      'the model has no Edge TPU operation: it was not compiled for the Edge TPU',
+    );
+    expect(plainWords('2 `edgetpu-custom-ops` in one model')).toBe('2 Edge TPU operations in one model');
+    expect(plainWords('a TFL3 flatbuffer')).toBe('a TensorFlow Lite flatbuffer');
+    expect(plainWords('TFL3x stays')).toBe('TFL3x stays');
   });
 });
