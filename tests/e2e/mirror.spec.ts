@@ -107,7 +107,9 @@ test.describe('download mirror on another origin', () => {
     };
     // A file named like the model but with other bytes is refused, and nothing is kept.
     await choose(await files(['cat.bmp'], 'mobilenet_v1_0.25_128_quant.tflite'));
-    await expect(card.getByRole('alert')).toContainText('is not one of the expected files');
+    await expect(card.getByRole('alert')).toContainText(
+      'mobilenet_v1_0.25_128_quant.tflite is not one of the files of MobileNet v1 0.25 (ImageNet)',
+    );
     await expect(card.locator('[aria-label="cached"]')).toHaveCount(0);
     await page.screenshot({ path: '/tmp/reef-i/models-use-file-refused-desktop.png', fullPage: true });
 

@@ -24,3 +24,10 @@ function hostOf(baseUrl: string): string {
     return 'the download source';
   }
 }
+
+/** A file chosen in place of a download that matches none of the pins: said short, by name. */
+export function chosenFileRefusal(error: unknown, fileName: string, what: string): string {
+  if (errorReason(error) === 'sha256-mismatch')
+    return `${fileName} is not one of the files of ${what} (its checksum matches none of the pinned ones), so it was not kept.`;
+  return errorMessage(error);
+}

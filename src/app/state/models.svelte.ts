@@ -2,7 +2,7 @@
 import { proxy } from 'comlink';
 import type { CatalogEntryState, DownloadProgress, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
-import { downloadFailure } from './download-failure.ts';
+import { chosenFileRefusal, downloadFailure } from './download-failure.ts';
 import { errorMessage, errorReason } from './errors.ts';
 import { looksLikeImage } from './image-offer.ts';
 import { freeStorageBytes, importRefusal, storageRefusal } from './import-limits.ts';
@@ -88,12 +88,16 @@ export class ModelsState {
 
   /** A catalog entry's files chosen from disk instead of downloaded, each checked against its pin. */
   async useFiles(id: string, files: File[]): Promise<void> {
+    const title = this.entries.find((e) => e.id === id)?.title ?? id;
+    let current = '';
     try {
-      for (const file of files)
+      for (const file of files) {
+        current = file.name;
         await accelerator().useFileForCatalogEntry(id, file.name, new Uint8Array(await file.arrayBuffer()));
+      }
       delete this.downloads[id];
     } catch (error) {
-      this.downloads[id] = { receivedBytes: 0, totalBytes: 0, error: errorMessage(error) };
+      this.downloads[id] = { receivedBytes: 0, totalBytes: 0, error: chosenFileRefusal(error, current, title) };
     }
     await this.refresh();
   }
