@@ -1,7 +1,7 @@
 /** Kiosk links and download failures: what the Models page copies and says. */
 import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
-import { downloadFailure } from '../../../src/app/state/download-failure.ts';
+import { chosenFileRefusal, downloadFailure } from '../../../src/app/state/download-failure.ts';
 import { kioskLink } from '../../../src/app/state/kiosk-link.ts';
 
 describe('kioskLink', () => {
@@ -39,5 +39,17 @@ describe('downloadFailure', () => {
     const sha = new ReefError('DATA_LOSS', 'm: sha256 abc does not match', { reason: 'sha256-mismatch' });
     expect(downloadFailure(sha, 'M', 'not a url')).toMatch(/^M from the download source is not the published file/);
     expect(downloadFailure(new Error('disk on fire'), 'M', '')).toBe('disk on fire');
+  });
+});
+
+describe('chosenFileRefusal', () => {
+  it('names the file and the entry in one short line for a pin mismatch; other errors pass through', () => {
+    const sha = new ReefError('INVALID_ARGUMENT', `x.tflite is not one of ${'y'.repeat(200)}`, {
+      reason: 'sha256-mismatch',
+    });
+    expect(chosenFileRefusal(sha, 'x.tflite', 'MobileNet')).toBe(
+      'x.tflite is not one of the files of MobileNet (its checksum matches none of the pinned ones), so it was not kept.',
+    );
+    expect(chosenFileRefusal(new Error('quota'), 'x.tflite', 'MobileNet')).toBe('quota');
   });
 });
