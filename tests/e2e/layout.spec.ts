@@ -34,13 +34,22 @@ function sidewaysOverflow(page: Page): Promise<string[]> {
   });
 }
 
-/** Nav links whose label is cut off (narrower than their text). */
+/**
+ * Nav links whose label is cut off (narrower than their text), and a nav row that scrolls without
+ * showing it (its cut edge fades: the more-left / more-right classes).
+ */
 function clippedNavLabels(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('nav[aria-label="Main"] a')]
+  return page.evaluate(() => {
+    const nav = document.querySelector<HTMLElement>('nav[aria-label="Main"]');
+    if (!nav) return ['no main nav'];
+    const out = [...nav.querySelectorAll<HTMLElement>('a')]
       .filter((a) => a.scrollWidth > a.clientWidth + 1)
-      .map((a) => a.textContent ?? ''),
-  );
+      .map((a) => a.textContent ?? '');
+    const hidden = nav.scrollWidth > nav.clientWidth + 1;
+    const signalled = nav.classList.contains('more-left') || nav.classList.contains('more-right');
+    if (hidden !== signalled) out.push(`nav scrolls: ${hidden}, shown by a faded edge: ${signalled}`);
+    return out;
+  });
 }
 
 async function checkEveryPage(page: Page, watch: PageWatch, state: string, after?: (id: string) => Promise<void>) {
@@ -103,6 +112,14 @@ test.describe('layout', () => {
       await expect(page.locator(`[data-class="${cls}"]`).getByTestId('sample-count')).toContainText('2');
     }
     // Benchmark with results: its table has to fit a phone too.
+    // Deleting what a person made asks first, beside the button; "Keep" keeps it.
+    const firstClass = page.locator('[data-class="Class 1"]');
+    await firstClass.getByRole('button', { name: 'Delete class Class 1' }).click();
+    const ask = firstClass.getByRole('group', { name: 'Delete Class 1 and its 2 samples?' });
+    await expect(ask).toBeVisible();
+    await ask.getByRole('button', { name: 'Keep' }).click();
+    await expect(firstClass.getByTestId('sample-count')).toContainText('2');
+
     await checkEveryPage(page, watch, 'loaded', async (id) => {
       if (id !== 'benchmark') return;
       const results = page.getByRole('table', { name: 'Latency by model and engine' });
@@ -111,6 +128,15 @@ test.describe('layout', () => {
       await page.getByRole('button', { name: 'Run benchmark' }).click();
       await expect(results.getByTestId('median')).toHaveCount(1, { timeout: 60_000 });
     });
+
+    await page.goto('/#/models');
+    await page.getByRole('button', { name: 'Delete imagenet_labels.txt' }).click();
+    await page
+      .getByRole('group', { name: 'Delete imagenet_labels.txt?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await expect(stored).not.toContainText('imagenet_labels.txt');
+    await expect(stored).toContainText(long);
   });
 
   test('error: a refused import, shown beside the control, fits the phone', async ({ page }) => {
