@@ -107,6 +107,31 @@ test.describe('training studio', () => {
     expect(await watch.cspViolations()).toEqual([]);
   });
 
+  test('imprinting preview: 5 samples a class of two different pictures, then the camera is predicted right, with no training step', async ({
+    page,
+  }) => {
+    test.setTimeout(180_000);
+    const watch = await watchPage(page);
+    await page.addInitScript(() => localStorage.setItem('reef.modelBaseUrl', `${location.origin}/__mirror`));
+    await page.goto('/#/train');
+    await page.getByRole('button', { name: 'Download the extractor' }).click();
+    await expect(page.getByRole('button', { name: 'Train model' })).toBeDisabled({ timeout: 60_000 });
+    // The fake camera shows cat.bmp: five copies of it in Class 1, five of bird.bmp in Class 2.
+    await upload(page, 'Class 1', ['cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp']);
+    await upload(page, 'Class 2', ['bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp']);
+    await expect(count(page, 'Class 2')).toHaveText('5 samples');
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    const preview = page.getByTestId('imprint-preview');
+    await expect(preview).toContainText('imprinting preview, no training yet', { timeout: 60_000 });
+    await expect(preview.locator('strong')).toHaveText('Class 1');
+    await expect(preview).toContainText(/ms on wasm · cpu/);
+    // No training ran: no curves, no summary.
+    await expect(page.getByRole('figure', { name: 'Loss' })).toHaveCount(0);
+    await expect(page.getByTestId('training-summary')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Stop camera' }).click();
+    expect(watch.pageErrors).toEqual([]);
+  });
+
   test('trains a classifier with live curves, keeps it across a reload, exports files that import and run', async ({
     page,
   }) => {

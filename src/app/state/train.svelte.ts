@@ -292,6 +292,14 @@ export class TrainState {
     }, CANCEL_GRACE_MS);
   }
 
+  /** The stored images of these samples (read from the store: the page's blob URLs may be revoked). */
+  async sampleImages(ids: readonly string[]): Promise<Record<string, Blob>> {
+    const dataset = this.dataset;
+    if (!dataset) return {};
+    const stored = await (await this.#open()).listSamples(dataset.id);
+    return Object.fromEntries(stored.filter((s) => ids.includes(s.id)).map((s) => [s.id, s.image]));
+  }
+
   /** Every sample's image with its class index (label order), for scoring a trained model. */
   async labelledImages(): Promise<{ label: number; image: Blob }[]> {
     const dataset = this.dataset;

@@ -4,7 +4,7 @@
  * head) go into the model library, so they survive reloads and show up on the Live page.
  */
 import { proxy } from 'comlink';
-import type { CatalogEntryState } from '../../worker/accelerator-api.ts';
+import type { CatalogEntryState, EmbedProgress } from '../../worker/accelerator-api.ts';
 import type { TrainingEvent, TransferOutput } from '../../worker/training-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { stopTraining, withTraining } from '../training.ts';
@@ -12,6 +12,7 @@ import { saveFile } from './download.ts';
 import { errorCode, errorMessage, errorReason } from './errors.ts';
 import { freeStorageBytes, storageRefusal } from './import-limits.ts';
 import { fileStem } from './train.svelte.ts';
+import type { PreviewExtractor } from './train-preview.svelte.ts';
 
 export type EpochProgress = Extract<TrainingEvent, { kind: 'epoch' }>['progress'];
 export type TrainingMetrics = TransferOutput['metrics'];
@@ -35,16 +36,44 @@ export interface TrainedRecord {
   validationAccuracy: number | null;
   ms: number;
   backend: string;
+  /** Which engine computed the embeddings ("edgetpu · usb:0", "wasm · cpu") and how fast. */
+  embedding: EmbeddingReport;
   cpuModel: StoredFile;
   edgetpuModel?: StoredFile;
   labels: StoredFile;
   tfjsJson: string;
-  tfjsWeights: StoredFile;
+  /**
+   * The head's weights (a few KB), kept in the record itself: the model library stores only
+   * models and label files.
+   */
+  tfjsWeights: { name: string; base64: string };
+}
+
+export interface EmbeddingReport {
+  on: string;
+  perSecond: number;
+  /** The TPU went away mid-run and every sample was embedded on WASM instead. */
+  notice?: string;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** A Coral in its application personality that can take a model now. */
+function isReadyTpu(d: { personality: string; state: string }): boolean {
+  return d.personality === 'app' && d.state !== 'error' && d.state !== 'needs-firmware';
 }
 
 export type TrainingPhase =
   | { kind: 'idle' }
-  | { kind: 'embedding'; done: number; total: number }
+  | { kind: 'embedding'; done: number; total: number; on: string }
   | { kind: 'training'; epoch: number; epochs: number }
   | { kind: 'finishing'; text: string };
 
@@ -58,8 +87,11 @@ export class TrainingState {
   /** The training worker died mid-run (closed, out of memory): the page offers to train again. */
   workerGone = $state(false);
   epochs = $state(30);
+  /** Backprop trains the head for a number of epochs; imprinting averages each class's embeddings. */
+  method = $state<'backprop' | 'imprint'>('backprop');
   running = $derived(this.phase.kind !== 'idle');
   #datasetId = '';
+  #embeddingOnTpu = false;
   /** The last training asked for, so Retry can run it again on a fresh worker. */
   #lastRun: { name: string; images: () => Promise<{ label: number; image: Blob }[]> } | undefined;
 
@@ -69,7 +101,10 @@ export class TrainingState {
     const saved = localStorage.getItem(RECORD_PREFIX + datasetId);
     const parsed = saved ? (JSON.parse(saved) as Partial<TrainedRecord>) : undefined;
     // Records from before held-out metrics scored the training samples: not shown as if honest.
-    const record = parsed?.metrics ? (parsed as TrainedRecord) : undefined;
+    const record =
+      parsed?.metrics && parsed.embedding && parsed.tfjsWeights && 'base64' in parsed.tfjsWeights
+        ? (parsed as TrainedRecord)
+        : undefined;
     this.record = record;
     this.history = record?.history ?? [];
     await this.#refreshExtractor();
@@ -116,13 +151,20 @@ export class TrainingState {
     this.error = undefined;
     this.workerGone = false;
     this.history = [];
-    this.phase = { kind: 'embedding', done: 0, total: 0 };
+    this.phase = { kind: 'embedding', done: 0, total: 0, on: 'wasm · cpu' };
     // Events come on the proxy's own port and may trail the result: drop them once training is over.
     let over = false;
+    let embedStart = 0;
+    let embedEnd = 0;
+    let embedCount = 0;
     const onEvent = proxy((event: TrainingEvent) => {
       if (over) return;
-      if (event.kind === 'embedding') this.phase = { kind: 'embedding', done: event.done, total: event.total };
-      else if (event.kind === 'epoch') {
+      if (event.kind === 'embedding') {
+        embedStart ||= performance.now();
+        embedEnd = performance.now();
+        embedCount = event.done;
+        this.phase = { kind: 'embedding', done: event.done, total: event.total, on: 'wasm · cpu' };
+      } else if (event.kind === 'epoch') {
         this.history = [...this.history, event.progress];
         this.phase = { kind: 'training', epoch: event.progress.epoch, epochs: event.progress.epochs };
       }
@@ -133,11 +175,40 @@ export class TrainingState {
       // its CPU twin (runs in WASM anywhere; the Live page uses it).
       const cpuBytes = await api.readStoredFile(cpu.sha256);
       const compiledBytes = compiled?.cached ? await api.readStoredFile(compiled.sha256) : undefined;
+      // With a Coral ready, the compiled extractor embeds on it (accelerator worker); else WASM.
+      const tpu = compiledBytes ? (await api.devices()).find(isReadyTpu) : undefined;
+      let embedding: EmbeddingReport | undefined;
+      let embedded: { embeddings: Float32Array; embeddingIds: string[] } | undefined;
+      if (compiledBytes && tpu) {
+        this.phase = { kind: 'embedding', done: 0, total: 0, on: `edgetpu · ${tpu.id}` };
+        const onProgress = proxy((p: EmbedProgress) => {
+          if (!over) this.phase = { kind: 'embedding', done: p.done, total: p.total, on: p.on };
+        });
+        this.#embeddingOnTpu = true;
+        const out = await api.embedDataset(
+          { datasetId: this.#datasetId, extractor: compiledBytes, cpuTwin: cpuBytes, engine: tpu.id },
+          onProgress,
+        );
+        this.#embeddingOnTpu = false;
+        embedding = { on: out.label, perSecond: out.perSecond, ...(out.notice ? { notice: out.notice } : {}) };
+        embedded = { embeddings: out.embeddings, embeddingIds: out.ids };
+      }
       const request = compiledBytes
-        ? { datasetId: this.#datasetId, extractor: compiledBytes, embedWith: cpuBytes, epochs: this.epochs }
-        : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs };
+        ? {
+            datasetId: this.#datasetId,
+            extractor: compiledBytes,
+            embedWith: cpuBytes,
+            epochs: this.epochs,
+            method: this.method,
+            ...(embedded ?? {}),
+          }
+        : { datasetId: this.#datasetId, extractor: cpuBytes, epochs: this.epochs, method: this.method };
       const out = await withTraining((trainer) => trainer.trainTransfer(request, onEvent));
       over = true;
+      embedding ??= {
+        on: 'wasm · cpu',
+        perSecond: embedEnd > embedStart ? (embedCount - 1) / ((embedEnd - embedStart) / 1000) : 0,
+      };
       const stem = fileStem(name);
       this.phase = { kind: 'finishing', text: 'Saving the models…' };
       const cpuComposed = compiledBytes ? out.cpuModel : out.model;
@@ -147,7 +218,6 @@ export class TrainingState {
         ? await api.importFile(`${stem}_edgetpu.tflite`, out.model)
         : undefined;
       const labels = await api.importFile(`${stem}_labels.txt`, out.labelsTxt);
-      const tfjsWeights = await api.importFile(`${stem}-tfjs.weights.bin`, out.tfjs.weights);
       const record: TrainedRecord = {
         classes: out.classes,
         history: this.history,
@@ -157,11 +227,12 @@ export class TrainingState {
         validationAccuracy: out.validation.accuracy,
         ms: out.ms,
         backend: out.backend,
+        embedding,
         cpuModel: { sha256: cpuModel.sha256, name: cpuModel.name },
         ...(edgetpuModel ? { edgetpuModel: { sha256: edgetpuModel.sha256, name: edgetpuModel.name } } : {}),
         labels: { sha256: labels.sha256, name: labels.name },
         tfjsJson: out.tfjs.modelJson,
-        tfjsWeights: { sha256: tfjsWeights.sha256, name: tfjsWeights.name },
+        tfjsWeights: { name: `${stem}-tfjs.weights.bin`, base64: toBase64(out.tfjs.weights) },
       };
       this.record = record;
       localStorage.setItem(RECORD_PREFIX + this.#datasetId, JSON.stringify(record));
@@ -175,8 +246,21 @@ export class TrainingState {
       this.history = this.record?.history ?? [];
     } finally {
       over = true;
+      this.#embeddingOnTpu = false;
       this.phase = { kind: 'idle' };
     }
+  }
+
+  /** What the imprinting preview embeds with: the compiled extractor on a ready Coral, else the WASM twin. */
+  async previewExtractor(): Promise<PreviewExtractor> {
+    const api = accelerator();
+    const cpu = this.extractor?.files.find((f) => f.role === 'cpu');
+    const compiled = this.extractor?.files.find((f) => f.role === 'edgetpu');
+    if (!this.extractor?.cached || !cpu) throw new Error('Download the embedding extractor first.');
+    const cpuTwin = await api.readStoredFile(cpu.sha256);
+    const tpu = compiled?.cached ? (await api.devices()).find(isReadyTpu) : undefined;
+    if (compiled && tpu) return { extractor: await api.readStoredFile(compiled.sha256), cpuTwin, engine: tpu.id };
+    return { extractor: cpuTwin, cpuTwin, engine: 'wasm' };
   }
 
   /** Trains again after the worker died: `withTraining` starts a fresh one. */
@@ -186,6 +270,8 @@ export class TrainingState {
   }
 
   cancel(): void {
+    if (this.#embeddingOnTpu) void accelerator().cancelEmbedding();
+    this.#embeddingOnTpu = false;
     stopTraining();
     this.phase = { kind: 'idle' };
     this.error = 'Training was cancelled.';
@@ -207,7 +293,7 @@ export class TrainingState {
     const json = JSON.parse(record.tfjsJson) as { weightsManifest?: { paths: string[] }[] };
     for (const group of json.weightsManifest ?? []) group.paths = [record.tfjsWeights.name];
     saveFile(JSON.stringify(json), record.tfjsWeights.name.replace(/\.weights\.bin$/, '.json'), 'application/json');
-    await this.download(record.tfjsWeights);
+    saveFile(fromBase64(record.tfjsWeights.base64), record.tfjsWeights.name);
   }
 
   /** Forgets the result when the dataset changes under it (samples or classes edited). */
