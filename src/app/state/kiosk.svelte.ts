@@ -233,10 +233,8 @@ export class KioskState {
   }
 
   async #infer(model: ModelChoice, frame: ImageBitmap): Promise<void> {
-    // A ready TPU is asked for by name: `auto` may remember a CPU choice made before the stick was
-    // seen (a booth reloading while the Coral opens). Without one, `auto` (the CPU twin on WASM);
-    // if the TPU goes away mid-run the result carries the fallback and says so.
-    const engine = model.edgetpu ? (this.tpu ?? 'auto') : 'wasm';
+    // `auto`: the TPU when one is plugged in, else WASM with the CPU twin (the result says which).
+    const engine = model.edgetpu ? 'auto' : 'wasm';
     let timer: ReturnType<typeof setTimeout> | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('watchdog')), WATCHDOG_MS);

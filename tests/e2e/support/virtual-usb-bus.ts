@@ -75,11 +75,17 @@ export class PermissionedUsb implements UsbLike {
    * Until `ready` settles (the worker recalling the bus it had before a reload), the bus answers
    * nothing: a page must not see "no Coral" just because the stick was not re-created yet.
    */
-  restore(ready: Promise<{ grants: readonly string[]; mode: PermissionMode } | undefined>): void {
+  restore<M extends { grants: readonly string[]; mode: PermissionMode }>(
+    ready: Promise<M | undefined>,
+    plugIn: (memory: M | undefined) => void,
+  ): void {
     this.#ready = ready.then((memory) => {
-      if (!memory) return;
-      this.mode = memory.mode;
-      for (const key of memory.grants) this.#grants.add(key);
+      if (memory) {
+        this.mode = memory.mode;
+        for (const key of memory.grants) this.#grants.add(key);
+      }
+      // Grants first: a remembered stick announces itself to the page as it plugs in.
+      plugIn(memory);
     });
   }
 

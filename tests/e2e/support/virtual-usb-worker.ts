@@ -235,13 +235,12 @@ export function virtualBus(): Bus {
   models.catch(() => undefined);
   const state: Bus = { inner, usb: new PermissionedUsb(inner, corals), corals, models };
   bus = state;
-  const memory = recall().catch(() => undefined);
   state.usb.restore(
-    memory.then((m) => {
-      if (m?.corals.length) for (const c of m.corals) addCoral(state, c.speed, c.firmwareLoaded);
+    recall().catch(() => undefined),
+    (memory) => {
+      if (memory?.corals.length) for (const c of memory.corals) addCoral(state, c.speed, c.firmwareLoaded);
       else addCoral(state, 'super');
-      return m;
-    }),
+    },
   );
   // Every (re-)enumeration and grant changes what a reload must bring back.
   inner.addEventListener('connect', () => remember(state));
