@@ -21,8 +21,14 @@ function sidewaysOverflow(page: Page): Promise<string[]> {
     const out: string[] = [];
     const doc = document.documentElement;
     if (doc.scrollWidth > doc.clientWidth) {
+      // Name the culprits: wide elements not inside a scroller of their own (the phone nav row).
+      const inScroller = (el: HTMLElement): boolean => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
+          if (getComputedStyle(p).overflowX !== 'visible') return true;
+        return false;
+      };
       const wide = [...document.querySelectorAll<HTMLElement>('main *, header *')]
-        .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 1)
+        .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 1 && !inScroller(el))
         .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
       out.push(`document ${doc.scrollWidth} > ${doc.clientWidth}: ${wide.slice(-3).join(', ')}`);
     }
