@@ -24,7 +24,6 @@ export {
   type LiteRtVariantInfo,
 } from './litert-runtime.ts';
 export {
-  EDGETPU_CUSTOM_OP,
   hasEdgeTpuOps,
   opName,
   partitionModel,

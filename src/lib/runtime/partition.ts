@@ -6,12 +6,13 @@
  * error here, naming the op.
  */
 import { ReefError } from '../errors.ts';
-import type { Model, Subgraph } from '../tflite/index.ts';
+import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, type Model, type Subgraph } from '../tflite/index.ts';
 import { isLiteRtBoundaryType } from './litert-runtime.ts';
 import { REEF_KERNELS, type ReefKernel } from './kernels/registry.ts';
 import { isConstant } from './model-tensors.ts';
 
-export const EDGETPU_CUSTOM_OP = 'edgetpu-custom-op';
+// The model layer decides what counts as compiled; the runtime's users keep importing it from here.
+export { hasEdgeTpuOps };
 
 export type Placement = 'litert' | 'reef' | 'edgetpu';
 
@@ -54,10 +55,6 @@ export function opName(model: Model, opcodeIndex: number): string {
   const code = model.operatorCodes[opcodeIndex];
   if (!code) return `opcode ${opcodeIndex}`;
   return code.customCode ?? code.builtinName;
-}
-
-export function hasEdgeTpuOps(model: Model): boolean {
-  return model.operatorCodes.some((c) => c.customCode === EDGETPU_CUSTOM_OP);
 }
 
 function unsupported(message: string, reason: string, op?: string): ReefError {

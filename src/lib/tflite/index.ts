@@ -37,7 +37,7 @@
 export * from './types.ts';
 export { readModel, TFLITE_IDENTIFIER, SUPPORTED_SCHEMA_VERSION } from './reader.ts';
 export { readModelMetadata, labelFileName, METADATA_NAME } from './metadata.ts';
-export { builtinOpName, builtinOpCode, CUSTOM_OP_CODE } from './builtin-ops.ts';
+export { builtinOpName, builtinOpCode, CUSTOM_OP_CODE, EDGETPU_CUSTOM_OP, hasEdgeTpuOps } from './builtin-ops.ts';
 export { OPTIONS_KINDS, PADDINGS, ACTIVATIONS, type Padding, type Activation } from './options.ts';
 export { modelError, isModelError, guardParse, type ModelErrorReason } from './errors.ts';
 export { CheckedByteBuffer } from './checked-buffer.ts';

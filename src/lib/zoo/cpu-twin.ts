@@ -5,9 +5,7 @@
  * the worker (Live, Benchmark, Kiosk) and the CLI, so every face pairs files the same way.
  */
 import { ReefError } from '../errors.ts';
-import type { Model, Tensor } from '../tflite/index.ts';
-
-const EDGETPU_CUSTOM_OP = 'edgetpu-custom-op';
+import { hasEdgeTpuOps, type Model, type Tensor } from '../tflite/index.ts';
 
 export interface TensorSignature {
   name: string;
@@ -37,9 +35,8 @@ export interface TwinMatch<C extends TwinCandidate> {
   by: 'name' | 'signature';
 }
 
-export function isCompiledForEdgeTpu(model: Model): boolean {
-  return model.operatorCodes.some((c) => c.customCode === EDGETPU_CUSTOM_OP);
-}
+/** The model layer's test, under the name the twin pairing reads best with. */
+export const isCompiledForEdgeTpu: (model: Model) => boolean = hasEdgeTpuOps;
 
 function tensorSignature(tensor: Tensor): TensorSignature {
   return {

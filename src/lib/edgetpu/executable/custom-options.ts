@@ -1,8 +1,9 @@
-import { guardParse, modelError } from '../../tflite/index.ts';
+import { EDGETPU_CUSTOM_OP, guardParse, modelError } from '../../tflite/index.ts';
 import { readFlexMap } from './flexbuffer-map.ts';
 import type { EdgeTpuCustomOptions } from './types.ts';
 
-export const EDGETPU_CUSTOM_OP = 'edgetpu-custom-op';
+// The model layer owns the custom code; the Edge TPU area keeps exporting it under its own name.
+export { EDGETPU_CUSTOM_OP };
 
 /**
  * Decodes the FlexBuffer map in an `edgetpu-custom-op`'s custom_options (protocol §5.1). Key "4",

@@ -7,7 +7,7 @@
  */
 import { ReefError } from '../../errors.ts';
 import { narrowArgMaxOutputs, widenArgMaxOutputs } from '../arg-max-narrowing.ts';
-import { readModel, writeModel, type Model } from '../../tflite/index.ts';
+import { EDGETPU_CUSTOM_OP, readModel, writeModel, type Model } from '../../tflite/index.ts';
 import {
   dtypeOfArray,
   elementCount,
@@ -23,7 +23,7 @@ import type { LiteRtGraph, LiteRtRuntime, LiteRtVariantInfo } from '../litert-ru
 import { resetVariableTensor, tensorInfo } from '../model-tensors.ts';
 import { sliceExtractor } from '../submodel.ts';
 import { checkTensorSizes } from '../tensor-limits.ts';
-import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
+import { hasEdgeTpuOps, partitionModel, type Partition, type Segment } from '../partition.ts';
 
 /** One edgetpu-custom-op, as the TPU engine needs it. */
 export interface EdgeTpuOpSpec {
