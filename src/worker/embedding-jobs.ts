@@ -6,6 +6,7 @@
  * embedded again on WASM: one run, one kind of embedding, and a notice saying so.
  */
 import { ReefError } from '../lib/errors.ts';
+import { sha256Hex } from '../lib/sha256.ts';
 import { embedImages, embeddingKey, type EmbeddingEngine } from '../lib/learn/embeddings.ts';
 import type { LoadedModel, RunResult, TensorArray } from '../lib/runtime/index.ts';
 import { DatasetStore } from '../lib/store/datasets.ts';
@@ -67,11 +68,6 @@ function labelOf(info: TpuModelInfo): { engine: EmbeddingEngine; label: string }
     : { engine: 'wasm', label: 'wasm · cpu' };
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes.slice().buffer);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export class EmbeddingJobs {
   readonly #engines: EmbedEngines;
   readonly #decode: (blob: Blob) => Promise<RgbaImage>;
@@ -103,7 +99,7 @@ export class EmbeddingJobs {
     for (const s of snapshot.samples) images.push(await this.#decode(s.image));
     const cache = new BestEffortEmbeddingCache(new IdbEmbeddingCache(db));
     // The CPU twin's key matches the training worker's WASM embeddings (same vectors).
-    const keys = { edgetpu: await sha256(request.extractor), wasm: await sha256(request.cpuTwin) };
+    const keys = { edgetpu: await sha256Hex(request.extractor), wasm: await sha256Hex(request.cpuTwin) };
 
     let info = await this.#engines.load(request.extractor, {
       engine: request.engine,

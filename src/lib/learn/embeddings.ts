@@ -4,6 +4,7 @@
  * new capture only embeds the new sample.
  */
 import { ReefError } from '../errors.ts';
+import { sha256Hex } from '../sha256.ts';
 import { dequantize, type LoadedModel } from '../runtime/index.ts';
 import { imageToTensor, type RgbaImage } from '../tasks/index.ts';
 import type { HeadInput } from './head-spec.ts';
@@ -27,10 +28,7 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
 }
 
 /** sha256 of the extractor's bytes: the cache key that tells extractors apart. */
-export async function extractorId(model: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', model.slice().buffer);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export const extractorId: (model: Uint8Array) => Promise<string> = sha256Hex;
 
 /** Which kind of engine computed an embedding: the Edge TPU's and WASM's differ slightly. */
 export type EmbeddingEngine = 'edgetpu' | 'wasm';

@@ -2,6 +2,7 @@
 import { ReefError } from '../errors.ts';
 import { DEFAULT_BASE_URL, type ZooFile } from './catalog.ts';
 import type { FileCache } from './file-cache.ts';
+import { sha256Hex } from '../sha256.ts';
 
 export interface DownloadProgress {
   name: string;
@@ -20,11 +21,6 @@ export interface DownloadOptions {
 
 export function fileUrl(file: ZooFile, baseUrl = DEFAULT_BASE_URL): string {
   return `${baseUrl.replace(/\/+$/, '')}/${file.repo}/${file.commit}/${file.path}`;
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**

@@ -12,8 +12,8 @@ export {
   fileUrl,
   importFile,
   storePinnedFile,
-  sha256Hex,
   type DownloadOptions,
   type DownloadProgress,
 } from './download.ts';
+export { sha256Hex } from '../sha256.ts';
 export { CacheStorageFileCache, MemoryFileCache, type CachedFileInfo, type FileCache } from './file-cache.ts';

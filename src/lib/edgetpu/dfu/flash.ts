@@ -13,6 +13,7 @@ import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike, type UsbHostL
 import { DFU_STATE, DFU_STATE_NAMES, DFU_STATUS_OK, dfuDownload, dfuUpload, type DfuStatus } from '../usb/dfu.ts';
 import { parseDfuDescriptor, readConfigurationDescriptor } from '../usb/standard.ts';
 import { UsbTransport } from '../usb/transfer.ts';
+import { sha256Hex } from '../../sha256.ts';
 
 export interface FlashProgress {
   phase: 'download' | 'verify' | 'reset' | 'reconnect';
@@ -224,12 +225,6 @@ export const FIRMWARE_SHA256 = {
   singleEp: '3b07311b174b81fd14fd2c887f40d646c0ebf2f140cc5ee5cf8befa0f3e3dc7f',
   multiEp: 'f95e0b348e3a38e1191ec81baa80c7c3c331556da6ca8be59c01d66769c3c415',
 } as const;
-
-/** SHA-256 hex of bytes (WebCrypto: available in workers, browsers and Node ≥ 20). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** Refuses a user-given file that is not the official single-endpoint image (the driver's mode). */
 export async function checkFirmware(bytes: Uint8Array): Promise<FirmwareCheck> {

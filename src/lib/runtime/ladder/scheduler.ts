@@ -28,6 +28,7 @@ import {
 } from './calibration.ts';
 import { engineSetKey, type CachedChoice, type CandidateFigure, type ChoiceCache } from './choice-cache.ts';
 import { engineLabel, type EngineFactory, type EngineKind, type EngineProbe, type EngineRegistry } from './registry.ts';
+import { sha256Hex } from '../../sha256.ts';
 
 /** `auto`, `wasm` (or `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
@@ -95,11 +96,6 @@ interface Candidate {
   /** The model as given; `cpuTwin` set when this engine runs the compiled model's CPU version. */
   bytes: Uint8Array;
   cpuTwin: Uint8Array | undefined;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function message(error: unknown): string {
