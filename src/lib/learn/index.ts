@@ -67,6 +67,15 @@ export {
   type HeldOutMetrics,
   type TrainingMetrics,
 } from './metrics.ts';
+export {
+  quantizeTeachable,
+  readTeachableExport,
+  teachableBatch,
+  TEACHABLE_INPUT_RANGE,
+  type TeachableExport,
+  type TeachableFile,
+  type TeachableResult,
+} from './teachable.ts';
 export { loadTfjsModel, saveTfjsModel, WEIGHTS_FILE, type TfjsModelFiles } from './tfjs-io.ts';
 export {
   imageBatch,
