@@ -1,0 +1,133 @@
+/**
+ * The Train page with a (virtual) Coral, through the UI of the virtual-coral TEST build: connect
+ * and flash → Train embeds with the compiled extractor on `edgetpu · usb:0` (the page says so, with
+ * embeddings/s) → train; unplugged mid-embedding → every sample is embedded on WASM instead, a
+ * notice says so, and the run completes on one kind of embedding. The virtual Coral is a test
+ * double (its outputs come from the CPU twin): no figure here is a hardware result.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { readFixture, type FixtureName } from '../support/fixtures.ts';
+import { pickImage } from './support/library.ts';
+import { watchPage } from './support/page-watch.ts';
+import { startVirtualBuild, type VirtualBuild } from './support/virtual-build.ts';
+
+const PORT = Number(process.env['E2E_VIRTUAL_TRAIN_PORT'] ?? 4186);
+let build: VirtualBuild | undefined;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  build = await startVirtualBuild('.cache/dist-virtual-train', PORT);
+});
+
+test.afterAll(() => build?.stop());
+
+const CATS: FixtureName[] = ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp'];
+const OTHERS: FixtureName[] = [
+  'bird.bmp',
+  'imprinting_dog_train_0.bmp',
+  'imprinting_hotdog_train_0.bmp',
+  'grace_hopper.bmp',
+];
+
+async function upload(page: Page, className: string, names: FixtureName[]): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: `Upload images to ${className}` }).click();
+  await (
+    await chooser
+  ).setFiles(
+    await Promise.all(
+      names.map(async (name, i) => ({
+        name: `${i}-${name}`,
+        mimeType: 'image/bmp',
+        buffer: Buffer.from(await readFixture(name)),
+      })),
+    ),
+  );
+}
+
+/** Devices page: connect the virtual Coral and flash it from the firmware fixture. */
+async function connect(page: Page): Promise<void> {
+  const origin = build!.origin;
+  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
+  await page.goto(`${origin}/#/devices`);
+  await page.getByRole('button', { name: 'Connect accelerator' }).click();
+  const card = page.locator('[data-device="usb:0"]');
+  await expect(card).toContainText('Needs firmware');
+  const chooser = page.waitForEvent('filechooser');
+  await card.getByRole('button', { name: 'Use a firmware file…' }).click();
+  await (
+    await chooser
+  ).setFiles({
+    name: 'apex_latest_single_ep.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(await readFixture('apex_latest_single_ep.bin')),
+  });
+  await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
+}
+
+/** Train page (same document, so the worker keeps its Coral): samples in, extractor downloaded. */
+async function prepareDataset(page: Page, copies: number): Promise<void> {
+  await page.evaluate(() => (location.hash = '#/train'));
+  for (let i = 0; i < copies; i++) {
+    await upload(page, 'Class 1', CATS);
+    await upload(page, 'Class 2', OTHERS);
+  }
+  await expect(page.getByText(`${OTHERS.length * copies} samples`)).toBeVisible();
+  const download = page.getByRole('button', { name: 'Download the extractor' });
+  if (await download.isVisible()) await download.click();
+  await expect(page.getByRole('button', { name: 'Train model' })).toBeEnabled({ timeout: 90_000 });
+  await page.getByLabel('Epochs').fill('5');
+}
+
+test('connect → Train embeds on edgetpu · usb:0 and says so, with embeddings/s, then trains', async ({ page }) => {
+  test.setTimeout(300_000);
+  const watch = await watchPage(page);
+  await connect(page);
+  await prepareDataset(page, 1);
+  await page.getByRole('button', { name: 'Train model' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Embedding samples on edgetpu · usb:0' })).toBeVisible({
+    timeout: 60_000,
+  });
+  const engine = page.getByTestId('embedding-engine');
+  await expect(engine).toContainText(/Embedded on edgetpu · usb:0 at \d+(\.\d)? embeddings\/s/, { timeout: 180_000 });
+  await expect(page.getByTestId('embedding-notice')).toHaveCount(0);
+  await expect(page.getByTestId('held-out-summary')).toContainText('Held-out accuracy');
+
+  // Try it: the composed Edge TPU model runs on the Coral, with its latency.
+  await page.getByRole('link', { name: 'Try it live' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
+  await pickImage(page, 'Pick an image…', 'cat.bmp');
+  // The extractor on the TPU, the head after it on the CPU: one composed model, two engines.
+  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu+litert-wasm · usb:0+cpu', { timeout: 60_000 });
+  await expect(page.getByTestId('live-latency')).toHaveText(/^\d+\.\d ms$/);
+  await expect(page.getByTestId('top-k').locator('li').first()).toContainText('Class 1');
+  await expect(page.getByTestId('live-fallback')).toHaveCount(0);
+  expect(watch.pageErrors).toEqual([]);
+});
+
+test('unplugged mid-embedding: every sample is embedded on WASM, a notice says so, and the run completes', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const watch = await watchPage(page);
+  await connect(page);
+  await prepareDataset(page, 3);
+  await page.getByRole('button', { name: 'Train model' }).click();
+  const onTpu = page.getByRole('status').filter({ hasText: /Embedding samples on edgetpu · usb:0: [1-9]\d* of 21/ });
+  await expect(onTpu).toBeVisible({ timeout: 60_000 });
+  await page.evaluate(() =>
+    (window as unknown as { __reefVirtualUsb: { unplug(): Promise<unknown> } }).__reefVirtualUsb.unplug(),
+  );
+  await expect(page.getByRole('status').filter({ hasText: 'Embedding samples on wasm · cpu' })).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('embedding-notice')).toContainText(
+    'usb:0 went away while embedding, so every sample was embedded on WASM',
+    { timeout: 180_000 },
+  );
+  await expect(page.getByTestId('embedding-engine')).toContainText('Embedded on wasm · cpu');
+  await expect(page.getByTestId('training-summary')).toContainText('held out for testing');
+  expect(watch.pageErrors).toEqual([]);
+});
