@@ -6,9 +6,12 @@ import { centerCrop, initTf, loadTfjsModel, quantizeToTflite, tf, type Calibrati
 import type { Command } from '../command.ts';
 import { readAllImages } from '../learn-data.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
+import { isTeachableExport, quantizeTeachableExport } from '../teachable-quantize.ts';
 
 const USAGE = `Usage: reef quantize <model.json> --data <dir> --out <model.tflite>
                      [--io uint8|int8] [--calibration minmax|percentile:P] [--input-range MIN,MAX] [--json]
+       reef quantize <teachable-machine.zip | export folder> --data <dir> --out <model.tflite>
+                     [--check <dir>] [--json]
 
 Full-integer post-training quantization of a tfjs layers model (model.json + weights) to a TFLite
 model the Edge TPU compiler accepts: int8 weights (per channel for convolutions), int32 biases,
@@ -23,6 +26,11 @@ Max/AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, Reshape/Flatten,
   --calibration  minmax (default) or percentile:P (e.g. percentile:99.99) for activation ranges
   --input-range  real values the model expects for pixel 0 and 255 (default 0,1)
   --json         print {"edgetpuCompatible":bool,"unsupported":[…],"ms"}
+
+A Teachable Machine image export (its ZIP, or the folder with model.json, weights.bin and
+metadata.json) is quantized with TM's own preprocessing (center crop, x / 127 - 1), uint8 I/O and
+its labels embedded, and the top-1 agreement with the float model is printed: on --check images
+when given, else on the --data images.
 `;
 
 function parseCalibration(value: string): Calibration {
@@ -74,6 +82,7 @@ export const command: Command = {
         io: { type: 'string', default: 'uint8' },
         calibration: { type: 'string', default: 'minmax' },
         'input-range': { type: 'string', default: '0,1' },
+        check: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -83,6 +92,14 @@ export const command: Command = {
       return 0;
     }
     const [modelFile] = positionals;
+    if (modelFile && values.data && values.out && positionals.length === 1 && (await isTeachableExport(modelFile))) {
+      await initTf({ backends: ['cpu'] });
+      return quantizeTeachableExport(
+        modelFile,
+        { data: values.data, out: values.out, json: values.json, ...(values.check ? { check: values.check } : {}) },
+        io,
+      );
+    }
     if (modelFile) await refuseTflite(modelFile);
     if (!modelFile || positionals.length !== 1 || !values.data || !values.out) {
       io.err(USAGE);

@@ -2,6 +2,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { command as quantize } from '../../../src/cli/commands/quantize.ts';
 import { command as train } from '../../../src/cli/commands/train.ts';
@@ -129,5 +130,40 @@ describe('reef train / reef quantize', () => {
     await expect(
       quantize.run([join(dir, 'model.json'), '--data', dir, '--out', 'x', '--calibration', 'median'], capture().io),
     ).rejects.toMatchObject({ reason: 'bad-calibration' });
+  });
+
+  it('quantize takes a Teachable Machine export ZIP directly: labels embedded, Edge TPU check, agreement printed', async () => {
+    await tf.setBackend('cpu');
+    // TM's shape in small: a model nested in a Sequential, then a Dense head; metadata says 32 px.
+    const body = buildSmallCnn({ numClasses: 3, size: 32, batchNorm: true, blocks: 2, width: 4 });
+    const model = tf.sequential({ layers: [body] });
+    const files = await saveTfjsModel(model);
+    model.dispose();
+    const metadata = { packageName: '@teachablemachine/image', labels: ['bird', 'cat', 'person'], imageSize: 32 };
+    writeFileSync(
+      join(dir, 'tm.zip'),
+      zipSync({
+        'model.json': strToU8(files.modelJson),
+        'weights.bin': files.weights,
+        'metadata.json': strToU8(JSON.stringify(metadata)),
+      }),
+    );
+    const { io, out } = capture();
+    const code = await quantize.run(
+      [join(dir, 'tm.zip'), '--data', join(dir, 'data'), '--out', join(dir, 'tm.tflite'), '--json'],
+      io,
+    );
+    expect(code).toBe(0);
+    const summary = JSON.parse(out[0]!) as {
+      labels: string[];
+      edgetpuCompatible: boolean;
+      agreement: { agree: number; total: number; top1: number };
+    };
+    expect(summary.labels).toEqual(['bird', 'cat', 'person']);
+    expect(summary.edgetpuCompatible).toBe(true);
+    expect(summary.agreement.total).toBe(5);
+    expect(summary.agreement.top1).toBeGreaterThanOrEqual(0.8);
+    const q = readModel(new Uint8Array(readFileSync(join(dir, 'tm.tflite'))));
+    expect(q.labels).toEqual(['bird', 'cat', 'person']);
   });
 });
