@@ -6,7 +6,7 @@
  * error here, naming the op.
  */
 import { ReefError } from '../errors.ts';
-import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, type Model, type Subgraph } from '../tflite/index.ts';
+import { EDGETPU_CUSTOM_OP, hasEdgeTpuOps, opRuns, type Model, type Subgraph } from '../tflite/index.ts';
 import { isLiteRtBoundaryType } from './litert-runtime.ts';
 import { REEF_KERNELS, type ReefKernel } from './kernels/registry.ts';
 import { isConstant } from './model-tensors.ts';
@@ -112,12 +112,10 @@ export function partitionModel(model: Model, kernels: readonly ReefKernel[] = RE
   const ops = subgraph.operators.map((_, i) => placeOp(model, subgraph, i, kernels));
 
   // Contiguous runs of one placement; each Reef kernel and each TPU op is its own segment.
-  const groups: { placement: Placement; ops: number[] }[] = [];
-  for (const op of ops) {
-    const last = groups.at(-1);
-    if (last && last.placement === op.placement && op.placement === 'litert') last.ops.push(op.index);
-    else groups.push({ placement: op.placement, ops: [op.index] });
-  }
+  const groups = opRuns(
+    ops.map((op) => op.placement),
+    (placement) => placement === 'litert',
+  );
 
   const producedBy = new Map<number, number>(); // tensor → group
   groups.forEach((g, gi) => {

@@ -61,6 +61,7 @@ export {
 } from './compatibility.ts';
 export { writeModel } from './writer.ts';
 export { extractSubgraph, sliceModel } from './slice.ts';
+export { opRuns, type OpRun } from './op-runs.ts';
 export {
   ModelBuilder,
   appendOps,

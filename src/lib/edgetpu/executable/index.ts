@@ -26,7 +26,6 @@ export { findEdgeTpuOps, isEdgeTpuOp, assertSupportedCustomOps } from './find.ts
 export {
   inspectModel,
   inspectReadModel,
-  segmentsOf,
   PARAMETER_CACHE_BYTES,
   type ModelInspection,
   type InspectedTensor,

@@ -1,5 +1,6 @@
 import {
   checkEdgeTpuCompatibility,
+  opRuns,
   readModel,
   type CompatibilityReport,
   type Model,
@@ -102,16 +103,6 @@ function describeTensor(tensor: Tensor, index: number): InspectedTensor {
   };
 }
 
-export function segmentsOf(ops: readonly InspectedOp[]): InspectedSegment[] {
-  const segments: InspectedSegment[] = [];
-  for (const op of ops) {
-    const last = segments[segments.length - 1];
-    if (last && last.placement === op.placement) last.ops.push(op.index);
-    else segments.push({ placement: op.placement, ops: [op.index] });
-  }
-  return segments;
-}
-
 function describeEdgeTpu(found: EdgeTpuOp[], warnings: string[]): InspectedEdgeTpu | null {
   const first = found[0];
   if (!first) return null;
@@ -185,7 +176,7 @@ export function inspectReadModel(model: Model, byteLength: number, options: Read
     inputs: io(subgraph?.inputs ?? []),
     outputs: io(subgraph?.outputs ?? []),
     ops,
-    segments: segmentsOf(ops),
+    segments: opRuns(ops.map((op) => op.placement)),
     edgetpu,
     compatibility,
     customOps,
