@@ -11,16 +11,19 @@ import {
   imageBatch,
   initTf,
   loadTfjsModel,
+  quantizeTeachable,
   quantizeToTflite,
+  readTeachableExport,
   trainSmallCnnModel,
   trainTransfer,
   type Calibration,
   type LabeledImages,
   type TfBackend,
   type TrainingEvent,
+  type TeachableFile,
   type TrainingMetrics,
 } from '../lib/learn/index.ts';
-import type { WasmEngine } from '../lib/runtime/index.ts';
+import type { LoadedModel, WasmEngine } from '../lib/runtime/index.ts';
 import {
   DatasetStore,
   exportDatasetZip,
@@ -50,6 +53,8 @@ export interface TransferRequest {
    * augmented copies ask for it.
    */
   embeddings?: Float32Array;
+  /** The sample ids `embeddings` were computed for, in order: checked against the dataset's. */
+  embeddingIds?: string[];
   method?: 'backprop' | 'imprint';
   epochs?: number;
   hiddenUnits?: number;
@@ -121,6 +126,16 @@ export interface QuantizeRequest {
   io?: 'uint8' | 'int8';
   calibration?: Calibration;
   inputRange?: { min: number; max: number };
+}
+
+export interface TeachableImportOutput {
+  labels: string[];
+  /** Full-int8, uint8 I/O, labels embedded: passes the Edge TPU check and runs in WASM as it is. */
+  model: Uint8Array;
+  compatibility: CompatibilityReport;
+  /** Top-1 matches of the quantized model with the float one on the dataset's samples. */
+  agreement: { agree: number; total: number };
+  ms: number;
 }
 
 export interface QuantizeOutput {
@@ -241,6 +256,12 @@ export class TrainingApi {
     const signal = this.#freshSignal();
     const backend = await this.prepare();
     const data = await this.#dataset(request.datasetId);
+    if (request.embeddingIds && request.embeddingIds.join('\n') !== data.ids?.join('\n'))
+      throw new ReefError(
+        'INVALID_ARGUMENT',
+        'the dataset changed while it was being embedded: train again to embed the new samples',
+        { reason: 'stale-embeddings' },
+      );
     const embedBytes = request.embedWith ?? request.extractor;
     const needsEngine = !request.embeddings || (request.augmentCopies ?? 0) > 0;
     if (needsEngine) this.#engine ??= this.#makeEngine();
@@ -330,6 +351,47 @@ export class TrainingApi {
       }
     } finally {
       model.dispose();
+    }
+  }
+
+  /**
+   * A Teachable Machine image export (its ZIP, or model.json + weights.bin + metadata.json) to
+   * full-int8, calibrated and checked on this dataset's samples (the agreement is measured by
+   * running the quantized model in WASM).
+   */
+  async importTeachable(files: TeachableFile[], datasetId: string): Promise<TeachableImportOutput> {
+    const started = performance.now();
+    await this.prepare('cnn');
+    const exported = readTeachableExport(files);
+    const data = await this.#dataset(datasetId);
+    if (!data.images.length)
+      throw new ReefError(
+        'FAILED_PRECONDITION',
+        'add some samples first: they calibrate and check the quantized model',
+        {
+          reason: 'no-calibration-images',
+        },
+      );
+    this.#engine ??= this.#makeEngine();
+    const engine = this.#engine;
+    let loaded: { bytes: Uint8Array; model: LoadedModel } | undefined;
+    try {
+      const result = await quantizeTeachable(exported, data.images, data.images, async (bytes, pixels) => {
+        if (loaded?.bytes !== bytes) {
+          loaded?.model.dispose();
+          loaded = { bytes, model: await engine.load(bytes) };
+        }
+        return (await loaded.model.run([pixels])).outputs[0]!.data as Uint8Array;
+      });
+      return {
+        labels: result.labels,
+        model: result.model,
+        compatibility: result.compatibility,
+        agreement: result.agreement,
+        ms: performance.now() - started,
+      };
+    } finally {
+      loaded?.model.dispose();
     }
   }
 
