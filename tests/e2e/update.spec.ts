@@ -21,7 +21,7 @@ test('offers the new version when one is deployed, and reloads into it', async (
     const reloaded = page.waitForEvent('load');
     await toast.getByRole('button', { name: 'Reload' }).click();
     await reloaded;
-    await expect(page.getByRole('heading', { level: 1, name: 'System' })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1, name: 'Start' })).toBeVisible();
     await expect(page.getByRole('status').filter({ hasText: 'A new version' })).toHaveCount(0);
     // The page is now controlled by the new worker, which the old one handed over to.
     const active = await page.evaluate(async () => {
