@@ -5,14 +5,24 @@
  */
 import { ReefError } from './errors.ts';
 
-/** Settles as `promise` does, or rejects with DEADLINE_EXCEEDED (`message`, `reason`) after `ms`. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, message: string, reason = 'timeout'): Promise<T> {
+/**
+ * Settles as `promise` does, or rejects with DEADLINE_EXCEEDED (`message`, `reason`) after `ms`;
+ * `onExpire` runs first when the deadline passes (e.g. to record the timeout in a USB trace).
+ */
+export function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+  reason = 'timeout',
+  onExpire?: () => void,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         promise.catch(() => undefined);
+        onExpire?.();
         reject(new ReefError('DEADLINE_EXCEEDED', message, { reason }));
       }, ms);
     }),

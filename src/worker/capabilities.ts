@@ -1,4 +1,5 @@
 /** What this browser can do, measured from inside the worker that will do the work. */
+import { withDeadline } from '../lib/deadline.ts';
 
 export interface Capabilities {
   /** `navigator.usb` exists in this worker (Chromium on desktop and Android). */
@@ -41,11 +42,10 @@ function validates(bytes: Uint8Array): boolean {
 async function hasWebGpuAdapter(timeoutMs: number): Promise<boolean> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return false;
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs));
   try {
-    return (await Promise.race([gpu.requestAdapter(), timeout])) != null;
+    return (await withDeadline(gpu.requestAdapter(), timeoutMs, 'no WebGPU adapter in time')) != null;
   } catch {
-    // A blocklisted GPU rejects instead of resolving null; either way there is no adapter.
+    // Too late, or a blocklisted GPU that rejects instead of resolving null: either way no adapter.
     return false;
   }
 }

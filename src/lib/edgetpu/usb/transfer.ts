@@ -3,6 +3,7 @@
  * one; WebUSB outcomes (`stall`, `babble`, short reads, thrown DOMExceptions) become `ReefError`s
  * once, with a context string naming what the driver was doing; and every transfer can be traced.
  */
+import { withDeadline } from '../../deadline.ts';
 import { ReefError } from '../../errors.ts';
 import { toHex, type TraceRecord, type TraceSink } from './trace.ts';
 import type { UsbDeviceLike } from './device.ts';
@@ -163,26 +164,18 @@ export class UsbTransport {
 
   async #guard<T>(promise: Promise<T>, ctx: TransferContext, base: Omit<TraceRecord, 't' | 'status'>): Promise<T> {
     const timeoutMs = ctx.timeoutMs ?? this.timeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // WebUSB cannot cancel one transfer: it stays pending until reset/close rejects it.
-        promise.catch(() => undefined);
-        this.#record(base, 'timeout', ctx, {});
-        reject(
-          new ReefError('DEADLINE_EXCEEDED', `${this.label}: ${ctx.context} timed out after ${timeoutMs} ms`, {
-            reason: 'timeout',
-          }),
-        );
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([promise, timeout]);
+      // WebUSB cannot cancel one transfer: after the deadline it stays pending until reset/close.
+      return await withDeadline(
+        promise,
+        timeoutMs,
+        `${this.label}: ${ctx.context} timed out after ${timeoutMs} ms`,
+        'timeout',
+        () => this.#record(base, 'timeout', ctx, {}),
+      );
     } catch (error) {
       if (error instanceof ReefError) throw error;
       throw this.#thrown(error, ctx, base);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

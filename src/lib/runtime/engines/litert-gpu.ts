@@ -12,6 +12,7 @@
  * it, else a GPU buffer written by the queue and read back by mapping a staging copy.
  */
 import * as litert from '@litertjs/core';
+import { withDeadline } from '../../deadline.ts';
 import { ReefError } from '../../errors.ts';
 import { readModel } from '../../tflite/index.ts';
 import {
@@ -60,10 +61,12 @@ interface Instance {
  */
 export async function requestLiteRtGpuDevice(gpu: GPU | undefined, timeoutMs = 2000): Promise<GPUDevice> {
   if (!gpu) throw new ReefError('UNAVAILABLE', 'no WebGPU here (navigator.gpu is missing)', { reason: 'no-webgpu' });
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs));
-  const adapter = await Promise.race([gpu.requestAdapter({ powerPreference: 'high-performance' }), timeout]).catch(
-    () => null,
-  );
+  // A late, refused or blocklisted adapter all mean the same here: no adapter.
+  const adapter = await withDeadline(
+    gpu.requestAdapter({ powerPreference: 'high-performance' }),
+    timeoutMs,
+    'no WebGPU adapter in time',
+  ).catch(() => null);
   if (!adapter) {
     throw new ReefError('UNAVAILABLE', 'the browser granted no WebGPU adapter', { reason: 'no-webgpu-adapter' });
   }
