@@ -132,6 +132,43 @@ test.describe('training studio', () => {
     expect(watch.pageErrors).toEqual([]);
   });
 
+  test('imports a Teachable Machine export ZIP: full-int8 with labels, Edge TPU check, agreement on the samples', async ({
+    page,
+  }) => {
+    test.setTimeout(180_000);
+    const watch = await watchPage(page);
+    // A TM-shaped export (a model nested in a Sequential; metadata with labels and image size).
+    const { buildSmallCnn, saveTfjsModel, tf } = await import('../../src/lib/learn/index.ts');
+    const { strToU8, zipSync } = await import('fflate');
+    await tf.setBackend('cpu');
+    const model = tf.sequential({ layers: [buildSmallCnn({ numClasses: 2, size: 32, blocks: 2, width: 4 })] });
+    const files = await saveTfjsModel(model);
+    model.dispose();
+    const zip = zipSync({
+      'my_model/model.json': strToU8(files.modelJson),
+      'my_model/weights.bin': files.weights,
+      'my_model/metadata.json': strToU8(JSON.stringify({ labels: ['mug', 'plant'], imageSize: 32 })),
+    });
+    await page.goto('/#/train');
+    await upload(page, 'Class 1', ['cat.bmp', 'bird.bmp', 'grace_hopper.bmp', 'imprinting_dog_train_0.bmp']);
+    await expect(count(page, 'Class 1')).toHaveText('4 samples');
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Import a Teachable Machine model…' }).click();
+    await (
+      await chooser
+    ).setFiles({ name: 'converted_tfjs.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
+    const result = page.getByTestId('teachable-result');
+    await expect(result).toContainText('2 classes (mug, plant), full-int8 with labels embedded', { timeout: 90_000 });
+    await expect(result).toContainText('Edge TPU check: passes');
+    await expect(result).toContainText(/Top-1 agreement with the float model on your 4 samples: \d of 4/);
+    const download = page.waitForEvent('download');
+    await result.getByRole('button', { name: 'Edge-TPU-ready model' }).click();
+    const file = await download;
+    const bytes = readFileSync(await file.path());
+    expect(bytes.subarray(4, 8).toString()).toBe('TFL3');
+    expect(watch.pageErrors).toEqual([]);
+  });
+
   test('trains a classifier with live curves, keeps it across a reload, exports files that import and run', async ({
     page,
   }) => {
