@@ -16,15 +16,23 @@ export function withDeadline<T>(
   reason = 'timeout',
   onExpire?: () => void,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        promise.catch(() => undefined);
-        onExpire?.();
-        reject(new ReefError('DEADLINE_EXCEEDED', message, { reason }));
-      }, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  // One settle step, no race/finally chain: a guarded USB transfer settles as soon as a bare one
+  // would, so wrapping it does not shift the host/device ordering the driver tests replay.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      promise.catch(() => undefined);
+      onExpire?.();
+      reject(new ReefError('DEADLINE_EXCEEDED', message, { reason }));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
