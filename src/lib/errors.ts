@@ -28,10 +28,6 @@ export class ReefError extends Error {
   }
 }
 
-export function isReefErrorCode(value: unknown): value is ReefErrorCode {
-  return typeof value === 'string' && (REEF_ERROR_CODES as readonly string[]).includes(value);
-}
-
 /** Plain-data form of an error, for postMessage, JSON output and logs. */
 export interface SerializedError {
   name: string;

@@ -60,13 +60,7 @@ export {
   type Personality,
   type UsbSpeed,
 } from './usb/identity.ts';
-export {
-  DeviceManager,
-  type DeviceEvent,
-  type DeviceState,
-  type ManagedDevice,
-  type UsbLike,
-} from './devices/manager.ts';
+export { DeviceManager, type DeviceEvent, type ManagedDevice, type UsbLike } from './devices/manager.ts';
 export {
   chooseDevice,
   ParameterResidency,
@@ -94,7 +88,6 @@ export {
   DevicePool,
   PooledModel,
   type DevicePoolOptions,
-  type OpOutputArray,
   type PoolDeviceInfo,
   type PoolDeviceState,
   type PoolEvent,

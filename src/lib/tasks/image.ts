@@ -11,10 +11,6 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
 }
 
-export function createImage(width: number, height: number): RgbaImage {
-  return { width, height, data: new Uint8Array(width * height * 4) };
-}
-
 export function checkImage(image: RgbaImage): void {
   if (!(image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height * 4) {
     throw new ReefError(

@@ -1,5 +1,5 @@
 /** Tasks: pre- and post-processing shared by page, kiosk, worker and CLI. */
-export { checkImage, createImage, luma, type RgbaImage } from './image.ts';
+export { checkImage, luma, type RgbaImage } from './image.ts';
 export { decodeBmp, encodeBmp, encodeIndexedBmp, isBmp, type DecodedBmp } from './bmp.ts';
 export {
   imageError,

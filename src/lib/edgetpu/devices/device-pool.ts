@@ -24,7 +24,7 @@ import type { EdgeTpuOptions } from '../driver/driver-options.ts';
 import type { Personality, UsbSpeed } from '../usb/identity.ts';
 import { DeviceManager, type ManagedDevice } from './manager.ts';
 import { chooseDevice, type DeviceSlot, type PlacedModel, type PlacementDecision } from './placement.ts';
-import { prepareTpuOp, type PreparedTpuOp, type TpuOpArray } from './op-runner.ts';
+import { prepareTpuOp, type PreparedTpuOp } from './op-runner.ts';
 import { programFromModel } from '../program/program-from-model.ts';
 import type { TpuProgram } from '../program/tpu-program.ts';
 import type { UsbDeviceLike, UsbHostLike } from '../usb/device.ts';
@@ -231,7 +231,6 @@ export interface PoolOpRunner {
     outputs: readonly { dtype: string }[];
   }): Promise<PreparedTpuOp<PooledModel>>;
 }
-export type OpOutputArray = TpuOpArray;
 
 export class DevicePool {
   readonly manager: DeviceManager;

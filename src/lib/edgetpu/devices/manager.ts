@@ -13,8 +13,6 @@ export interface UsbLike {
   removeEventListener(type: 'connect' | 'disconnect', listener: (event: USBConnectionEvent) => void): void;
 }
 
-export type DeviceState = 'needs-firmware' | 'idle' | 'busy' | 'error';
-
 export interface ManagedDevice {
   id: string;
   device: USBDevice;

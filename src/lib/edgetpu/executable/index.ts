@@ -16,7 +16,6 @@ export {
   readEdgeTpuPackage,
   readExecutable,
   selectExecutables,
-  cachedParameterBytes,
   PACKAGE_IDENTIFIER,
   MAX_RUNTIME_VERSION,
   MIN_RECOMMENDED_RUNTIME_VERSION,

@@ -424,8 +424,3 @@ export function selectExecutables(pkg: EdgeTpuPackage): ExecutableSelection {
     `Edge TPU package has an unsupported executable set: ${pkg.executables.map((e) => e.type).join(', ')}`,
   );
 }
-
-/** Bytes of weights the package keeps in the on-chip parameter cache (0 for stand-alone). */
-export function cachedParameterBytes(pkg: EdgeTpuPackage): number {
-  return selectExecutables(pkg).parameterCaching?.parameters.length ?? 0;
-}

@@ -87,15 +87,6 @@ export async function dfuClearStatus(usb: UsbTransport, iface: number): Promise<
   await usb.controlOut(classSetup(DFU_CLRSTATUS, 0, iface), undefined, { context: 'DFU_CLRSTATUS' });
 }
 
-export async function dfuGetState(usb: UsbTransport, iface: number): Promise<number> {
-  const data = await usb.controlIn(classSetup(DFU_GETSTATE, 0, iface), 1, { context: 'DFU_GETSTATE' });
-  return data[0]!;
-}
-
 export async function dfuAbort(usb: UsbTransport, iface: number): Promise<void> {
   await usb.controlOut(classSetup(DFU_ABORT, 0, iface), undefined, { context: 'DFU_ABORT' });
-}
-
-export async function dfuDetach(usb: UsbTransport, iface: number, timeoutMs = 100): Promise<void> {
-  await usb.controlOut(classSetup(DFU_DETACH, timeoutMs, iface), undefined, { context: 'DFU_DETACH' });
 }

@@ -166,6 +166,3 @@ export const OMC0_DC = {
   shutdownFlag: 1 << 30,
   warningFlag: 2 ** 31,
 } as const;
-
-/** Interrupt word on EP 0x83 (protocol §4.7). */
-export const INTERRUPT_BITS = { fatal: 1 << 0, topLevel0: 1 << 1 } as const;
