@@ -113,11 +113,25 @@ export function expectBounded(r: ChildResult): void {
   expect(r.stderr, `a stack trace escaped: ${summary(r)}`).not.toMatch(/\n\s+at /);
 }
 
-/** A typed error: one readable line naming code/reason, non-zero exit, nothing on stdout. */
+/**
+ * A typed error and no result: non-zero exit, and either one readable stderr line ending in
+ * `[CODE/reason]`, or (under `--json`) exactly one JSON error object on stdout — the CLI's
+ * `--json` failure contract — and nothing else there.
+ */
 export function expectTypedError(r: ChildResult, reason?: RegExp): void {
   expectBounded(r);
   expect(r.code, summary(r)).not.toBe(0);
-  expect(r.stdout, `printed a result after a failure: ${summary(r)}`).toBe('');
+  const out = r.stdout.trim();
+  if (out !== '') {
+    expect(out.split('\n'), `printed a result after a failure: ${summary(r)}`).toHaveLength(1);
+    const parsed = JSON.parse(out) as Record<string, unknown>;
+    expect(Object.keys(parsed), `printed a result after a failure: ${out}`).toEqual(['error']);
+    const error = parsed['error'] as { code?: unknown; reason?: unknown; message?: unknown };
+    expect(error.code, out).toMatch(/^[A-Z_]+$/);
+    expect(typeof error.message, out).toBe('string');
+    if (reason) expect(String(error.reason ?? ''), out).toMatch(reason);
+    return;
+  }
   const line = r.stderr.trim();
   expect(line.split('\n'), summary(r)).toHaveLength(1);
   const typed = /\[([A-Z_]+)(?:\/([a-z0-9-]+))?\]$/.exec(line);
