@@ -7,6 +7,7 @@
 import { ReefError } from '../../errors.ts';
 import { markFreshDevice } from '../driver/fresh-devices.ts';
 import { personalityOf } from '../usb/identity.ts';
+import { awaitDevice } from '../usb/await-device.ts';
 import { settledStatus, toDfuIdle } from './dfu-state.ts';
 import type { TraceSink } from '../usb/trace.ts';
 import { CORAL_INTERFACE, claimCoralInterface, type UsbDeviceLike, type UsbHostLike } from '../usb/device.ts';
@@ -169,50 +170,25 @@ export async function waitForAppDevice(
   // a newcomer is an app device not seen before, once there are more app devices than before.
   const beforeApps = (await usb.getDevices()).filter((d) => personalityOf(d) === 'app');
   const before = new Set(beforeApps);
-  return new Promise<USBDevice>((resolve, reject) => {
-    let done = false;
-    const finish = (device: USBDevice | undefined, error?: ReefError) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearInterval(poll);
-      usb.removeEventListener('connect', onConnect);
-      if (device) resolve(device);
-      else reject(error);
-    };
-    const newcomer = (list: USBDevice[]): USBDevice | undefined => {
-      const apps = list.filter((d) => personalityOf(d) === 'app' && d !== previous);
-      if (apps.length <= beforeApps.length) return undefined;
-      return apps.find((d) => !before.has(d)) ?? apps.at(-1);
-    };
-    const onConnect = (event: USBConnectionEvent) => {
-      // An event only reaches us for devices this page may use; anything else is not announced.
-      if (personalityOf(event.device) === 'app' && event.device !== previous) finish(event.device);
-    };
-    usb.addEventListener('connect', onConnect);
-    const poll = setInterval(() => {
-      void usb.getDevices().then(
-        (list) => {
-          const found = newcomer(list);
-          if (found) finish(found);
-        },
-        () => undefined, // a failed listing is retried on the next tick
-      );
-    }, interval);
-    const timer = setTimeout(
-      () =>
-        finish(
-          undefined,
-          new ReefError(
-            'NOT_FOUND',
-            `the Coral did not come back as 18d1:9302 within ${timeoutMs} ms. In a browser the new device needs ` +
-              'permission: ask again with the Coral filters (requestDevice). In Node, check the udev rule / WinUSB driver ' +
-              'for 18d1:9302 and replug the stick if it stays in DFU mode.',
-            { reason: 'needs-permission' },
-          ),
-        ),
-      timeoutMs,
-    );
+  const newcomer = (list: USBDevice[]): USBDevice | undefined => {
+    const apps = list.filter((d) => personalityOf(d) === 'app' && d !== previous);
+    if (apps.length <= beforeApps.length) return undefined;
+    return apps.find((d) => !before.has(d)) ?? apps.at(-1);
+  };
+  return awaitDevice(usb, {
+    // An event only reaches us for devices this page may use; anything else is not announced.
+    announced: (device) => personalityOf(device) === 'app' && device !== previous,
+    listed: newcomer,
+    intervalMs: interval,
+    timeoutMs,
+    timeoutError: () =>
+      new ReefError(
+        'NOT_FOUND',
+        `the Coral did not come back as 18d1:9302 within ${timeoutMs} ms. In a browser the new device needs ` +
+          'permission: ask again with the Coral filters (requestDevice). In Node, check the udev rule / WinUSB driver ' +
+          'for 18d1:9302 and replug the stick if it stays in DFU mode.',
+        { reason: 'needs-permission' },
+      ),
   });
 }
 

@@ -7,6 +7,7 @@
  */
 import { ReefError } from '../../errors.ts';
 import { personalityOf } from './identity.ts';
+import { awaitDevice } from './await-device.ts';
 import type { UsbDeviceLike, UsbHostLike } from './device.ts';
 
 export interface StickIdentity {
@@ -67,40 +68,18 @@ export function findSameStick(
   before: ReadonlySet<USBDevice>,
   options: FindOptions,
 ): Promise<USBDevice> {
-  const interval = options.pollIntervalMs ?? 50;
-  return new Promise<USBDevice>((resolve, reject) => {
-    let done = false;
-    const finish = (device: USBDevice | undefined) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearInterval(poll);
-      usb.removeEventListener('connect', onConnect);
-      if (device) resolve(device);
-      else
-        reject(
-          new ReefError(
-            'UNAVAILABLE',
-            `${options.label}: the device is gone: it did not come back within ${options.timeoutMs} ms after a USB reset`,
-            { reason: 'device-gone' },
-          ),
-        );
-    };
-    const onConnect = (event: USBConnectionEvent) => {
-      if (isSameStick(event.device, identity, old, before)) finish(event.device);
-    };
-    const look = () =>
-      void usb.getDevices().then(
-        (list) => {
-          const found = list.find((d) => isSameStick(d, identity, old, before));
-          if (found) finish(found);
-        },
-        () => undefined, // a failed listing is retried on the next tick
-      );
-    usb.addEventListener('connect', onConnect);
-    const poll = setInterval(look, interval);
-    const timer = setTimeout(() => finish(undefined), options.timeoutMs);
-    look(); // it may be back already
+  return awaitDevice(usb, {
+    announced: (device) => isSameStick(device, identity, old, before),
+    listed: (list) => list.find((d) => isSameStick(d, identity, old, before)),
+    intervalMs: options.pollIntervalMs ?? 50,
+    timeoutMs: options.timeoutMs,
+    timeoutError: () =>
+      new ReefError(
+        'UNAVAILABLE',
+        `${options.label}: the device is gone: it did not come back within ${options.timeoutMs} ms after a USB reset`,
+        { reason: 'device-gone' },
+      ),
+    lookNow: true, // it may be back already
   });
 }
 
