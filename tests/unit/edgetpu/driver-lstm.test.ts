@@ -204,8 +204,11 @@ describe('non-deterministic hints (keras LSTM) on the virtual Coral', () => {
     }
     const unasked = new Uint8Array(HEADER_BYTES + 672);
     encodeHeader(672, TAG.inputActivations, unasked);
-    await expect(tpu.usb.transferOut(1, unasked, { context: 'unasked scratch' })).rejects.toThrow(/did not ask for/);
-    expect(coral.violations.join('\n')).toMatch(/did not ask for/);
+    // On a loaded machine the device may already have asked for this slice by the time the bytes
+    // land; then the zeros differ from what it asked for. Either way the unasked bytes are refused.
+    const refused = /did not ask for|differ from the addressed slice/;
+    await expect(tpu.usb.transferOut(1, unasked, { context: 'unasked scratch' })).rejects.toThrow(refused);
+    expect(coral.violations.join('\n')).toMatch(refused);
   });
 
   it('the emulator wedges a non-deterministic executable when descr_ep does not report DMAs (§4.10)', async () => {
