@@ -45,7 +45,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/lib/edgetpu/**', '!**/lib/edgetpu/usb/identity.ts', '**/lib/runtime/**', '**/lib/learn/**'],
+              group: [
+                '**/lib/edgetpu/**',
+                // gitignore rules: usb/ is re-included first so that identity.ts can be.
+                '!**/lib/edgetpu/usb/',
+                '**/lib/edgetpu/usb/*',
+                '!**/lib/edgetpu/usb/identity.ts',
+                '**/lib/runtime/**',
+                '**/lib/learn/**',
+              ],
               message: 'The page talks to engines only through the worker API (identity.ts holds pure constants).',
             },
             { group: ['**/tests/**'], message: 'Test doubles are never imported by the app.' },
