@@ -12,7 +12,7 @@ test.describe('benchmark page', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Benchmark' })).toBeVisible();
     const model = page.getByRole('checkbox', { name: 'mobilenet_v1_0.25_128_quant.tflite' });
     await expect(model).toBeChecked();
-    await expect(page.getByRole('checkbox', { name: 'WASM (CPU)' })).toBeChecked();
+    await expect(page.getByRole('checkbox', { name: 'CPU (WebAssembly)' })).toBeChecked();
     await page.getByLabel('Iterations').fill('20');
     await page.getByRole('button', { name: 'Run benchmark' }).click();
 
@@ -22,7 +22,9 @@ test.describe('benchmark page', () => {
     const table = page.getByRole('table', { name: 'Latency by model and engine' });
     await expect(table.getByRole('row')).toHaveCount(2);
     await expect(table).toContainText('mobilenet_v1_0.25_128_quant.tflite');
-    await expect(table).toContainText('litert');
+    // Plain words in the cell, the engine id in its tooltip.
+    await expect(table).toContainText('CPU (WebAssembly)');
+    await expect(table.locator('td[data-label="Ran on"]')).toHaveAttribute('title', /litert-wasm/);
     await expect(table.getByTestId('median')).toHaveText(/^\d+\.\d\d ms$/);
     await expect(page.getByRole('figure', { name: 'Latency' }).locator('canvas')).toBeVisible();
     expect(await unlabelledControls(page)).toEqual([]);

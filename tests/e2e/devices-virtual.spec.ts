@@ -80,15 +80,15 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   // double's, so only the presence of the comparison is checked, never its value).
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' }).click();
   await expect(page.getByRole('checkbox', { name: 'Edge TPU usb:0' })).toBeChecked();
-  await expect(page.getByRole('checkbox', { name: 'WASM (CPU)' })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: 'CPU (WebAssembly)' })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'MobileNet v1 0.25 (ImageNet)' })).toBeChecked();
   await page.getByLabel('Iterations').fill('10');
   await page.getByRole('button', { name: 'Run benchmark' }).click();
   await expect(page.getByText('20 of 20 runs')).toBeVisible({ timeout: 60_000 });
   const results = page.getByRole('table', { name: 'Latency by model and engine' });
   await expect(results.locator('tbody tr')).toHaveCount(2);
-  await expect(results).toContainText('edgetpu · usb:0');
-  await expect(results).toContainText('litert-wasm');
+  await expect(results).toContainText('Coral usb:0');
+  await expect(results).toContainText('CPU (WebAssembly)');
   await expect(page.getByTestId('speedup')).toHaveText(
     /^\d+\.\d× (faster|slower) on Edge TPU usb:0 than WASM \(median\) · MobileNet v1 0\.25 \(ImageNet\)$/,
   );
@@ -107,9 +107,9 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   await expect(page.getByTestId('live-engine-used')).toHaveText('litert-wasm (cpu twin) · cpu');
   await expect(topK.locator('li').first()).toContainText('tiger cat');
   await expect(page.getByLabel('Engine').locator('option')).toHaveText([
-    'Automatic (TPU, else WASM)',
+    'Automatic (Coral, else the fastest here)',
     'Edge TPU usb:0 (unplugged)',
-    'WASM (CPU)',
+    'CPU (WebAssembly)',
   ]);
   await page.screenshot({ path: 'test-results/screens/live-unplugged-desktop.png', fullPage: true });
 

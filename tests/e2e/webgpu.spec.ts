@@ -186,7 +186,7 @@ test.describe('WebGPU in the pages', () => {
 
     // The Benchmark page offers every available engine and shows the ladder's decision.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' }).click();
-    for (const name of ['Automatic (the ladder’s pick)', 'WASM (CPU)', 'GPU (WebGPU)']) {
+    for (const name of ['Automatic (the ladder’s pick)', 'CPU (WebAssembly)', 'GPU (WebGPU)']) {
       await expect(page.getByRole('checkbox', { name })).toBeVisible();
     }
     await page.getByRole('checkbox', { name: 'Automatic (the ladder’s pick)' }).check();
@@ -196,7 +196,7 @@ test.describe('WebGPU in the pages', () => {
     await expect(page.getByText('15 of 15 runs')).toBeVisible({ timeout: 60_000 });
     await expect(page.getByTestId('ladder-decision')).toContainText(`${FLOAT_CLASSIFIER_NAME} runs on`);
     await expect(page.getByTestId('ladder-decision')).toContainText('GPU (WebGPU)');
-    await expect(page.getByRole('table', { name: 'Latency by model and engine' })).toContainText('litert-webgpu · gpu');
+    await expect(page.getByRole('table', { name: 'Latency by model and engine' })).toContainText('GPU (WebGPU)');
     await page.screenshot({ path: 'test-results/screens/benchmark-webgpu-desktop.png', fullPage: true });
     expect(watch.pageErrors).toEqual([]);
     expect(await watch.cspViolations()).toEqual([]);

@@ -4,7 +4,10 @@ export interface BenchmarkRow {
   /** What the person chose (`wasm`, `usb:0`). */
   engine: string;
   /** What actually ran, as the worker reports it (`litert-wasm · cpu`, `edgetpu · usb:0`). */
+  /** Where it ran, in plain words ("CPU (WebAssembly)", "Coral usb:0"). */
   ranOn: string;
+  /** The engine and device ids behind it (tooltip, CSV). */
+  ranOnDetail?: string;
   samplesMs: number[];
 }
 
@@ -59,7 +62,7 @@ export function toCsv(rows: readonly BenchmarkRow[]): string {
   const lines = ['model,engine,ran_on,iteration,latency_ms'];
   for (const r of rows)
     r.samplesMs.forEach((ms, i) =>
-      lines.push([r.model, r.engine, r.ranOn, i + 1, ms.toFixed(3)].map(csvField).join(',')),
+      lines.push([r.model, r.engine, r.ranOnDetail ?? r.ranOn, i + 1, ms.toFixed(3)].map(csvField).join(',')),
     );
   return `${lines.join('\n')}\n`;
 }

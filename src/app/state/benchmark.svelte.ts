@@ -2,7 +2,7 @@
 import { accelerator } from '../accelerator.ts';
 import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './benchmark-stats.ts';
 import { saveFile } from './download.ts';
-import { acceleratorChoices, decisionWords } from './engine-words.ts';
+import { acceleratorChoices, decisionWords, engineWords } from './engine-words.ts';
 import { errorMessage } from './errors.ts';
 import { benchmarkModel } from './inference-client.ts';
 import { ModelChoicesState } from './model-choices.svelte.ts';
@@ -83,7 +83,8 @@ export class BenchmarkState {
           {
             model: model.title,
             engine: job.engine,
-            ranOn: `${result.engine} · ${result.device}`,
+            ranOn: engineWords(result.engine, result.device),
+            ranOnDetail: `${result.engine} · ${result.device}`,
             samplesMs: result.samplesMs,
           },
         ];

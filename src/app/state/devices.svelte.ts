@@ -3,6 +3,7 @@ import { proxy } from 'comlink';
 import type { DeviceInfo, FirmwareProgress } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
 import { requestCoralPermission } from '../usb-permission.ts';
+import { downloadFailure } from './download-failure.ts';
 import { errorMessage } from './errors.ts';
 
 export interface FirmwareStep {
@@ -67,9 +68,12 @@ export class DevicesState {
           ? { ...last, phase: 'done' }
           : { ...last, phase: 'done', askAgain: { message: outcome.message, filters: outcome.filters } };
     } catch (error) {
+      // A failed download says what to do next (the card offers "Use a firmware file…" beside it),
+      // naming the host, never the long URL.
+      const from = localStorage.getItem('reef.modelBaseUrl') ?? '';
       this.firmware[id] = {
         ...(this.firmware[id] ?? { phase: 'fetch', bytesDone: 0, bytesTotal: 0 }),
-        error: errorMessage(error),
+        error: file ? errorMessage(error) : downloadFailure(error, 'The firmware', from),
       };
     }
     this.devices = await accelerator().refreshDevices();

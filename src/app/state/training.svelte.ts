@@ -9,6 +9,7 @@ import type { TrainingEvent, TransferOutput } from '../../worker/training-api.ts
 import { accelerator } from '../accelerator.ts';
 import { stopTraining, withTraining } from '../training.ts';
 import { saveFile } from './download.ts';
+import { downloadFailure } from './download-failure.ts';
 import { errorCode, errorMessage, errorReason } from './errors.ts';
 import { freeStorageBytes, storageRefusal } from './import-limits.ts';
 import { fileStem } from './train.svelte.ts';
@@ -133,7 +134,8 @@ export class TrainingState {
       await accelerator().downloadCatalogEntry(EXTRACTOR_ENTRY, localStorage.getItem('reef.modelBaseUrl') ?? undefined);
       await this.#refreshExtractor();
     } catch (error) {
-      this.error = errorMessage(error);
+      // What to do next ("Choose extractor files…" is beside it), the host and never the long URL.
+      this.error = downloadFailure(error, 'The extractor', localStorage.getItem('reef.modelBaseUrl') ?? '');
     } finally {
       this.downloading = false;
     }
