@@ -4,6 +4,7 @@
  */
 import type { CatalogEntryState, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from '../accelerator.ts';
+import { labelFileBeside } from './labels-beside.ts';
 
 export type ModelTask = 'classify' | 'detect' | 'segment' | 'pose';
 
@@ -42,18 +43,21 @@ export function choicesFrom(entries: CatalogEntryState[], files: LocalFile[]): M
         ...(labels ? { labels } : {}),
       };
     });
+  const labelsBeside = labelFileBeside(files);
   const fromImports = files
     .filter((f) => f.source === 'import' && f.name.endsWith('.tflite'))
     .map((f): ModelChoice => {
       const compiled = f.compiled ?? (f.name.endsWith('_edgetpu.tflite') || f.name.endsWith('-edgetpu.tflite'));
       // The worker paired a compiled model with its CPU twin (lib/zoo/cpu-twin), so WASM can run it too.
       const twin = compiled ? f.cpuTwin : undefined;
+      const labels = labelsBeside(f.name);
       return {
         key: `file:${f.sha256}`,
         title: f.name,
         task: guessTask(f.name),
         ...(compiled ? { edgetpu: f.sha256 } : { cpu: f.sha256 }),
         ...(twin ? { cpu: twin.sha256, twin: { name: twin.name, by: twin.by } } : {}),
+        ...(labels ? { labels } : {}),
       };
     });
   return [...fromCatalog, ...fromImports];
