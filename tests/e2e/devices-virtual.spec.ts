@@ -72,7 +72,7 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   await pickImage(page, 'Pick an image…', 'cat.bmp');
   const topK = page.getByTestId('top-k');
   await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
-  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu · usb:0');
+  await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'edgetpu · usb:0');
   await expect(page.getByTestId('live-fallback')).toHaveCount(0);
   await page.screenshot({ path: 'test-results/screens/live-tpu-desktop.png', fullPage: true });
 
@@ -98,13 +98,13 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   // The Live page kept its choices; run on the TPU once more.
   await expect(page.getByLabel('Engine')).toHaveValue('usb:0');
   await pickImage(page, 'Pick an image…', 'cat.bmp');
-  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu · usb:0');
+  await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'edgetpu · usb:0');
 
   // Pull the stick out: the next run says the TPU is gone and runs the CPU twin on WASM.
   await hand(page, 'unplug');
   await pickImage(page, 'Pick an image…', 'cat.bmp');
   await expect(page.getByTestId('live-fallback')).toHaveText('usb:0 is not available (unplugged); running on WASM');
-  await expect(page.getByTestId('live-engine-used')).toHaveText('litert-wasm (cpu twin) · cpu');
+  await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'litert-wasm (cpu twin) · cpu');
   await expect(topK.locator('li').first()).toContainText('tiger cat');
   await expect(page.getByLabel('Engine').locator('option')).toHaveText([
     'Automatic (Coral, else the fastest here)',
@@ -138,18 +138,21 @@ test('kiosk: flashes a replugged Coral by itself and moves between the TPU and W
   // starts afresh, so the booth's earlier grant is given again here (the shim answers the chooser).
   await page.evaluate(() => navigator.usb.requestDevice({ filters: [{ vendorId: 0x1a6e }, { vendorId: 0x18d1 }] }));
   const engine = page.getByTestId('kiosk-engine');
-  await expect(engine).toHaveText('edgetpu · usb:0', { timeout: 60_000 });
+  await expect(engine).toHaveAttribute('data-engine', 'edgetpu · usb:0', { timeout: 60_000 });
+  await expect(engine).toHaveText('Coral usb:0');
   await expect(page.getByTestId('top-k')).toContainText('Egyptian cat');
   await page.screenshot({ path: 'test-results/screens/kiosk-tpu-desktop.png' });
 
   await hand(page, 'unplug');
-  await expect(engine).toHaveText('litert-wasm (cpu twin) · cpu');
+  await expect(engine).toHaveAttribute('data-engine', 'litert-wasm (cpu twin) · cpu');
+  await expect(engine).toHaveText('CPU (WebAssembly)');
   await expect(page.getByTestId('kiosk-fallback')).toContainText('running on WASM');
   await expect(page.getByTestId('top-k')).toContainText('Egyptian cat');
 
   // Back in: bootloader again, firmware by itself, and the model returns to the TPU.
   await hand(page, 'replug');
-  await expect(engine).toHaveText('edgetpu · usb:0', { timeout: 60_000 });
+  await expect(engine).toHaveAttribute('data-engine', 'edgetpu · usb:0', { timeout: 60_000 });
+  await expect(engine).toHaveText('Coral usb:0');
   await expect(page.getByTestId('kiosk-fallback')).toHaveCount(0);
 
   expect(watch.consoleErrors).toEqual([]);

@@ -42,12 +42,12 @@ test('kiosk on the Edge TPU survives a reload: the virtual Coral stays in app mo
   await page.goto(`${origin}/?kiosk&model=mobilenet-v1-0.25-128&task=classify`);
   const topK = page.getByTestId('top-k');
   await expect(topK).toContainText('cat', { timeout: 60_000 });
-  await expect(page.getByTestId('kiosk-engine')).toContainText('usb:0', { timeout: 30_000 });
+  await expect(page.getByTestId('kiosk-engine')).toHaveAttribute('data-engine', /usb:0/, { timeout: 30_000 });
   await page.screenshot({ path: '/tmp/reef-i/kiosk-tpu-desktop.png' });
 
   await page.reload();
   await expect(topK).toContainText('cat', { timeout: 60_000 });
-  await expect(page.getByTestId('kiosk-engine')).toContainText('usb:0', { timeout: 30_000 });
+  await expect(page.getByTestId('kiosk-engine')).toHaveAttribute('data-engine', /usb:0/, { timeout: 30_000 });
   // Still the stick in app mode: it came back (one enumeration in this page) in its app
   // personality, so it was neither in its bootloader nor flashed again (that would be two).
   const state = (await page.evaluate(() =>

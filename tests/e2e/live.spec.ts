@@ -21,7 +21,8 @@ test.describe('live page', () => {
     await expect(topK.locator('li')).toHaveCount(3, { timeout: 60_000 });
     await expect(topK).toContainText('Egyptian cat');
     await expect(topK).toContainText('tiger cat');
-    await expect(page.getByTestId('live-engine-used')).toContainText('cpu');
+    await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', /cpu/);
+    await expect(page.getByTestId('live-engine-used')).toHaveText('CPU (WebAssembly)');
     await expect(page.getByTestId('live-latency')).toHaveText(/^\d+(\.\d)? ms$/);
     await expect(page.getByTestId('live-fps')).toHaveText(/^\d+(\.\d)?$/);
     expect(await unlabelledControls(page)).toEqual([]);
@@ -61,7 +62,7 @@ test.describe('live with an imported compiled model', () => {
     await pickImage(page, 'Pick an image…', 'cat.bmp');
     const topK = page.getByTestId('top-k');
     await expect(topK.locator('li').first()).toContainText('tiger cat', { timeout: 60_000 });
-    await expect(page.getByTestId('live-engine-used')).toContainText('cpu');
+    await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', /cpu/);
     await expect(page.getByRole('alert')).toHaveCount(0);
     await expect(twin).toBeVisible();
     // The worker's own fallback notice would say the same thing a second time.

@@ -100,7 +100,9 @@ test('connect → Train embeds on edgetpu · usb:0 and says so, with embeddings/
   await expect(page.getByRole('heading', { level: 1, name: 'Live' })).toBeVisible();
   await pickImage(page, 'Pick an image…', 'cat.bmp');
   // The extractor on the TPU, the head after it on the CPU: one composed model, two engines.
-  await expect(page.getByTestId('live-engine-used')).toHaveText('edgetpu+litert-wasm · usb:0+cpu', { timeout: 60_000 });
+  await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'edgetpu+litert-wasm · usb:0+cpu', {
+    timeout: 60_000,
+  });
   await expect(page.getByTestId('live-latency')).toHaveText(/^\d+\.\d ms$/);
   await expect(page.getByTestId('top-k').locator('li').first()).toContainText('Class 1');
   await expect(page.getByTestId('live-fallback')).toHaveCount(0);

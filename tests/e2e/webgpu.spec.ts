@@ -181,7 +181,9 @@ test.describe('WebGPU in the pages', () => {
 
     // Explicitly on the GPU: the engine line names it.
     await page.getByLabel('Engine').selectOption('webgpu');
-    await expect(page.getByTestId('live-engine-used')).toHaveText('litert-webgpu · gpu', { timeout: 60_000 });
+    await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'litert-webgpu · gpu', {
+      timeout: 60_000,
+    });
     await expect(choice).toHaveText('Runs on GPU (WebGPU) · as chosen');
 
     // The Benchmark page offers every available engine and shows the ladder's decision.
