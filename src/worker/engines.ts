@@ -123,18 +123,7 @@ export class WorkerEngines {
       });
     }
     const model = await this.#cpu().load(bytes, options.cpuTwin ? { cpuTwin: options.cpuTwin } : {});
-    const labels = readModel(bytes).labels;
-    const id = `m${++this.#nextId}`;
-    this.#models.set(id, { model, labels });
-    return {
-      id,
-      inputs: [...model.inputs],
-      outputs: [...model.outputs],
-      engine: model.engine,
-      device: model.device,
-      labels,
-      runtime: await this.#cpu().runtimeInfo(),
-    };
+    return this.adopt(model, bytes);
   }
 
   /** The worker's CPU engine (the ladder's WASM rung loads through it). */
