@@ -84,6 +84,7 @@ export {
   type StageStats,
   type Tensors,
 } from './devices/pipeline.ts';
+export { checkSegmentSet, type SegmentFile, type SegmentSet } from './devices/segment-set.ts';
 export {
   DevicePool,
   PooledModel,

@@ -7,6 +7,9 @@
  */
 import { ReefError } from '../../errors.ts';
 import type { DevicePool, PoolOpRunner } from './device-pool.ts';
+import { checkSegmentSet } from './segment-set.ts';
+
+export { orderSegments, segmentOf } from './segment-set.ts';
 
 /** What flows between segments by default: one typed array per tensor, in the segment's order. */
 export type Tensors = ArrayBufferView[];
@@ -229,48 +232,6 @@ function cancelled(): ReefError {
   return new ReefError('CANCELLED', 'pipeline stopped before this input finished');
 }
 
-const SEGMENT_NAME = /_segment_(\d+)_of_(\d+)_edgetpu\.tflite$/;
-
-/** `K` and `N` of a `*_segment_K_of_N_edgetpu.tflite` file name, or undefined for other names. */
-export function segmentOf(fileName: string): { index: number; count: number } | undefined {
-  const m = SEGMENT_NAME.exec(fileName);
-  if (!m) return undefined;
-  return { index: Number(m[1]), count: Number(m[2]) };
-}
-
-/**
- * Puts segment files in pipeline order (by their `_segment_K_of_N_` names) and checks the set is
- * complete: every K from 0 to N−1 once, all with the same N. Names without the pattern keep their
- * given order (a pipeline of unrelated models also works, stage by stage).
- */
-export function orderSegments<S extends { name: string }>(segments: readonly S[]): S[] {
-  const parsed = segments.map((s) => ({ s, seg: segmentOf(s.name) }));
-  if (parsed.every((p) => p.seg === undefined)) return [...segments];
-  const bad = parsed.find((p) => p.seg === undefined);
-  if (bad) {
-    throw new ReefError('INVALID_ARGUMENT', `${bad.s.name} is not a *_segment_K_of_N_edgetpu.tflite file`, {
-      reason: 'not-a-segment',
-    });
-  }
-  const count = parsed[0]!.seg!.count;
-  const byIndex = new Map<number, S>();
-  for (const { s, seg } of parsed) {
-    if (seg!.count !== count || seg!.index >= count || byIndex.has(seg!.index)) {
-      throw new ReefError('INVALID_ARGUMENT', `${s.name} does not belong to a ${count}-segment pipeline`, {
-        reason: 'segment-mismatch',
-      });
-    }
-    byIndex.set(seg!.index, s);
-  }
-  const missing = [...Array(count).keys()].filter((k) => !byIndex.has(k));
-  if (missing.length > 0) {
-    throw new ReefError('INVALID_ARGUMENT', `segment(s) ${missing.join(', ')} of ${count} are missing`, {
-      reason: 'segment-missing',
-    });
-  }
-  return [...Array(count).keys()].map((k) => byIndex.get(k)!);
-}
-
 /**
  * Which device runs each of `segments` segments: one each while devices last; with fewer devices
  * than segments, neighbouring segments share one (contiguous blocks, so a device hands its output
@@ -320,14 +281,15 @@ export interface SegmentPipeline {
 
 /**
  * Loads `*_segment_K_of_N_edgetpu.tflite` files into the pool, segment k on its device, and wires
- * them into a pipelined runner: `push(inputs)`, `pop()` → the last segment's outputs, in order.
+ * them into a pipelined runner (the set is checked first: checkSegmentSet): `push(inputs)`, `pop()` → the last segment's outputs, in order.
  */
 export async function createSegmentPipeline(
   pool: DevicePool,
   sources: readonly SegmentSource[],
   options: SegmentPipelineOptions,
 ): Promise<SegmentPipeline> {
-  const ordered = orderSegments(sources);
+  // Checked before anything is placed: names complete the set, and each cut's tensors agree.
+  const { segments: ordered, feeds } = checkSegmentSet(sources);
   const devices = assignSegmentDevices(ordered.length, options.devices);
   const models: SegmentModel[] = [];
   try {
@@ -344,7 +306,11 @@ export async function createSegmentPipeline(
   const stages: PipelineStage<SegmentArray[]>[] = ordered.map((source, k) => ({
     name: `segment ${k} (${source.name}) on ${devices[k]}`,
     deviceId: devices[k]!,
-    run: async (inputs) => (await models[k]!.run(inputs)).outputs.map((t) => t.data),
+    run: async (inputs) => {
+      // Segment k takes the previous segment's outputs in its own input order (matched by name).
+      const fed = k === 0 ? inputs : feeds[k]!.map((from) => inputs[from]!);
+      return (await models[k]!.run(fed)).outputs.map((t) => t.data);
+    },
   }));
   const runner = new PipelinedRunner(stages, options);
   return {
