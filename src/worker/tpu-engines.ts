@@ -9,13 +9,14 @@
  * away its runs reject with `UNAVAILABLE` and the page may switch the model to WASM with
  * `fallBackToWasm`, after which every result carries `fallback` saying why.
  */
-import type { DevicePool, PoolOpRunner } from '../lib/edgetpu/index.ts';
+import { checkSegmentSet, createSegmentPipeline, type DevicePool, type PoolOpRunner } from '../lib/edgetpu/index.ts';
 import { ReefError } from '../lib/errors.ts';
 import {
   EngineLadder,
   EngineRegistry,
   edgeTpuFactory,
   PartitionedEngine,
+  SegmentedModel,
   wasmFactory,
   type CandidateFigure,
   type ChoiceCache,
@@ -32,6 +33,7 @@ import {
   type TensorArray,
 } from '../lib/runtime/index.ts';
 import { WorkerEngines, type LoadedModelInfo, type TaskOptions, type TaskResult, type WorkerImage } from './engines.ts';
+import { segmentDevices, segmentedRefusal } from './segmented-models.ts';
 
 /** `auto`, `wasm` (or its old name `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
@@ -63,7 +65,19 @@ export interface EngineChoice {
   decision: EngineDecision;
 }
 
-export type TpuModelInfo = LoadedModelInfo & EngineChoice;
+/** A file of a model compiled in segments (`*_segment_K_of_N_edgetpu.tflite`). */
+export interface SegmentFileSource {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Segment k of a segment set and the TPU it runs on, in pipeline order. */
+export interface SegmentPlacement {
+  segment: string;
+  device: string;
+}
+
+export type TpuModelInfo = LoadedModelInfo & EngineChoice & { segments?: SegmentPlacement[] };
 export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'>;
 export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'>;
 
@@ -77,6 +91,8 @@ export interface TpuEnginesOptions {
 interface Entry {
   innerId: string;
   bytes: Uint8Array;
+  /** Set for a model compiled in segments: its files (`bytes` is segment 0's). */
+  segments?: SegmentFileSource[];
   cpuTwin: Uint8Array | undefined;
   choice: EngineChoice;
   /** The TPU it was placed on (for messages after it went away); undefined off the TPU. */
@@ -164,6 +180,51 @@ export class TpuEngines {
     });
   }
 
+  /**
+   * Loads a model compiled in segments as one model: checked as a set first (names and the tensors
+   * of every cut), then segment k placed on its TPU with its CPU ops in LiteRT.js. Off the TPU, or
+   * with none ready, a typed refusal (segmented-models.ts); never a result from elsewhere.
+   */
+  async loadSegments(files: SegmentFileSource[], options: TpuLoadOptions = {}): Promise<TpuModelInfo> {
+    const engine = options.engine ?? 'auto';
+    const { segments } = checkSegmentSet(files);
+    const probe = await this.#probeTpus();
+    const devices = probe.available
+      ? segmentDevices(engine, probe.devices, segments.length)
+      : segmentDevices(engine, [], segments.length, probe.reason);
+    const pool = this.#pool;
+    if (!pool) throw segmentedRefusal(engine, 'no WebUSB in this browser');
+    this.#runtime ??= this.#createRuntime();
+    const runtime = this.#runtime;
+    const pipeline = await createSegmentPipeline(pool, segments, {
+      devices,
+      loadSegment: (bytes, tpu) => new PartitionedEngine({ runtime, tpu }).load(bytes),
+    });
+    const model = new SegmentedModel(pipeline, segments[0]!.bytes, segments.at(-1)!.bytes);
+    const loaded: LadderModel = {
+      model,
+      engine: 'edgetpu',
+      device: model.device,
+      label: `Coral ${[...new Set(devices)].join(' + ')}`,
+      requested: engine,
+      decision: {
+        how: engine === 'auto' ? 'preferred' : 'requested',
+        engineSet: '',
+        figures: [],
+        skipped: [],
+        calibrationMs: 0,
+      },
+    };
+    const info = await this.#keep(`t${++this.#nextId}`, loaded, {
+      bytes: segments[0]!.bytes,
+      segments,
+      cpuTwin: undefined,
+      name: options.name,
+      device: model.device,
+    });
+    return { ...info, segments: model.placement };
+  }
+
   async #keep(
     id: string,
     loaded: LadderModel,
@@ -195,6 +256,7 @@ export class TpuEngines {
   async fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo> {
     const entry = this.#get(id);
     const from = entry.device ?? entry.choice.decision.label;
+    if (entry.segments) throw segmentedRefusal('wasm', `${from} is not available (${why ?? 'failed'})`);
     this.#cpu.unload(entry.innerId);
     this.#entries.delete(id);
     const loaded = await this.#ladder.load(entry.bytes, {
@@ -222,11 +284,10 @@ export class TpuEngines {
       this.#cpu.unload(entry.innerId);
       this.#entries.delete(id);
     }
-    const info = await this.load(entry.bytes, {
-      engine,
-      ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}),
-      ...(entry.name ? { name: entry.name } : {}),
-    });
+    const options = { engine, ...(entry.name ? { name: entry.name } : {}) };
+    const info = entry.segments
+      ? await this.loadSegments(entry.segments, options)
+      : await this.load(entry.bytes, { ...options, ...(entry.cpuTwin ? { cpuTwin: entry.cpuTwin } : {}) });
     if (!onTpu) this.#cpu.unload(entry.innerId);
     // Keep the caller's id: move the new entry under it.
     const fresh = this.#entries.get(info.id)!;
