@@ -1,5 +1,5 @@
 /**
- * The accelerator worker's API. Its type is the contract with the page (src/app/accelerator.ts):
+ * The accelerator worker's API. Its type is the contract with the page (src/app/shared/accelerator.ts):
  * arguments and results are plain cloneable data, never class instances or USBDevices.
  */
 import { detectCapabilities, type Capabilities } from './capabilities.ts';
@@ -19,6 +19,7 @@ import {
   type TpuModelInfo,
   type TpuRunResult,
   type TpuTaskResult,
+  type SegmentPlacement,
 } from './tpu-engines.ts';
 import {
   EmbeddingJobs,
@@ -59,11 +60,14 @@ export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, Loc
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 export type { PipelineInfo, PipelineLoadOptions, StageStats };
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
-export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry };
+export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry, SegmentPlacement };
 export type { EngineDecision } from './tpu-engines.ts';
 export type { DoctorOptions, DoctorOutcome, DoctorReport, StepResult };
 export type { EmbedDatasetRequest, EmbedDatasetResult, EmbedProgress };
 export type { PreviewOpenRequest, PreviewPrediction };
+
+/** A model compiled in segments, as stored files (`*_segment_K_of_N_edgetpu.tflite`, any order). */
+export type SegmentSetSource = { segments: { name: string; sha256: string }[] };
 
 /** Model load options of the page: the CPU twin may be a stored file. */
 export type ModelLoadOptions = Omit<TpuLoadOptions, 'cpuTwin'> & { cpuTwin?: Uint8Array | { sha256: string } };
@@ -297,9 +301,16 @@ export class AcceleratorApi {
    * carries the ladder's decision (figures, skipped engines and why).
    */
   async loadModel(
-    source: Uint8Array | { sha256: string },
+    source: Uint8Array | { sha256: string } | SegmentSetSource,
     options: LoadModelOptions | ModelLoadOptions = {},
   ): Promise<TpuModelInfo> {
+    if (!(source instanceof Uint8Array) && 'segments' in source) {
+      // Compiled in segments: one model over the TPUs, refused elsewhere (tpu-engines.ts loadSegments).
+      const files = await Promise.all(
+        source.segments.map(async (s) => ({ name: s.name, bytes: await this.#library.read(s.sha256) })),
+      );
+      return this.#tpuEngines.loadSegments(files, { engine: options.engine ?? 'cpu' });
+    }
     const bytes = source instanceof Uint8Array ? source : await this.#library.read(source.sha256);
     const twin = options.cpuTwin;
     const cpuTwin = twin === undefined || twin instanceof Uint8Array ? twin : await this.#library.read(twin.sha256);
@@ -401,11 +412,17 @@ export class AcceleratorApi {
    * `proxy()`) gets the count done so far.
    */
   async benchmarkModel(
-    source: { sha256: string },
+    source: { sha256: string } | SegmentSetSource,
     options: LoadModelOptions | ModelLoadOptions,
     iterations: number,
     onProgress?: (done: number) => void,
-  ): Promise<{ engine: string; device: string; samplesMs: number[]; decision: TpuModelInfo['decision'] }> {
+  ): Promise<{
+    engine: string;
+    device: string;
+    samplesMs: number[];
+    decision: TpuModelInfo['decision'];
+    segments?: SegmentPlacement[];
+  }> {
     const info = await this.loadModel(source, options);
     try {
       const inputs = info.inputs.map((t) => {
@@ -420,7 +437,8 @@ export class AcceleratorApi {
         samplesMs.push((await run()).ms);
         if (i % 5 === 4 || i === iterations - 1) onProgress?.(i + 1);
       }
-      return { engine: warm.engine, device: warm.device, samplesMs, decision: info.decision };
+      const segments = info.segments ? { segments: info.segments } : {};
+      return { engine: warm.engine, device: warm.device, samplesMs, decision: info.decision, ...segments };
     } finally {
       this.unloadModel(info.id);
     }
