@@ -102,10 +102,16 @@ test.describe('start page', () => {
     // The fake camera shows cat.bmp: hold to record the cat class.
     await page.getByRole('button', { name: 'Start camera' }).click();
     const record = page.getByRole('button', { name: 'Hold to record cat' });
+    // The button is disabled until the camera runs; a press on it before then records nothing, as
+    // it would for a person, so wait for it the way they would (hover does not wait for enabled).
+    await expect(record).toBeEnabled({ timeout: 30_000 });
     await record.hover();
     await page.mouse.down();
+    await expect(record).toHaveAttribute('aria-pressed', 'true');
     const cats = page.locator('[data-class="cat"]').getByTestId('sample-count');
-    await expect.poll(async () => Number((await cats.textContent())?.split(' ')[0])).toBeGreaterThan(7);
+    await expect
+      .poll(async () => Number((await cats.textContent())?.split(' ')[0]), { timeout: 30_000 })
+      .toBeGreaterThan(7);
     await page.mouse.up();
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Upload images to bird' }).click();
