@@ -8,7 +8,7 @@
  * device, and read the bus state.
  */
 import { proxy, transfer } from 'comlink';
-import { accelerator } from '../../../src/app/accelerator.ts';
+import { accelerator } from '../../../src/app/shared/accelerator.ts';
 import type { FirmwareProgress, FirmwareSource } from '../../../src/worker/accelerator-api.ts';
 import {
   VIRTUAL_USB_CHANNEL,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, speedups, summarize, toCsv } from '../../../src/app/state/benchmark-stats.ts';
+import { percentile, speedups, summarize, toCsv } from '../../../src/app/features/benchmark/benchmark-stats.ts';
 
 describe('benchmark stats', () => {
   it('takes nearest-rank percentiles', () => {

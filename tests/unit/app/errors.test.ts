@@ -1,7 +1,7 @@
 /** Errors shown on the page: a full disk is said in words even when the browser gives none. */
 import { describe, expect, it } from 'vitest';
 import { ReefError, deserializeError, serializeError } from '../../../src/lib/errors.ts';
-import { STORAGE_FULL, errorMessage, errorReason, isQuotaError, plainWords } from '../../../src/app/state/errors.ts';
+import { STORAGE_FULL, errorMessage, errorReason, isQuotaError, plainWords } from '../../../src/app/shared/errors.ts';
 
 describe('page errors', () => {
   it('recognises a quota error by name or code, also after it crossed from a worker, never by message', () => {

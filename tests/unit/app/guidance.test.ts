@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCapabilities, overallLevel } from '../../../src/app/state/guidance.ts';
+import { describeCapabilities, overallLevel } from '../../../src/app/features/system/guidance.ts';
 import type { Capabilities } from '../../../src/worker/capabilities.ts';
 
 const chromium: Capabilities = {

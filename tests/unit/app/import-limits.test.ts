@@ -1,12 +1,12 @@
 /** The Models page refuses a file too big, or bigger than the room left, before reading it. */
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../../src/app/format.ts';
+import { formatBytes } from '../../../src/app/shared/format.ts';
 import {
   MAX_IMPORT_BYTES,
   freeStorageBytes,
   importRefusal,
   storageRefusal,
-} from '../../../src/app/state/import-limits.ts';
+} from '../../../src/app/shared/import-limits.ts';
 
 const MB = 1024 * 1024;
 

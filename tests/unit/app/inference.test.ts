@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlan } from '../../../src/app/state/inference-client.ts';
-import { classRgb, toInferenceResult, type WorkerTaskResult } from '../../../src/app/state/inference.ts';
-import { summarizeOps, toInspection } from '../../../src/app/state/inspection.ts';
+import { loadPlan } from '../../../src/app/shared/inference-client.ts';
+import { classRgb, toInferenceResult, type WorkerTaskResult } from '../../../src/app/shared/inference.ts';
+import { summarizeOps, toInspection } from '../../../src/app/features/models/inspection.ts';
 
 const base = { engine: 'edgetpu', device: 'usb:0', ms: 2.5 };
 

@@ -1,8 +1,8 @@
 /** Kiosk links and download failures: what the Models page copies and says. */
 import { describe, expect, it } from 'vitest';
 import { ReefError } from '../../../src/lib/errors.ts';
-import { chosenFileRefusal, downloadFailure } from '../../../src/app/state/download-failure.ts';
-import { kioskLink } from '../../../src/app/state/kiosk-link.ts';
+import { chosenFileRefusal, downloadFailure } from '../../../src/app/shared/download-failure.ts';
+import { kioskLink } from '../../../src/app/features/models/kiosk-link.ts';
 
 describe('kioskLink', () => {
   it('is the kiosk flag, the model and the task, URL-encoded', () => {

@@ -1,6 +1,6 @@
 /** Label files pair with the model they are named after, and with no other. */
 import { describe, expect, it } from 'vitest';
-import { labelFileBeside } from '../../../src/app/state/labels-beside.ts';
+import { labelFileBeside } from '../../../src/app/shared/labels-beside.ts';
 
 const file = (name: string, sha256: string, source = 'import') => ({ name, sha256, source });
 

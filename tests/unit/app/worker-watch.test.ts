@@ -1,7 +1,7 @@
 /** The page's liveness check on a worker: a call to a dead worker rejects instead of waiting forever. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReefError } from '../../../src/lib/errors.ts';
-import { WorkerWatch } from '../../../src/app/worker-watch.ts';
+import { WorkerWatch } from '../../../src/app/shared/worker-watch.ts';
 
 const never = <T>() => new Promise<T>(() => undefined);
 

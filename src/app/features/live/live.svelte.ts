@@ -1,0 +1,245 @@
+/** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
+import { proxy } from 'comlink';
+import type { DeviceInfo, EngineDecision } from '../../../worker/accelerator-api.ts';
+import { ReefError } from '../../../lib/errors.ts';
+import { openImageBitmap } from '../../../lib/tasks/image-bitmap.ts';
+import { accelerator } from '../../shared/accelerator.ts';
+import { CameraState } from '../../shared/camera.svelte.ts';
+import { acceleratorChoices } from '../../shared/engine-words.ts';
+import { errorMessage } from '../../shared/errors.ts';
+import { takeOfferedImage } from '../../shared/image-offer.ts';
+import type { InferenceResult } from '../../shared/inference.ts';
+import { ModelSession, type EngineChoice } from '../../shared/inference-client.ts';
+import { ModelChoicesState, type ModelTask } from '../../shared/model-choices.svelte.ts';
+
+const SAVED_KEY = 'reef.live';
+
+interface SavedChoices {
+  modelKey: string;
+  task: ModelTask;
+  engine: EngineChoice;
+  labels: string;
+}
+
+function readSaved(): SavedChoices | undefined {
+  try {
+    return JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null') as SavedChoices | undefined;
+  } catch {
+    // A hand-edited or old value: start from the defaults.
+    return undefined;
+  }
+}
+
+/** Frame-rate over the last few results, so the figure is steady enough to read. */
+const FPS_WINDOW = 10;
+
+export class LiveState {
+  readonly camera = new CameraState();
+  readonly models = new ModelChoicesState();
+  devices = $state<string[]>([]);
+  /** The ladder's other available engines (GPU (WebGPU), WebNN) to offer beside Automatic, TPUs and WASM. */
+  accelerators = $state<{ value: string; label: string }[]>([]);
+  /** How the engine of the loaded model was chosen, with the measured figures. */
+  decision = $state.raw<EngineDecision | undefined>(undefined);
+  modelKey = $state('');
+  engine = $state<EngineChoice>('auto');
+  /** sha256 of a stored label file, or '' for the model's own labels. */
+  labels = $state('');
+  task = $state<ModelTask>('classify');
+  source = $state<'camera' | 'image'>('camera');
+  imageUrl = $state<string | undefined>(undefined);
+  imageName = $state('');
+  running = $state(false);
+  result = $state.raw<InferenceResult | undefined>(undefined);
+  fps = $state(0);
+  /** Width / height of what is shown, so overlays in 0..1 coordinates line up with the picture. */
+  aspect = $state(4 / 3);
+  error = $state<string | undefined>(undefined);
+  model = $derived(this.models.find(this.modelKey));
+  /** WASM needs a CPU model; the TPU needs a compiled one (or a CPU one, run on the CPU with a notice). */
+  engineProblem = $derived.by(() => {
+    const m = this.model;
+    if (!m) return undefined;
+    if (this.engine === 'wasm' && !m.cpu)
+      return 'This model is compiled for the Edge TPU only; WASM needs its CPU twin.';
+    if (this.engine.startsWith('usb') && !m.edgetpu) return 'This model is not compiled for the Edge TPU.';
+    if (this.engine === 'auto' && !m.cpu && this.devices.length === 0)
+      return 'No Edge TPU is connected and this model has no CPU version: connect a Coral or import the CPU twin.';
+    return undefined;
+  });
+  /** Which stored file runs in WebAssembly for a compiled import, and how it was paired; one line. */
+  twinNote = $derived.by(() => {
+    const m = this.model;
+    if (!m?.twin || this.engineProblem) return undefined;
+    const how = m.twin.by === 'name' ? 'paired by file name' : 'paired by matching inputs and outputs';
+    if (this.engine === 'wasm') return `Runs its CPU twin ${m.twin.name} in WebAssembly (${how}).`;
+    if (this.engine === 'auto' && this.devices.length === 0)
+      return `No Coral connected: runs its CPU twin ${m.twin.name} in WebAssembly (${how}).`;
+    return undefined;
+  });
+  readonly #session = new ModelSession();
+  #stamps: number[] = [];
+  #image: ImageBitmap | undefined;
+
+  async load(): Promise<void> {
+    await this.models.refresh();
+    // `#/live?model=file:<sha256>` (the Train page's "Try it live") picks that model.
+    const param = /[?&]model=([^&]+)/.exec(location.hash)?.[1];
+    const saved = readSaved();
+    const wanted = param ? decodeURIComponent(param) : saved?.modelKey;
+    if (wanted && this.models.find(wanted)) {
+      this.selectModel(wanted);
+      if (!param && saved) {
+        this.task = saved.task;
+        this.labels = saved.labels;
+        this.engine = saved.engine;
+      }
+    }
+    if (!this.modelKey) this.selectModel(this.models.choices[0]?.key ?? '');
+    // An image dropped on the Models page: show it here and run the chosen model on it.
+    const offered = takeOfferedImage();
+    if (offered) void this.pickImage(offered);
+    accelerator()
+      .engineLadder()
+      .then((ladder) => (this.accelerators = acceleratorChoices(ladder)))
+      .catch(() => {
+        // The worker could not list its engines: Automatic still measures what it has.
+      });
+    try {
+      const api = accelerator();
+      this.#showDevices(await api.refreshDevices());
+      const id = await api.watchDevices(proxy((list: DeviceInfo[]) => this.#showDevices(list)));
+      this.#unwatch = () => void api.unwatchDevices(id);
+    } catch {
+      // No WebUSB in this browser: the engine list keeps Automatic and WASM.
+      this.devices = [];
+    }
+  }
+
+  #unwatch: (() => void) | undefined;
+
+  /** Follows plug and unplug: a new TPU makes the next frame reload the model so `auto` can use it. */
+  #showDevices(list: DeviceInfo[]): void {
+    const ready = list.filter((d) => d.state === 'ready' || d.state === 'busy').map((d) => d.id);
+    if (ready.some((id) => !this.devices.includes(id))) this.#session.dispose();
+    this.devices = ready;
+  }
+
+  selectModel(key: string): void {
+    this.modelKey = key;
+    const m = this.models.find(key);
+    if (m) {
+      this.task = m.task;
+      this.labels = m.labels ?? '';
+    }
+    this.result = undefined;
+  }
+
+  /** Runs the camera loop until `stop()`; each frame waits for the previous result (no pile-up). */
+  async startCamera(video: () => HTMLVideoElement | undefined): Promise<void> {
+    this.source = 'camera';
+    if (!this.camera.active) await this.camera.start();
+    if (!this.camera.active) return;
+    this.running = true;
+    this.error = undefined;
+    this.#stamps = [];
+    while (this.running && this.camera.active) {
+      const el = video();
+      const frame = el ? await this.camera.grab(el) : undefined;
+      if (!frame) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (!(await this.#run(frame))) break;
+    }
+    this.running = false;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.camera.stop();
+  }
+
+  async pickImage(file: File): Promise<void> {
+    this.stop();
+    this.source = 'image';
+    this.error = undefined;
+    if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
+    this.#image?.close();
+    try {
+      // The header first: an image above Reef's pixel limit is refused before the browser decodes it.
+      this.#image = await openImageBitmap(file, file.name);
+    } catch (error) {
+      this.error = error instanceof ReefError ? error.message : `${file.name} is not an image this browser can read.`;
+      // After a failure nothing of the previous image or its result stays on screen.
+      this.#image = undefined;
+      this.imageUrl = undefined;
+      this.result = undefined;
+      return;
+    }
+    this.aspect = this.#image.width / this.#image.height;
+    this.imageUrl = URL.createObjectURL(file);
+    this.imageName = file.name;
+    await this.runImage();
+  }
+
+  /** Runs the picked image again (after changing model or engine). */
+  async runImage(): Promise<void> {
+    if (!this.#image) return;
+    this.#stamps = [];
+    await this.#run(await createImageBitmap(this.#image));
+  }
+
+  /** Keeps the choices for the next visit (read them in an effect so it re-runs on change). */
+  remember(): void {
+    const saved: SavedChoices = { modelKey: this.modelKey, task: this.task, engine: this.engine, labels: this.labels };
+    if (saved.modelKey) localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+  }
+
+  async #run(frame: ImageBitmap): Promise<boolean> {
+    const model = this.model;
+    if (!model) {
+      frame.close();
+      this.result = undefined;
+      this.error = 'Choose a model first: download one on the Models page or import a .tflite file.';
+      return false;
+    }
+    // The problem is already on the page: running anyway would add a second message saying the same.
+    if (this.engineProblem) {
+      frame.close();
+      this.result = undefined;
+      this.error = undefined;
+      return false;
+    }
+    try {
+      this.result = await this.#session.run(
+        { model, task: this.task, engine: this.engine, topK: 3, ...(this.labels ? { labels: this.labels } : {}) },
+        frame,
+      );
+      this.decision = this.#session.decision;
+      this.error = undefined;
+      this.#tick();
+      return true;
+    } catch (error) {
+      // The previous result's overlay would sit under the new error as if it were this run's.
+      this.result = undefined;
+      this.error = errorMessage(error);
+      return false;
+    }
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    this.#stamps = [...this.#stamps.slice(-(FPS_WINDOW - 1)), now];
+    const first = this.#stamps[0] ?? now;
+    this.fps = this.#stamps.length > 1 ? ((this.#stamps.length - 1) * 1000) / (now - first) : 0;
+  }
+
+  dispose(): void {
+    this.stop();
+    this.#unwatch?.();
+    this.#session.dispose();
+    this.#image?.close();
+    if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The start page's picture of this computer: is a Coral already granted, which models are ready to
+ * run here, and is there a network. Each answer shortens one of the three ways to a first result.
+ */
+import type { DeviceInfo } from '../../../worker/accelerator-api.ts';
+import { accelerator } from '../../shared/accelerator.ts';
+import { choicesFrom, type ModelChoice } from '../../shared/model-choices.svelte.ts';
+
+export class StartState {
+  devices = $state.raw<DeviceInfo[]>([]);
+  models = $state.raw<ModelChoice[]>([]);
+  online = $state(navigator.onLine);
+  usb = 'usb' in navigator;
+  loaded = $state(false);
+
+  /** Reads what is here; returns the cleanup for the online/offline listeners. */
+  start(): () => void {
+    const update = (): void => {
+      this.online = navigator.onLine;
+    };
+    addEventListener('online', update);
+    addEventListener('offline', update);
+    void this.#load();
+    return () => {
+      removeEventListener('online', update);
+      removeEventListener('offline', update);
+    };
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const api = accelerator();
+      const [entries, files] = await Promise.all([api.catalog(), api.localFiles()]);
+      this.models = choicesFrom(entries, files);
+      // Only devices granted before: listing them never opens the browser's USB prompt.
+      if (this.usb) this.devices = await api.refreshDevices().catch(() => []);
+    } catch {
+      // The start page only shortens the way; the pages it links to say what went wrong.
+    } finally {
+      this.loaded = true;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The page's side of inference: loads the chosen model in the accelerator worker once, then sends
+ * frames (transferred ImageBitmaps) and gets back task results to draw.
+ */
+import { proxy, transfer } from 'comlink';
+import type { EngineDecision, ModelLoadOptions } from '../../worker/accelerator-api.ts';
+import { errorCode } from './errors.ts';
+import { accelerator } from './accelerator.ts';
+import { toInferenceResult, type InferenceResult } from './inference.ts';
+import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
+
+/**
+ * `auto` (a TPU when one is ready for a compiled model, else the fastest engine measured), `wasm`,
+ * `webgpu`, `webnn`, or a device id such as `usb:0`.
+ */
+export type EngineChoice = string;
+
+export interface InferenceRequest {
+  model: ModelChoice;
+  task: ModelTask;
+  engine: EngineChoice;
+  topK?: number;
+  /** sha256 of a stored label file that overrides the model's own labels. */
+  labels?: string;
+}
+
+/**
+ * What to load for an engine choice. `wasm` runs the CPU version; `auto` and `usb:N` load the
+ * compiled file on the worker's TPU engine with the CPU version as its twin, so a missing or
+ * unplugged TPU falls back to WASM and the result says so.
+ */
+export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: ModelLoadOptions } {
+  if (engine === 'wasm' || engine === 'webgpu' || engine === 'webnn') {
+    if (!model.cpu)
+      throw new Error(
+        `${model.title} is compiled for the Edge TPU only; ${engine === 'wasm' ? 'WASM' : 'the GPU'} needs its CPU version (import it too).`,
+      );
+    return { sha256: model.cpu, options: { engine } };
+  }
+  if (model.edgetpu)
+    return {
+      sha256: model.edgetpu,
+      options: { engine: engine as 'auto', ...(model.cpu ? { cpuTwin: { sha256: model.cpu } } : {}) },
+    };
+  if (!model.cpu) throw new Error(`${model.title} has no model file.`);
+  if (engine !== 'auto') throw new Error(`${model.title} is not compiled for the Edge TPU; choose WASM or Automatic.`);
+  // The ladder measures the engines that can run it (once per model and engine set) and says why.
+  return { sha256: model.cpu, options: { engine: 'auto' } };
+}
+
+/** One model loaded in the worker at a time; changing model or engine reloads it. */
+export class ModelSession {
+  #key = '';
+  #id: Promise<string> | undefined;
+  /** How the ladder chose the engine of the loaded model (figures, skipped engines and why). */
+  decision: EngineDecision | undefined;
+
+  async #ensure(request: InferenceRequest): Promise<string> {
+    const { sha256, options } = loadPlan(request.model, request.engine);
+    const key = `${sha256}|${request.engine}`;
+    if (key !== this.#key || !this.#id) {
+      this.dispose();
+      this.#key = key;
+      this.decision = undefined;
+      this.#id = accelerator()
+        .loadModel({ sha256 }, options)
+        .then((info) => {
+          if (this.#key === key) this.decision = info.decision;
+          return info.id;
+        });
+      // A failed load is not cached: the next frame tries again.
+      this.#id.catch(() => {
+        if (this.#key === key) this.#id = undefined;
+      });
+    }
+    return this.#id;
+  }
+
+  async run(request: InferenceRequest, frame: ImageBitmap): Promise<InferenceResult> {
+    let id: string;
+    try {
+      id = await this.#ensure(request);
+    } catch (error) {
+      frame.close();
+      throw error;
+    }
+    const { width, height } = frame;
+    const labels = request.labels ? await this.#labels(request.labels) : undefined;
+    const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
+    const copy = await createImageBitmap(frame);
+    try {
+      const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, options);
+      return toInferenceResult(result, width, height);
+    } catch (error) {
+      // The TPU went away (unplugged, wedged): move this model to WASM and run the frame again.
+      if (errorCode(error) !== 'UNAVAILABLE') throw error;
+      const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
+      await accelerator().fallBackToWasm(id, why);
+      const result = await accelerator().runTask(id, transfer(copy, [copy]), request.task, options);
+      return toInferenceResult(result, width, height);
+    } finally {
+      copy.close();
+    }
+  }
+
+  #labelCache: { sha256: string; labels: Promise<string[]> } | undefined;
+
+  #labels(sha256: string): Promise<string[]> {
+    if (this.#labelCache?.sha256 !== sha256) this.#labelCache = { sha256, labels: accelerator().readLabels(sha256) };
+    return this.#labelCache.labels;
+  }
+
+  dispose(): void {
+    const id = this.#id;
+    this.#id = undefined;
+    this.#key = '';
+    // Unloading a model that failed to load has nothing to free.
+    id?.then((loaded) => accelerator().unloadModel(loaded)).catch(() => undefined);
+  }
+}
+
+/** Times `iterations` runs of the model in the worker; `onProgress` gets the count done so far. */
+export function benchmarkModel(
+  request: InferenceRequest,
+  iterations: number,
+  onProgress: (done: number) => void,
+): Promise<BenchmarkResult> {
+  const { sha256, options } = loadPlan(request.model, request.engine);
+  return accelerator().benchmarkModel({ sha256 }, options, iterations, proxy(onProgress));
+}
+
+export interface BenchmarkResult {
+  engine: string;
+  device: string;
+  samplesMs: number[];
+  decision: EngineDecision;
+}
