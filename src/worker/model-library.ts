@@ -14,6 +14,7 @@ import {
   type ZooEntry,
   type ZooFile,
 } from '../lib/zoo/index.ts';
+import { segmentOf } from '../lib/edgetpu/index.ts';
 import { ReefError } from '../lib/errors.ts';
 import { readModel } from '../lib/tflite/index.ts';
 import { findCpuTwin, isCompiledForEdgeTpu, modelSignature, type TwinCandidate } from '../lib/zoo/cpu-twin.ts';
@@ -32,6 +33,11 @@ export interface LocalFile extends CachedFileInfo {
   /** Set for `.tflite` files: whether it holds an Edge TPU (compiled) part. */
   compiled?: boolean;
   cpuTwin?: { sha256: string; name: string; by: 'name' | 'signature' };
+  /**
+   * Set for `*_segment_K_of_N_edgetpu.tflite` files: segment `index` (K) of `count` (N); files with
+   * the same `set` (the name without its segment part) are one model compiled in segments.
+   */
+  segment?: { set: string; index: number; count: number };
 }
 export type { DownloadProgress };
 
@@ -120,10 +126,12 @@ export class ModelLibrary {
       const model = models.find((m) => m.key === file.sha256);
       if (!model) return file;
       const match = model.compiled ? findCpuTwin(model, models) : undefined;
+      const segment = segmentOf(file.name);
       return {
         ...file,
         compiled: model.compiled,
         ...(match ? { cpuTwin: { sha256: match.twin.key, name: match.twin.name, by: match.by } } : {}),
+        ...(segment && model.compiled ? { segment } : {}),
       };
     });
   }

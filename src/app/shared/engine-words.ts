@@ -6,7 +6,11 @@ export function engineWords(engine: string, device: string): string {
   if (engine.startsWith('litert-webgpu')) return 'GPU (WebGPU)';
   if (engine.startsWith('litert-webnn')) return 'WebNN';
   if (engine.startsWith('litert-wasm')) return 'CPU (WebAssembly)';
-  return `Coral ${device.replace(/\+cpu$/, '')}`;
+  // A segment pipeline runs on several TPUs: `usb:0,usb:1` reads "Coral usb:0 + usb:1".
+  return `Coral ${device
+    .replace(/\+cpu$/, '')
+    .split(',')
+    .join(' + ')}`;
 }
 
 /** Engine choices a page may offer besides Automatic, a TPU and WASM: the ladder's other available rungs. */

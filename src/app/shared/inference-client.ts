@@ -29,7 +29,10 @@ export interface InferenceRequest {
  * compiled file on the worker's TPU engine with the CPU version as its twin, so a missing or
  * unplugged TPU falls back to WASM and the result says so.
  */
-export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: string; options: ModelLoadOptions } {
+export function loadPlan(model: ModelChoice, engine: EngineChoice): LoadPlan {
+  // Compiled in segments: the worker runs the set on the TPUs, and refuses other engines with the
+  // reason (no CPU twin of segments) so the page shows that rather than a guess of its own.
+  if (model.segments) return { segments: model.segments, options: { engine: engine as 'auto' } };
   if (engine === 'wasm' || engine === 'webgpu' || engine === 'webnn') {
     if (!model.cpu)
       throw new Error(
@@ -48,6 +51,19 @@ export function loadPlan(model: ModelChoice, engine: EngineChoice): { sha256: st
   return { sha256: model.cpu, options: { engine: 'auto' } };
 }
 
+/** What `loadModel` gets: one stored file (with its options), or every file of a segment set. */
+export type LoadPlan =
+  | { sha256: string; options: ModelLoadOptions }
+  | { segments: { name: string; sha256: string }[]; options: ModelLoadOptions };
+
+function planSource(plan: LoadPlan): { sha256: string } | { segments: { name: string; sha256: string }[] } {
+  return 'segments' in plan ? { segments: plan.segments } : { sha256: plan.sha256 };
+}
+
+function planKey(plan: LoadPlan): string {
+  return 'segments' in plan ? plan.segments.map((s) => s.sha256).join(',') : plan.sha256;
+}
+
 /** One model loaded in the worker at a time; changing model or engine reloads it. */
 export class ModelSession {
   #key = '';
@@ -56,14 +72,14 @@ export class ModelSession {
   decision: EngineDecision | undefined;
 
   async #ensure(request: InferenceRequest): Promise<string> {
-    const { sha256, options } = loadPlan(request.model, request.engine);
-    const key = `${sha256}|${request.engine}`;
+    const plan = loadPlan(request.model, request.engine);
+    const key = `${planKey(plan)}|${request.engine}`;
     if (key !== this.#key || !this.#id) {
       this.dispose();
       this.#key = key;
       this.decision = undefined;
       this.#id = accelerator()
-        .loadModel({ sha256 }, options)
+        .loadModel(planSource(plan), plan.options)
         .then((info) => {
           if (this.#key === key) this.decision = info.decision;
           return info.id;
@@ -125,8 +141,8 @@ export function benchmarkModel(
   iterations: number,
   onProgress: (done: number) => void,
 ): Promise<BenchmarkResult> {
-  const { sha256, options } = loadPlan(request.model, request.engine);
-  return accelerator().benchmarkModel({ sha256 }, options, iterations, proxy(onProgress));
+  const plan = loadPlan(request.model, request.engine);
+  return accelerator().benchmarkModel(planSource(plan), plan.options, iterations, proxy(onProgress));
 }
 
 export interface BenchmarkResult {
@@ -134,4 +150,6 @@ export interface BenchmarkResult {
   device: string;
   samplesMs: number[];
   decision: EngineDecision;
+  /** A model compiled in segments: each segment's file and the TPU it ran on. */
+  segments?: { segment: string; device: string }[];
 }

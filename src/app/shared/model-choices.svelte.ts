@@ -5,6 +5,7 @@
 import type { CatalogEntryState, LocalFile } from '../../worker/accelerator-api.ts';
 import { accelerator } from './accelerator.ts';
 import { labelFileBeside } from './labels-beside.ts';
+import { segmentSets } from './segment-sets.ts';
 
 export type ModelTask = 'classify' | 'detect' | 'segment' | 'pose';
 
@@ -22,6 +23,11 @@ export interface ModelChoice {
   labels?: string;
   /** An imported compiled model's CPU twin, found among the stored files (by file name or I/O signature). */
   twin?: { name: string; by: 'name' | 'signature' };
+  /**
+   * A model compiled in segments (`*_segment_K_of_N_edgetpu.tflite`): every segment file. It runs
+   * only on Edge TPUs (pipelined across them, or in turn on one); the worker checks the set.
+   */
+  segments?: { name: string; sha256: string }[];
 }
 
 const RUNNABLE_TASKS: readonly string[] = ['classify', 'detect', 'segment', 'pose'];
@@ -34,6 +40,7 @@ export function choicesFrom(entries: CatalogEntryState[], files: LocalFile[]): M
       const edgetpu = pick('edgetpu');
       const cpu = pick('cpu');
       const labels = pick('labels');
+      const segments = e.files.filter((f) => f.role === 'segment').map((f) => ({ name: f.name, sha256: f.sha256 }));
       return {
         key: `catalog:${e.id}`,
         title: e.title,
@@ -41,11 +48,24 @@ export function choicesFrom(entries: CatalogEntryState[], files: LocalFile[]): M
         ...(edgetpu ? { edgetpu } : {}),
         ...(cpu ? { cpu } : {}),
         ...(labels ? { labels } : {}),
+        ...(segments.length > 0 ? { segments } : {}),
       };
     });
   const labelsBeside = labelFileBeside(files);
+  const sets = segmentSets(files);
+  const inSets = sets.flatMap((s) => s.segments.map((f) => f.sha256));
+  const fromSets = sets.map((set): ModelChoice => {
+    const labels = labelsBeside(`${set.name}.tflite`);
+    return {
+      key: `segments:${set.segments.map((f) => f.sha256).join(',')}`,
+      title: `${set.name} (${set.segments.length} segments)`,
+      task: guessTask(set.name),
+      segments: set.segments,
+      ...(labels ? { labels } : {}),
+    };
+  });
   const fromImports = files
-    .filter((f) => f.source === 'import' && f.name.endsWith('.tflite'))
+    .filter((f) => f.source === 'import' && f.name.endsWith('.tflite') && !inSets.includes(f.sha256))
     .map((f): ModelChoice => {
       const compiled = f.compiled ?? (f.name.endsWith('_edgetpu.tflite') || f.name.endsWith('-edgetpu.tflite'));
       // The worker paired a compiled model with its CPU twin (lib/zoo/cpu-twin), so WASM can run it too.
@@ -60,7 +80,7 @@ export function choicesFrom(entries: CatalogEntryState[], files: LocalFile[]): M
         ...(labels ? { labels } : {}),
       };
     });
-  return [...fromCatalog, ...fromImports];
+  return [...fromCatalog, ...fromSets, ...fromImports];
 }
 
 /** A first guess from the file name; the person can change the task on the page. */

@@ -8,6 +8,8 @@ export interface BenchmarkRow {
   ranOn: string;
   /** The engine and device ids behind it (tooltip, CSV). */
   ranOnDetail?: string;
+  /** A model compiled in segments: where each segment ran ("segment 0 → usb:0 · segment 1 → usb:1"). */
+  placement?: string;
   samplesMs: number[];
 }
 

@@ -3,8 +3,8 @@ import { accelerator } from '../../shared/accelerator.ts';
 import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './benchmark-stats.ts';
 import { saveFile } from '../../shared/download.ts';
 import { acceleratorChoices, decisionWords, engineWords } from '../../shared/engine-words.ts';
-import { errorMessage } from '../../shared/errors.ts';
-import { benchmarkModel } from '../../shared/inference-client.ts';
+import { errorMessage, errorReason } from '../../shared/errors.ts';
+import { benchmarkModel, type BenchmarkResult } from '../../shared/inference-client.ts';
 import { ModelChoicesState } from '../../shared/model-choices.svelte.ts';
 
 export class BenchmarkState {
@@ -22,6 +22,8 @@ export class BenchmarkState {
   total = $state(0);
   rows = $state<BenchmarkRow[]>([]);
   error = $state<string | undefined>(undefined);
+  /** Model × engine pairs not run, with why (a segment set off the TPU). */
+  notRun = $state<string[]>([]);
   summaries = $derived(this.rows.map((r) => ({ row: r, stats: summarize(r.samplesMs) })));
   ratios = $derived(speedups(this.rows));
   engines = $derived(['auto', 'wasm', ...this.accelerators.map((a) => a.value), ...this.devices]);
@@ -55,6 +57,7 @@ export class BenchmarkState {
     const jobs = this.selectedModels.flatMap((m) => this.selectedEngines.map((e) => ({ model: m, engine: e })));
     this.rows = [];
     this.decisions = [];
+    this.notRun = [];
     this.error = undefined;
     this.done = 0;
     this.total = jobs.length * iterations;
@@ -65,9 +68,18 @@ export class BenchmarkState {
         const model = this.models.find(job.model);
         if (!model || this.#cancelled) continue;
         const before = this.done;
-        const result = await benchmarkModel({ model, task: model.task, engine: job.engine }, iterations, (n) => {
-          this.done = before + n;
-        });
+        let result: BenchmarkResult;
+        try {
+          result = await benchmarkModel({ model, task: model.task, engine: job.engine }, iterations, (n) => {
+            this.done = before + n;
+          });
+        } catch (error) {
+          // A segment set runs only on TPUs: say so for this pair and measure the others.
+          if (errorReason(error) !== 'segmented-needs-tpu') throw error;
+          this.notRun = [...this.notRun, `${model.title}: ${errorMessage(error)}`];
+          this.total -= iterations;
+          continue;
+        }
         if (job.engine === 'auto') {
           this.decisions = [
             ...this.decisions,
@@ -85,6 +97,9 @@ export class BenchmarkState {
             engine: job.engine,
             ranOn: engineWords(result.engine, result.device),
             ranOnDetail: `${result.engine} · ${result.device}`,
+            ...(result.segments
+              ? { placement: result.segments.map((s, k) => `segment ${k} → ${s.device}`).join(' · ') }
+              : {}),
             samplesMs: result.samplesMs,
           },
         ];

@@ -234,7 +234,7 @@ export class KioskState {
 
   async #infer(model: ModelChoice, frame: ImageBitmap): Promise<void> {
     // `auto`: the TPU when one is plugged in, else WASM with the CPU twin (the result says which).
-    const engine = model.edgetpu ? 'auto' : 'wasm';
+    const engine = model.edgetpu || model.segments ? 'auto' : 'wasm';
     let timer: ReturnType<typeof setTimeout> | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('watchdog')), WATCHDOG_MS);
@@ -258,6 +258,8 @@ export class KioskState {
       if (error instanceof Error && error.message === 'watchdog') {
         await this.#recover('The accelerator stopped answering.');
       } else {
+        // No result of an earlier frame stays on screen under the error.
+        this.result = undefined;
         this.status = { kind: 'recovering', text: errorMessage(error) };
         await this.#sleep(RETRY_MS);
       }

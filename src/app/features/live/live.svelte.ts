@@ -60,6 +60,8 @@ export class LiveState {
   engineProblem = $derived.by(() => {
     const m = this.model;
     if (!m) return undefined;
+    // A segment set runs only on TPUs: the worker refuses other engines and says why.
+    if (m.segments) return undefined;
     if (this.engine === 'wasm' && !m.cpu)
       return 'This model is compiled for the Edge TPU only; WASM needs its CPU twin.';
     if (this.engine.startsWith('usb') && !m.edgetpu) return 'This model is not compiled for the Edge TPU.';

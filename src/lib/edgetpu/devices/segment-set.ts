@@ -9,13 +9,16 @@
 import { ReefError } from '../../errors.ts';
 import { readModel, type Tensor } from '../../tflite/index.ts';
 
-const SEGMENT_NAME = /_segment_(\d+)_of_(\d+)_edgetpu\.tflite$/;
+const SEGMENT_NAME = /^(.*)_segment_(\d+)_of_(\d+)_edgetpu\.tflite$/;
 
-/** `K` and `N` of a `*_segment_K_of_N_edgetpu.tflite` file name, or undefined for other names. */
-export function segmentOf(fileName: string): { index: number; count: number } | undefined {
+/**
+ * `K` (index) and `N` (count) of a `*_segment_K_of_N_edgetpu.tflite` file name, and its `set`: the
+ * name without the segment part, shared by every file of the set. Undefined for other names.
+ */
+export function segmentOf(fileName: string): { set: string; index: number; count: number } | undefined {
   const m = SEGMENT_NAME.exec(fileName);
   if (!m) return undefined;
-  return { index: Number(m[1]), count: Number(m[2]) };
+  return { set: m[1]!, index: Number(m[2]), count: Number(m[3]) };
 }
 
 /**
