@@ -7,6 +7,8 @@ import { ReefError } from '../errors.ts';
 import type { TensorArray, TensorInfo } from '../runtime/index.ts';
 import { checkImage, luma, type RgbaImage } from './image.ts';
 import { resizeRegion, type Rect, type Resample } from './resize.ts';
+import { pixelTable } from './pixel-table.ts';
+import { writeRgbTensor } from './rgb-tensor.ts';
 
 export type Fit = 'stretch' | 'crop' | 'letterbox';
 
@@ -74,6 +76,21 @@ function perChannel(value: number | readonly number[], c: number): number {
   return typeof value === 'number' ? value : (value[c] ?? value[0] ?? 0);
 }
 
+/** The part of the model input the picture fills: all of it, except for letterbox. */
+export function contentSize(
+  image: { width: number; height: number },
+  layout: InputLayout,
+  region: Rect,
+  fit: Fit,
+): { width: number; height: number } {
+  if (fit !== 'letterbox') return { width: layout.width, height: layout.height };
+  const scale = layout.width / region.width;
+  return {
+    width: Math.max(1, Math.min(layout.width, Math.round(image.width * scale))),
+    height: Math.max(1, Math.min(layout.height, Math.round(image.height * scale))),
+  };
+}
+
 /** The model-input-sized RGBA picture (letterbox padding black). */
 export function fitImage(
   image: RgbaImage,
@@ -85,9 +102,7 @@ export function fitImage(
   const region = fitRegion(image.width, image.height, layout.width, layout.height, fit);
   if (fit !== 'letterbox')
     return { pixels: resizeRegion(image, region, layout.width, layout.height, resample), region };
-  const scale = layout.width / region.width;
-  const cw = Math.max(1, Math.min(layout.width, Math.round(image.width * scale)));
-  const ch = Math.max(1, Math.min(layout.height, Math.round(image.height * scale)));
+  const { width: cw, height: ch } = contentSize(image, layout, region, fit);
   const content = resizeRegion(image, { x: 0, y: 0, width: image.width, height: image.height }, cw, ch, resample);
   const pixels = new Uint8Array(layout.width * layout.height * 4);
   for (let y = 0; y < ch; y++) {
@@ -108,7 +123,28 @@ export function imageToTensor(
     });
   }
   const layout = inputLayout(input);
-  const { pixels, region } = fitImage(image, layout, options.fit ?? 'stretch', options.resample);
+  const fit = options.fit ?? 'stretch';
+  const resample = options.resample ?? 'bilinear';
+  // RGB by bilinear or nearest: the fused one-pass path (rgb-tensor.ts), same bytes as below.
+  if (layout.channels === 3 && resample !== 'area') {
+    checkImage(image);
+    const table = pixelTable(input, 3, options.normalization);
+    const region = fitRegion(image.width, image.height, layout.width, layout.height, fit);
+    const { width, height } = contentSize(image, layout, region, fit);
+    const data = new (table.constructor as Uint8ArrayConstructor)(layout.width * layout.height * 3);
+    // Letterbox resizes the whole image onto the top-left `width × height` of the input.
+    const source = fit === 'letterbox' ? { x: 0, y: 0, width: image.width, height: image.height } : region;
+    const target = {
+      out: data,
+      width: layout.width,
+      height: layout.height,
+      contentWidth: width,
+      contentHeight: height,
+    };
+    writeRgbTensor(image, source, target, table, resample);
+    return { data, region, inputWidth: layout.width, inputHeight: layout.height };
+  }
+  const { pixels, region } = fitImage(image, layout, fit, resample);
   const n = layout.width * layout.height;
   const values = new Float32Array(n * layout.channels);
   const px = pixels.data;
