@@ -4,32 +4,21 @@
  * would run in Reef's origin when opened, so the store refuses it and keeps the type it detected.
  */
 import { ReefError } from '../errors.ts';
+import { IMAGE_MIME_TYPES, IMAGE_SIGNATURE_BYTES, imageFormat } from '../image-format.ts';
 
 /** The raster types a sample may have; SVG is absent on purpose (it can carry script). */
 export const SAMPLE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp'] as const;
 export type SampleImageType = (typeof SAMPLE_IMAGE_TYPES)[number];
 
-/** Bytes read from the start of a blob: enough for every signature below. */
-const SIGNATURE_BYTES = 12;
-
-function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
-  return signature.every((b, i) => bytes[at + i] === b);
-}
-
 /** The image type the bytes start with, or undefined when they are not one Reef stores. */
 export function sniffImageType(bytes: Uint8Array): SampleImageType | undefined {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return 'image/gif';
-  if (startsWith(bytes, [0x42, 0x4d])) return 'image/bmp';
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8))
-    return 'image/webp';
-  return undefined;
+  const format = imageFormat(bytes);
+  return format && IMAGE_MIME_TYPES[format];
 }
 
 /** The blob's detected image type, or undefined when it is not an image Reef stores. */
 export async function sampleImageType(blob: Blob): Promise<SampleImageType | undefined> {
-  return sniffImageType(new Uint8Array(await blob.slice(0, SIGNATURE_BYTES).arrayBuffer()));
+  return sniffImageType(new Uint8Array(await blob.slice(0, IMAGE_SIGNATURE_BYTES).arrayBuffer()));
 }
 
 /** The blob under its detected type (the bytes are shared, not copied); refuses anything else. */

@@ -5,11 +5,12 @@
  * the size here and refuses anything above MAX_IMAGE_PIXELS.
  */
 import { ReefError } from '../errors.ts';
+import { imageFormat, type ImageFormat } from '../image-format.ts';
+
+export { imageFormat, type ImageFormat };
 
 /** The most pixels an image file may have: 40 megapixels (160 MB as RGBA). */
 export const MAX_IMAGE_PIXELS = 40_000_000;
-
-export type ImageFormat = 'bmp' | 'png' | 'jpeg' | 'gif' | 'webp';
 
 export interface ImageHeader {
   format: ImageFormat;
@@ -21,22 +22,8 @@ export function imageError(name: string, message: string, reason: string): ReefE
   return new ReefError('INVALID_ARGUMENT', `${name}: ${message}`, { reason });
 }
 
-function startsWith(bytes: Uint8Array, ...magic: number[]): boolean {
-  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-}
-
 function ascii(bytes: Uint8Array, at: number, length: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + length));
-}
-
-/** The format the first bytes show, or undefined. */
-export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  if (startsWith(bytes, 0x42, 0x4d)) return 'bmp';
-  if (startsWith(bytes, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
-  if (startsWith(bytes, 0xff, 0xd8)) return 'jpeg';
-  if (ascii(bytes, 0, 4) === 'GIF8') return 'gif';
-  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return 'webp';
-  return undefined;
 }
 
 const JPEG_SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
