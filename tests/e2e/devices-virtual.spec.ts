@@ -4,51 +4,32 @@
  * unplug → the page says so and runs on WASM. Only plugging and unplugging go through the test
  * handle (window.__reefVirtualUsb), as a hand on the stick would. No figure here is a hardware result.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { overflowing, unlabelledControls } from './support/a11y.ts';
 import { pickImage } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
-import { startVirtualBuild, type VirtualBuild } from './support/virtual-build.ts';
+import { useVirtualCoral } from './support/virtual-build.ts';
+import {
+  connectCoral,
+  downloadCatalogModel,
+  installFirmware,
+  mirrorModels,
+  virtualUsb,
+} from './support/virtual-coral-ui.ts';
 
-const PORT = Number(process.env['E2E_VIRTUAL_UI_PORT'] ?? 4181);
-let build: VirtualBuild | undefined;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  build = await startVirtualBuild('.cache/dist-virtual-ui', PORT);
-});
-
-test.afterAll(() => build?.stop());
-
-function hand(page: Page, action: 'unplug' | 'replug'): Promise<unknown> {
-  return page.evaluate(
-    (a) =>
-      (window as unknown as { __reefVirtualUsb: Record<string, (coral: number) => Promise<unknown>> }).__reefVirtualUsb[
-        a
-      ]!(0),
-    action,
-  );
-}
+const coral = useVirtualCoral(Number(process.env['E2E_VIRTUAL_UI_PORT'] ?? 4181));
 
 test('connect, install firmware, run on the Edge TPU from Live, unplug and fall back to WASM', async ({ page }) => {
   test.setTimeout(180_000);
-  const origin = build!.origin;
   const watch = await watchPage(page);
-  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
+  await mirrorModels(page, coral.origin);
 
-  await page.goto(`${origin}/#/devices`);
-  await expect(page.getByTestId('no-devices')).toBeVisible();
-  await page.getByRole('button', { name: 'Connect accelerator' }).click();
-  const card = page.locator('[data-device="usb:0"]');
-  await expect(card).toContainText('Needs firmware');
+  const card = await connectCoral(page, coral.origin);
   await expect(card).toContainText('Bootloader (needs firmware)');
   expect(await unlabelledControls(page)).toEqual([]);
   await page.screenshot({ path: 'test-results/screens/devices-dfu-desktop.png', fullPage: true });
 
-  await card.getByRole('button', { name: 'Install firmware' }).click();
-  await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
+  await installFirmware(page, card, 'download');
   await expect(card).toContainText('Ready');
   await expect(card).toContainText('Ready (firmware loaded)');
   await expect(card).toContainText('USB 3 SuperSpeed');
@@ -101,7 +82,7 @@ test('connect, install firmware, run on the Edge TPU from Live, unplug and fall 
   await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'edgetpu · usb:0');
 
   // Pull the stick out: the next run says the TPU is gone and runs the CPU twin on WASM.
-  await hand(page, 'unplug');
+  await virtualUsb(page, 'unplug', 0);
   await pickImage(page, 'Pick an image…', 'cat.bmp');
   await expect(page.getByTestId('live-fallback')).toHaveText('usb:0 is not available (unplugged); running on WASM');
   await expect(page.getByTestId('live-engine-used')).toHaveAttribute('data-engine', 'litert-wasm (cpu twin) · cpu');
@@ -125,15 +106,11 @@ test('kiosk: flashes a replugged Coral by itself and moves between the TPU and W
   page,
 }) => {
   test.setTimeout(180_000);
-  const origin = build!.origin;
   const watch = await watchPage(page);
-  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
-  await page.goto(`${origin}/#/models`);
-  const entry = page.locator('[data-entry="mobilenet-v1-0.25-128"]');
-  await entry.getByRole('button', { name: 'Download MobileNet v1 0.25 (ImageNet)' }).click();
-  await expect(entry.getByTestId('cached')).toBeVisible({ timeout: 60_000 });
+  await mirrorModels(page, coral.origin);
+  await downloadCatalogModel(page, coral.origin, 'mobilenet-v1-0.25-128', 'MobileNet v1 0.25 (ImageNet)');
 
-  await page.goto(`${origin}/?kiosk&model=mobilenet-v1-0.25-128&task=classify`);
+  await page.goto(`${coral.origin}/?kiosk&model=mobilenet-v1-0.25-128&task=classify`);
   // Chromium remembers a granted Coral across loads; the emulator's bus lives in the worker and
   // starts afresh, so the booth's earlier grant is given again here (the shim answers the chooser).
   await page.evaluate(() => navigator.usb.requestDevice({ filters: [{ vendorId: 0x1a6e }, { vendorId: 0x18d1 }] }));
@@ -143,14 +120,14 @@ test('kiosk: flashes a replugged Coral by itself and moves between the TPU and W
   await expect(page.getByTestId('top-k')).toContainText('Egyptian cat');
   await page.screenshot({ path: 'test-results/screens/kiosk-tpu-desktop.png' });
 
-  await hand(page, 'unplug');
+  await virtualUsb(page, 'unplug', 0);
   await expect(engine).toHaveAttribute('data-engine', 'litert-wasm (cpu twin) · cpu');
   await expect(engine).toHaveText('CPU (WebAssembly)');
   await expect(page.getByTestId('kiosk-fallback')).toContainText('running on WASM');
   await expect(page.getByTestId('top-k')).toContainText('Egyptian cat');
 
   // Back in: bootloader again, firmware by itself, and the model returns to the TPU.
-  await hand(page, 'replug');
+  await virtualUsb(page, 'replug', 0);
   await expect(engine).toHaveAttribute('data-engine', 'edgetpu · usb:0', { timeout: 60_000 });
   await expect(engine).toHaveText('Coral usb:0');
   await expect(page.getByTestId('kiosk-fallback')).toHaveCount(0);

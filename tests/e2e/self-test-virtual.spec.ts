@@ -9,47 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
 import { parseTrace } from '../../src/lib/edgetpu/usb/trace.ts';
-import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { overflowing, unlabelledControls } from './support/a11y.ts';
 import { watchPage } from './support/page-watch.ts';
-import { startVirtualBuild, type VirtualBuild } from './support/virtual-build.ts';
+import { useVirtualCoral } from './support/virtual-build.ts';
+import { chooseFirmwareFile, connectCoral, coralState, mirrorModels } from './support/virtual-coral-ui.ts';
 
-const PORT = Number(process.env['E2E_VIRTUAL_SELFTEST_PORT'] ?? 4183);
-let build: VirtualBuild | undefined;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  build = await startVirtualBuild('.cache/dist-virtual-selftest', PORT);
-});
-
-test.afterAll(() => build?.stop());
-
-interface BusState {
-  corals: { personality: string; firmware: string | null; enumerations: number; violations: string[] }[];
-}
-
-function busState(page: Page): Promise<BusState> {
-  return page.evaluate(
-    () =>
-      (
-        window as unknown as { __reefVirtualUsb: { state(): Promise<BusState> } }
-      ).__reefVirtualUsb.state() as Promise<BusState>,
-  );
-}
-
-async function chooseFirmware(page: Page, name: string, fixture: FixtureName): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.locator('[data-device="usb:0"]').getByRole('button', { name: 'Use a firmware file…' }).click();
-  await (
-    await chooser
-  ).setFiles({
-    name,
-    mimeType: 'application/octet-stream',
-    buffer: Buffer.from(await readFixture(fixture)),
-  });
-}
+const coral = useVirtualCoral(Number(process.env['E2E_VIRTUAL_SELFTEST_PORT'] ?? 4183));
 
 /** The service worker's "installed for offline use" note would cover the card in screenshots. */
 async function dismissInstalledToast(page: Page): Promise<void> {
@@ -61,24 +26,20 @@ test('firmware from a file: a wrong file is refused naming the mismatch and noth
   page,
 }) => {
   test.setTimeout(240_000);
-  const origin = build!.origin;
   const watch = await watchPage(page);
-  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
-  await page.goto(`${origin}/#/devices`);
-  await page.getByRole('button', { name: 'Connect accelerator' }).click();
-  const card = page.locator('[data-device="usb:0"]');
-  await expect(card).toContainText('Needs firmware');
+  await mirrorModels(page, coral.origin);
+  const card = await connectCoral(page, coral.origin);
   await expect(card.getByRole('button', { name: 'Use a firmware file…' })).toBeVisible();
   expect(await unlabelledControls(page)).toEqual([]);
-  const before = (await busState(page)).corals[0]!;
+  const before = (await coralState(page)).corals[0]!;
 
   // The multi-endpoint image: a real Coral firmware, but not the one Reef drives.
-  await chooseFirmware(page, 'apex_latest_multi_ep.bin', 'apex_latest_multi_ep.bin');
+  await chooseFirmwareFile(page, card, 'apex_latest_multi_ep.bin');
   await expect(card.getByRole('alert')).toHaveText(
     'this is the multi-endpoint firmware (apex_latest_multi_ep.bin); Reef drives the single-endpoint image apex_latest_single_ep.bin',
   );
   // Any other file: its size and sha256 against the pinned ones.
-  await chooseFirmware(page, 'apex_latest_single_ep.bin', 'testconv1-test-input.bin');
+  await chooseFirmwareFile(page, card, 'testconv1-test-input.bin', 'apex_latest_single_ep.bin');
   await expect(card.getByRole('alert')).toHaveText(
     /^not the Coral firmware: 3072 bytes with sha256 466073616e9815eeaa8c93b80ee6f1266dd3981a5a843f78603207b19fa2bc7b, expected apex_latest_single_ep\.bin \(10783 bytes, sha256 3b07311b174b81fd14fd2c887f40d646c0ebf2f140cc5ee5cf8befa0f3e3dc7f\)$/,
   );
@@ -90,13 +51,13 @@ test('firmware from a file: a wrong file is refused naming the mismatch and noth
   await page.screenshot({ path: '/tmp/reef-devices-firmware-refused-390.png', fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
   // Nothing reached the stick: still the same bootloader, no image, no re-enumeration.
-  expect((await busState(page)).corals[0]).toEqual({ ...before, violations: [] });
+  expect((await coralState(page)).corals[0]).toEqual({ ...before, violations: [] });
   await expect(card).toContainText('Needs firmware');
 
-  await chooseFirmware(page, 'apex_latest_single_ep.bin', 'apex_latest_single_ep.bin');
+  await chooseFirmwareFile(page, card);
   await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
   await expect(card).toContainText('Ready (firmware loaded)');
-  expect((await busState(page)).corals[0]).toMatchObject({ personality: 'app', firmware: 'single-ep' });
+  expect((await coralState(page)).corals[0]).toMatchObject({ personality: 'app', firmware: 'single-ep' });
 
   // "Check my Coral": the test models come from the (mirrored) pinned sources.
   await card.getByRole('button', { name: 'Check my Coral' }).click();
@@ -158,7 +119,7 @@ test('firmware from a file: a wrong file is refused naming the mismatch and noth
   expect(bulkOut.every((r) => r.status === 'ok' && r.length > 0)).toBe(true);
   expect(strFromU8(zip['report.txt']!)).toMatch(/^PASS {4}testconv1 golden output \(bit-exact\)/m);
 
-  expect((await busState(page)).corals[0]!.violations).toEqual([]);
+  expect((await coralState(page)).corals[0]!.violations).toEqual([]);
   expect(watch.consoleErrors).toEqual([]);
   expect(watch.pageErrors).toEqual([]);
   expect(await watch.cspViolations()).toEqual([]);

@@ -1,11 +1,10 @@
 /**
  * The Edge TPU path of the accelerator worker in Chromium, against the virtual Coral injected into a
- * TEST build (REEF_TEST_USB=virtual-coral, built here into .cache/dist-virtual and served on its
+ * TEST build (REEF_TEST_USB=virtual-coral, built once per run into .cache/dist-virtual and served on its
  * own port, so dist/ of the other specs is untouched). The page's permission prompt goes through
  * the test shim (tests/e2e/support/virtual-usb-page.ts); everything else is the app's and the
  * worker's own code. The virtual Coral is a test double: no figure here is a hardware result.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -13,10 +12,11 @@ import { CATALOG, FIRMWARE_FILE } from '../../src/lib/zoo/index.ts';
 import { VIRTUAL_USB_CHANNEL } from './support/virtual-usb-bus.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { watchPage } from './support/page-watch.ts';
+import { useVirtualCoral, VIRTUAL_BUILD_DIR } from './support/virtual-build.ts';
+import { connectCoral, coralState, virtualUsb } from './support/virtual-coral-ui.ts';
 
 const PORT = Number(process.env['E2E_VIRTUAL_PORT'] ?? 4180);
 const ORIGIN = `http://localhost:${PORT}`;
-const OUT_DIR = '.cache/dist-virtual';
 const MIRROR = `${ORIGIN}/__mirror`;
 /** Strings only the emulator has: the test channel's name and one of its protocol checks. */
 const EMULATOR_MARKERS = [VIRTUAL_USB_CHANNEL, 'reset into an image that is not an official firmware'];
@@ -28,8 +28,6 @@ const catUrl = (() => {
   const cat = FIXTURES['cat.bmp'];
   return `${MIRROR}/${cat.repo}/${cat.commit}/${cat.path}`;
 })();
-
-let server: ChildProcess | undefined;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -47,41 +45,7 @@ function markersIn(dir: string): string[] {
   return [...found];
 }
 
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  const env = { ...process.env, REEF_TEST_USB: 'virtual-coral', REEF_E2E_MIRROR: '1' };
-  const build = spawnSync('npx', ['vite', 'build', '--outDir', OUT_DIR, '--emptyOutDir', '--logLevel', 'warn'], {
-    env,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`virtual-coral test build failed:\n${build.stderr}`);
-  server = spawn('npx', ['vite', 'preview', '--outDir', OUT_DIR, '--port', String(PORT), '--strictPort'], {
-    env,
-    detached: true,
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${ORIGIN}/`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`vite preview of the test build did not start on ${ORIGIN}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-});
-
-test.afterAll(() => {
-  // The preview server and its children: the process group this spec started.
-  try {
-    if (server?.pid) process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-});
+useVirtualCoral(PORT);
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: { code?: string; reason?: string; message: string } };
 
@@ -92,17 +56,6 @@ function api<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
       const control = (window as unknown as { __reefVirtualUsb: { api: Record<string, (...x: unknown[]) => unknown> } })
         .__reefVirtualUsb;
       return control.api[m as string]!(...(a as unknown[])) as Promise<T>;
-    },
-    [method, args] as const,
-  );
-}
-
-function bus<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([m, a]) => {
-      const control = (window as unknown as { __reefVirtualUsb: Record<string, (...x: unknown[]) => unknown> })
-        .__reefVirtualUsb;
-      return control[m as string]!(...(a as unknown[])) as Promise<T>;
     },
     [method, args] as const,
   );
@@ -120,28 +73,16 @@ interface Classified {
   classes: { id: number; label: string; score: number }[];
 }
 
-interface CoralState {
-  mode: string;
-  corals: { personality: string; firmware: string; enumerations: number; granted: boolean; violations: string[] }[];
-}
-
 /** Opens the Devices page and grants the stick (still in DFU) through the app's Connect button. */
 async function connectDfuCoral(page: Page, mode?: 'ask-again'): Promise<void> {
-  await page.goto(`${ORIGIN}/#/devices`);
-  await expect(page.getByRole('heading', { level: 1, name: 'Devices' })).toBeVisible();
-  await expect(page.getByTestId('no-devices')).toBeVisible();
-  if (mode) await bus(page, 'setPermissionMode', mode);
-  await page.getByRole('button', { name: 'Connect accelerator' }).click();
-  const card = page.locator('[data-device="usb:0"]');
-  await expect(card).toContainText('Needs firmware');
-  await expect(card).toContainText('Bootloader (needs firmware)');
+  await expect(await connectCoral(page, ORIGIN, mode)).toContainText('Bootloader (needs firmware)');
 }
 
 test('normal builds contain no emulator; the virtual-coral test build does', () => {
   // dist/ is the production build `npm test` / `npm run test:e2e` made before this run.
   expect(existsSync('dist/index.html'), 'dist/ (the normal build) must exist').toBe(true);
   expect(markersIn('dist')).toEqual([]);
-  expect(markersIn(OUT_DIR).sort()).toEqual([...EMULATOR_MARKERS].sort());
+  expect(markersIn(VIRTUAL_BUILD_DIR).sort()).toEqual([...EMULATOR_MARKERS].sort());
 });
 
 test('DFU Coral → firmware with progress → re-enumerated → TPU inference equals the CPU twin → unplug → typed error → WASM fallback', async ({
@@ -173,7 +114,7 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
     bytesDone: FIRMWARE_FILE.sizeBytes,
     bytesTotal: FIRMWARE_FILE.sizeBytes,
   });
-  const afterFlash = await bus<CoralState>(page, 'state');
+  const afterFlash = await coralState(page);
   expect(afterFlash.corals[0]).toMatchObject({
     personality: 'app',
     firmware: 'single-ep',
@@ -218,7 +159,7 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
   await api(page, 'unload', twin.id);
 
   // The virtual Coral saw a protocol-correct stream for every run so far.
-  expect((await bus<CoralState>(page, 'state')).corals[0]!.violations).toEqual([]);
+  expect((await coralState(page)).corals[0]!.violations).toEqual([]);
 
   // The trace holds the DFU download (class requests to the bootloader) and the TPU's bulk stream.
   const trace = (await api<string>(page, 'takeUsbTrace'))
@@ -233,7 +174,7 @@ test('DFU Coral → firmware with progress → re-enumerated → TPU inference e
   expect(await api<string>(page, 'takeUsbTrace')).toBe('');
 
   // Unplug: the next run fails with a typed error and the device leaves the list.
-  await bus(page, 'unplug', 0);
+  await virtualUsb(page, 'unplug', 0);
   const failed = await api<Settled<Classified>>(page, 'classify', tpuModel.id, catUrl);
   expect(failed.ok).toBe(false);
   expect(!failed.ok && failed.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'device-gone' });
@@ -289,7 +230,7 @@ test('when the grant does not carry over, the flash asks for the second permissi
     ],
   });
   expect(flashed.outcome.message).toContain('needs your permission');
-  const hidden = await bus<CoralState>(page, 'state');
+  const hidden = await coralState(page);
   expect(hidden.corals[0]).toMatchObject({ personality: 'app', granted: false, violations: [] });
   await expect(page.getByTestId('no-devices')).toBeVisible();
 
@@ -304,7 +245,7 @@ test('when the grant does not carry over, the flash asks for the second permissi
   ).toBe(2);
 
   // A wrong firmware file is refused before anything is sent: the stick needs a replug into DFU.
-  await bus(page, 'replug', 0);
+  await virtualUsb(page, 'replug', 0);
   await page.getByRole('button', { name: 'Connect accelerator' }).click();
   await expect(card).toContainText('Needs firmware');
   const multi = FIXTURES['apex_latest_multi_ep.bin'];
@@ -316,7 +257,7 @@ test('when the grant does not carry over, the flash asks for the second permissi
     MIRROR,
   );
   expect(!refused.ok && refused.error).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'wrong-firmware' });
-  expect((await bus<CoralState>(page, 'state')).corals[0]).toMatchObject({ personality: 'dfu', violations: [] });
+  expect((await coralState(page)).corals[0]).toMatchObject({ personality: 'dfu', violations: [] });
 
   expect(watch.pageErrors).toEqual([]);
   expect(watch.consoleErrors).toEqual([]);
@@ -330,22 +271,22 @@ test('a failed DFU download is a typed error and a replug recovers; a second Cor
   await connectDfuCoral(page);
   const card0 = page.locator('[data-device="usb:0"]');
 
-  await bus(page, 'failDfuAtBlock', 0, 3);
+  await virtualUsb(page, 'failDfuAtBlock', 0, 3);
   const failed = await api<Settled<unknown>>(page, 'flash', 'usb:0', 'download', MIRROR);
   expect(!failed.ok && failed.error).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'firmware-rejected' });
-  expect((await bus<CoralState>(page, 'state')).corals[0]).toMatchObject({ personality: 'dfu', enumerations: 1 });
+  expect((await coralState(page)).corals[0]).toMatchObject({ personality: 'dfu', enumerations: 1 });
 
   // Replug: the bootloader comes back (same grant), and this time the image goes through — from the
   // cache. The emulator's DFU fault stays armed across replugs, so it is disarmed (block -1) first.
-  await bus(page, 'failDfuAtBlock', 0, -1);
-  await bus(page, 'replug', 0);
+  await virtualUsb(page, 'failDfuAtBlock', 0, -1);
+  await virtualUsb(page, 'replug', 0);
   await expect(card0).toContainText('Needs firmware');
   const retried = value(await api<Settled<{ outcome: unknown }>>(page, 'flash', 'usb:0', 'download', MIRROR));
   expect(retried.outcome).toEqual({ status: 'ready', device: 'usb:0', source: 'cache' });
   await expect(card0).toContainText('Ready');
 
   // A second stick on a USB 2 port: the chooser grants it, it becomes usb:1 and warns about the link.
-  await bus(page, 'addCoral', 'high');
+  await virtualUsb(page, 'addCoral', 'high');
   await page.getByRole('button', { name: 'Connect accelerator' }).click();
   const card1 = page.locator('[data-device="usb:1"]');
   await expect(card1).toContainText('Needs firmware');
@@ -365,7 +306,7 @@ test('a failed DFU download is a typed error and a replug recovers; a second Cor
   expect(result.classes[0]).toMatchObject({ id: 283, label: 'tiger cat' });
   await expect(card1).toContainText(compiledFile.name);
   await expect(card0).toContainText('none loaded');
-  const corals = (await bus<CoralState>(page, 'state')).corals;
+  const corals = (await coralState(page)).corals;
   await page.screenshot({ path: 'test-results/screens/devices-virtual-corals.png', fullPage: true });
   // The first DFU attempt was refused by design; nothing else went wrong on either stick.
   expect(corals.map((c) => c.violations)).toEqual([[], []]);

@@ -9,19 +9,10 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { pickImage } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
-import { startVirtualBuild, type VirtualBuild } from './support/virtual-build.ts';
+import { useVirtualCoral } from './support/virtual-build.ts';
+import { connectCoral, installFirmware, mirrorModels, virtualUsb } from './support/virtual-coral-ui.ts';
 
-const PORT = Number(process.env['E2E_VIRTUAL_TRAIN_PORT'] ?? 4186);
-let build: VirtualBuild | undefined;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  build = await startVirtualBuild('.cache/dist-virtual-train', PORT);
-});
-
-test.afterAll(() => build?.stop());
+const coral = useVirtualCoral(Number(process.env['E2E_VIRTUAL_TRAIN_PORT'] ?? 4186));
 
 const CATS: FixtureName[] = ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp'];
 const OTHERS: FixtureName[] = [
@@ -49,22 +40,8 @@ async function upload(page: Page, className: string, names: FixtureName[]): Prom
 
 /** Devices page: connect the virtual Coral and flash it from the firmware fixture. */
 async function connect(page: Page): Promise<void> {
-  const origin = build!.origin;
-  await page.addInitScript((o) => localStorage.setItem('reef.modelBaseUrl', `${o}/__mirror`), origin);
-  await page.goto(`${origin}/#/devices`);
-  await page.getByRole('button', { name: 'Connect accelerator' }).click();
-  const card = page.locator('[data-device="usb:0"]');
-  await expect(card).toContainText('Needs firmware');
-  const chooser = page.waitForEvent('filechooser');
-  await card.getByRole('button', { name: 'Use a firmware file…' }).click();
-  await (
-    await chooser
-  ).setFiles({
-    name: 'apex_latest_single_ep.bin',
-    mimeType: 'application/octet-stream',
-    buffer: Buffer.from(await readFixture('apex_latest_single_ep.bin')),
-  });
-  await expect(card.getByRole('status')).toHaveText('Firmware installed.', { timeout: 60_000 });
+  await mirrorModels(page, coral.origin);
+  await installFirmware(page, await connectCoral(page, coral.origin), 'file');
 }
 
 /** Train page (same document, so the worker keeps its Coral): samples in, extractor downloaded. */
@@ -119,9 +96,7 @@ test('unplugged mid-embedding: every sample is embedded on WASM, a notice says s
   await page.getByRole('button', { name: 'Train model' }).click();
   const onTpu = page.getByRole('status').filter({ hasText: /Embedding samples on edgetpu · usb:0: [1-9]\d* of 21/ });
   await expect(onTpu).toBeVisible({ timeout: 60_000 });
-  await page.evaluate(() =>
-    (window as unknown as { __reefVirtualUsb: { unplug(): Promise<unknown> } }).__reefVirtualUsb.unplug(),
-  );
+  await virtualUsb(page, 'unplug', 0);
   await expect(page.getByRole('status').filter({ hasText: 'Embedding samples on wasm · cpu' })).toBeVisible({
     timeout: 60_000,
   });
