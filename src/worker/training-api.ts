@@ -22,6 +22,7 @@ import {
   type TrainingEvent,
   type TeachableFile,
   type TrainingMetrics,
+  type Top1Agreement,
 } from '../lib/learn/index.ts';
 import type { LoadedModel, WasmEngine } from '../lib/runtime/index.ts';
 import {
@@ -130,11 +131,15 @@ export interface QuantizeRequest {
 
 export interface TeachableImportOutput {
   labels: string[];
-  /** Full-int8, uint8 I/O, labels embedded: passes the Edge TPU check and runs in WASM as it is. */
+  /** The Edge TPU model: full-int8, uint8 I/O (pixel bytes in), labels embedded; passes the Edge TPU check. */
   model: Uint8Array;
   compatibility: CompatibilityReport;
-  /** Top-1 matches of the quantized model with the float one on the dataset's samples. */
-  agreement: { agree: number; total: number };
+  /** The CPU model: the same int8 graph with float I/O (x / 127 − 1 in, probabilities out), labels embedded. */
+  cpuModel: Uint8Array;
+  /** Top-1 matches of the Edge TPU model with the float one on the dataset's samples (ties apart). */
+  agreement: Top1Agreement;
+  /** The same for the CPU model. */
+  cpuAgreement: Top1Agreement;
   ms: number;
 }
 
@@ -374,24 +379,25 @@ export class TrainingApi {
       );
     this.#engine ??= this.#makeEngine();
     const engine = this.#engine;
-    let loaded: { bytes: Uint8Array; model: LoadedModel } | undefined;
+    // Both models (Edge TPU and CPU) stay loaded: the check alternates between them per sample.
+    const loaded = new Map<Uint8Array, LoadedModel>();
     try {
-      const result = await quantizeTeachable(exported, data.images, data.images, async (bytes, pixels) => {
-        if (loaded?.bytes !== bytes) {
-          loaded?.model.dispose();
-          loaded = { bytes, model: await engine.load(bytes) };
-        }
-        return (await loaded.model.run([pixels])).outputs[0]!.data as Uint8Array;
+      const result = await quantizeTeachable(exported, data.images, data.images, async (bytes, input) => {
+        let model = loaded.get(bytes);
+        if (!model) loaded.set(bytes, (model = await engine.load(bytes)));
+        return (await model.run([input])).outputs[0]!.data as ArrayLike<number>;
       });
       return {
         labels: result.labels,
         model: result.model,
         compatibility: result.compatibility,
+        cpuModel: result.cpuModel,
         agreement: result.agreement,
+        cpuAgreement: result.cpuAgreement,
         ms: performance.now() - started,
       };
     } finally {
-      loaded?.model.dispose();
+      for (const model of loaded.values()) model.dispose();
     }
   }
 

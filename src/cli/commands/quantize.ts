@@ -7,11 +7,12 @@ import type { Command } from '../command.ts';
 import { readAllImages } from '../learn-data.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
 import { isTeachableExport, quantizeTeachableExport } from '../teachable-quantize.ts';
+import { cpuOutPath } from '../cpu-out-path.ts';
 
 const USAGE = `Usage: reef quantize <model.json> --data <dir> --out <model.tflite>
                      [--io uint8|int8] [--calibration minmax|percentile:P] [--input-range MIN,MAX] [--json]
        reef quantize <teachable-machine.zip | export folder> --data <dir> --out <model.tflite>
-                     [--check <dir>] [--json]
+                     [--cpu-out <model.tflite>] [--check <dir>] [--json]
 
 Full-integer post-training quantization of a tfjs layers model (model.json + weights) to a TFLite
 model the Edge TPU compiler accepts: int8 weights (per channel for convolutions), int32 biases,
@@ -28,9 +29,11 @@ Max/AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, Reshape/Flatten,
   --json         print {"edgetpuCompatible":bool,"unsupported":[…],"ms"}
 
 A Teachable Machine image export (its ZIP, or the folder with model.json, weights.bin and
-metadata.json) is quantized with TM's own preprocessing (center crop, x / 127 - 1), uint8 I/O and
-its labels embedded, and the top-1 agreement with the float model is printed: on --check images
-when given, else on the --data images.
+metadata.json) is quantized with TM's own preprocessing (center crop, x / 127 - 1) and its labels
+embedded, and written twice: --out is the Edge TPU model (uint8 input = pixel bytes, uint8 output),
+--cpu-out the CPU model (same int8 graph with float input x/127-1 and float probabilities; default:
+--out with "_cpu" added). Each one's top-1 agreement with the float model is printed: on --check
+images when given, else on the --data images.
 `;
 
 function parseCalibration(value: string): Calibration {
@@ -83,6 +86,7 @@ export const command: Command = {
         calibration: { type: 'string', default: 'minmax' },
         'input-range': { type: 'string', default: '0,1' },
         check: { type: 'string' },
+        'cpu-out': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -96,7 +100,13 @@ export const command: Command = {
       await initTf({ backends: ['cpu'] });
       return quantizeTeachableExport(
         modelFile,
-        { data: values.data, out: values.out, json: values.json, ...(values.check ? { check: values.check } : {}) },
+        {
+          data: values.data,
+          out: values.out,
+          cpuOut: values['cpu-out'] ?? cpuOutPath(values.out),
+          json: values.json,
+          ...(values.check ? { check: values.check } : {}),
+        },
         io,
       );
     }

@@ -8,6 +8,7 @@ import type { Command } from '../command.ts';
 import { readClassFolders } from '../learn-data.ts';
 import { nodeLiteRtLoader } from '../litert-node.ts';
 import { readInputFile } from '../input-files.ts';
+import { cpuOutPath } from '../cpu-out-path.ts';
 import { cpuTwinFile } from '../run/cpu-twin-file.ts';
 import { createEngineForDevice } from '../run/engine-for-device.ts';
 
@@ -73,12 +74,6 @@ function refuseClassifier(file: string, extractor: Model, embedder: Model): void
       'use an embedding extractor such as mobilenet_v1_1.0_224_quant_embedding_extractor_edgetpu.tflite',
     { reason: 'not-an-extractor' },
   );
-}
-
-/** The CPU model's default path: `x_edgetpu.tflite` → `x.tflite`, else `x.tflite` → `x_cpu.tflite`. */
-export function cpuOutPath(out: string): string {
-  if (/_edgetpu\.tflite$/.test(out)) return out.replace(/_edgetpu\.tflite$/, '.tflite');
-  return /\.tflite$/.test(out) ? out.replace(/\.tflite$/, '_cpu.tflite') : `${out}_cpu.tflite`;
 }
 
 export const command: Command = {

@@ -74,8 +74,10 @@ export {
   TEACHABLE_INPUT_RANGE,
   type TeachableExport,
   type TeachableFile,
+  type RunQuantized,
   type TeachableResult,
 } from './teachable.ts';
+export { compareTop1, tallyTop1, type Top1Agreement, type Top1Outcome } from './agreement.ts';
 export { loadTfjsModel, saveTfjsModel, WEIGHTS_FILE, type TfjsModelFiles } from './tfjs-io.ts';
 export {
   imageBatch,

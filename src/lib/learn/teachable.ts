@@ -3,8 +3,10 @@
  * a truncated MobileNetV2 nested as a model, then the Dense head), `weights.bin` and
  * `metadata.json` (labels, image size), as a ZIP or as the three files. Its preprocessing is
  * `@teachablemachine/image`'s: center square crop, resize to the image size, then x / 127 − 1.
- * Reef quantizes it to full-int8 (uint8 I/O, labels embedded: ready for the Edge TPU compiler and
- * runnable in WASM as it is) and reports top-1 agreement with the float model on given images.
+ * Reef quantizes it to full-int8 once and writes it two ways, labels embedded in both: the Edge TPU
+ * model (uint8 I/O: pixel bytes in, as the TPU path needs) and the CPU model (float32 I/O: TM's
+ * preprocessed input in and probabilities out, like the float model, for WASM and other CPU
+ * runtimes). Top-1 agreement with the float model is measured for each on given images.
  */
 import { ReefError } from '../errors.ts';
 import type { RgbaImage } from '../tasks/index.ts';
@@ -18,8 +20,9 @@ import {
 } from '../tflite/index.ts';
 import { centerCrop, rgbBytes } from './augment.ts';
 import { emitModel } from './emit.ts';
+import { compareTop1, tallyTop1, type Top1Agreement, type Top1Outcome } from './agreement.ts';
 import { labelsFile } from './compose.ts';
-import { quantizeLayersModel, type Calibration, type PtqReport } from './ptq/quantize.ts';
+import { quantizeLayersModelAs, type Calibration, type PtqReport } from './ptq/quantize.ts';
 import { tf } from './tfjs.ts';
 import { loadTfjsModel } from './tfjs-io.ts';
 
@@ -82,13 +85,19 @@ export function readTeachableExport(files: readonly TeachableFile[]): TeachableE
   return { modelJson: text(find('model.json')!.bytes), weights: find('weights.bin')!.bytes, labels, imageSize };
 }
 
+function squareCrop(image: RgbaImage, size: number): RgbaImage {
+  return image.width === size && image.height === size ? image : centerCrop(image, size, size);
+}
+
+/** Teachable Machine's value mapping of pixel bytes: x / 127 − 1. */
+export function teachableValues(pixels: Uint8Array): Float32Array {
+  return Float32Array.from(pixels, (v) => v / 127 - 1);
+}
+
 /** Teachable Machine's preprocessing: center square crop, resize, x / 127 − 1. */
 export function teachableBatch(images: readonly RgbaImage[], size: number): tf.Tensor4D {
   const data = new Float32Array(images.length * size * size * 3);
-  images.forEach((image, i) => {
-    const px = rgbBytes(image.width === size && image.height === size ? image : centerCrop(image, size, size));
-    for (let j = 0; j < px.length; j++) data[i * size * size * 3 + j] = px[j]! / 127 - 1;
-  });
+  images.forEach((image, i) => data.set(teachableValues(rgbBytes(squareCrop(image, size))), i * size * size * 3));
   return tf.tensor4d(data, [images.length, size, size, 3]);
 }
 
@@ -101,24 +110,40 @@ export interface TeachableQuantizeOptions {
 
 export interface TeachableResult {
   labels: string[];
-  /** Full-int8 (uint8 I/O), labels embedded: passes the Edge TPU check, runs in WASM as it is. */
+  /**
+   * The Edge TPU model: full-int8 with uint8 I/O (pixel bytes in: x / 127 − 1 is exactly its input
+   * quantization), labels embedded; passes the Edge TPU check, ready for edgetpu_compiler.
+   */
   model: Uint8Array;
   compatibility: CompatibilityReport;
+  /**
+   * The CPU model: the same int8 graph with float32 I/O (QUANTIZE in, DEQUANTIZE out): takes
+   * x / 127 − 1 and gives probabilities, as the float model does; labels embedded. Runs in WASM.
+   */
+  cpuModel: Uint8Array;
   report: PtqReport;
-  /** Float model vs the quantized graph (int8 simulation) on `check` images: top-1 matches. */
-  agreement: { agree: number; total: number };
+  /** Top-1 agreement of the Edge TPU model with the float model on the `check` images. */
+  agreement: Top1Agreement;
+  /** The same for the CPU model. */
+  cpuAgreement: Top1Agreement;
 }
 
 /**
+ * Runs quantized model bytes on one input (pixel bytes for the Edge TPU model, x / 127 − 1 floats
+ * for the CPU model) with the caller's engine and gives its first output.
+ */
+export type RunQuantized = (model: Uint8Array, input: Uint8Array | Float32Array) => Promise<ArrayLike<number>>;
+
+/**
  * Quantizes a Teachable Machine export. `calibration` images set the ranges; `check` images
- * (held out from calibration, ideally) measure top-1 agreement of the quantized model with the
+ * (held out from calibration, ideally) measure top-1 agreement of both quantized models with the
  * float one, run by the caller's engine through `runQuantized`.
  */
 export async function quantizeTeachable(
   exported: TeachableExport,
   calibration: readonly RgbaImage[],
   check: readonly RgbaImage[],
-  runQuantized: (model: Uint8Array, pixels: Uint8Array) => Promise<ArrayLike<number>>,
+  runQuantized: RunQuantized,
   options: TeachableQuantizeOptions = {},
 ): Promise<TeachableResult> {
   if (!calibration.length) throw refused('quantizing needs at least one calibration image', 'no-calibration-images');
@@ -137,11 +162,11 @@ export async function quantizeTeachable(
         'teachable-label-mismatch',
       );
     const x = teachableBatch(calibration, exported.imageSize);
-    let spec;
+    let specs;
     let report: PtqReport;
     try {
-      ({ spec, report } = quantizeLayersModel(model, x, {
-        io: 'uint8',
+      // One calibration for both: the CPU model is the Edge TPU model's graph with float edges.
+      ({ specs, report } = quantizeLayersModelAs(model, x, ['uint8', 'float32'], {
         inputRange: TEACHABLE_INPUT_RANGE,
         ...(options.calibration ? { calibration: options.calibration } : {}),
         description: `Teachable Machine image model (${exported.labels.length} classes), full-int8 by Reef`,
@@ -149,28 +174,29 @@ export async function quantizeTeachable(
     } finally {
       x.dispose();
     }
-    const bytes = emitModel(spec, { 'labels.txt': labelsFile(exported.labels) });
-    let agree = 0;
+    const labels = { 'labels.txt': labelsFile(exported.labels) };
+    const bytes = emitModel(specs[0]!, labels);
+    const cpuBytes = emitModel(specs[1]!, labels);
+    const outcomes: Top1Outcome[] = [];
+    const cpuOutcomes: Top1Outcome[] = [];
     for (const image of check) {
-      const cropped =
-        image.width === exported.imageSize && image.height === exported.imageSize
-          ? image
-          : centerCrop(image, exported.imageSize, exported.imageSize);
+      const pixels = rgbBytes(squareCrop(image, exported.imageSize));
+      const values = teachableValues(pixels);
       const floatTop = tf.tidy(() => {
-        const t = teachableBatch([cropped], exported.imageSize);
+        const t = tf.tensor4d(values, [1, exported.imageSize, exported.imageSize, 3]);
         return (model.predict(t) as tf.Tensor).argMax(-1).dataSync()[0]!;
       });
-      const scores = await runQuantized(bytes, rgbBytes(cropped));
-      let best = 0;
-      for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c;
-      if (best === floatTop) agree++;
+      outcomes.push(compareTop1(floatTop, await runQuantized(bytes, pixels)));
+      cpuOutcomes.push(compareTop1(floatTop, await runQuantized(cpuBytes, values)));
     }
     return {
       labels: [...exported.labels],
       model: bytes,
       compatibility: checkEdgeTpuCompatibility(readModel(bytes)),
+      cpuModel: cpuBytes,
       report,
-      agreement: { agree, total: check.length },
+      agreement: tallyTop1(outcomes),
+      cpuAgreement: tallyTop1(cpuOutcomes),
     };
   } finally {
     model.dispose();

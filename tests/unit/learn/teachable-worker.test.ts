@@ -54,6 +54,12 @@ describe('TrainingApi.importTeachable', () => {
     expect(out.agreement.total).toBe(4);
     expect(out.agreement.agree).toBeGreaterThanOrEqual(3);
     expect(readModel(out.model).labels).toEqual(['mine', 'yours']);
+    // The CPU download: the same labels, float I/O, measured in WASM on the same samples.
+    const cpu = readModel(out.cpuModel);
+    expect(cpu.labels).toEqual(['mine', 'yours']);
+    expect(cpu.subgraphs[0]!.tensors[cpu.subgraphs[0]!.inputs[0]!]!.dtype).toBe('float32');
+    expect(out.cpuAgreement.total).toBe(4);
+    expect(out.cpuAgreement.agree).toBeGreaterThanOrEqual(3);
     await expect(api.importTeachable([{ name: 'tm.zip', bytes: zip }], empty.id)).rejects.toMatchObject({
       reason: 'no-calibration-images',
     });

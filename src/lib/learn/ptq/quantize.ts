@@ -2,7 +2,8 @@
  * Full-integer post-training quantization of a tfjs LayersModel to a TFLite model the Edge TPU
  * compiler accepts: int8 weights (per-channel for convolutions, per-tensor for Dense), int32
  * biases, int8 activations calibrated on representative inputs (min/max or a percentile), and
- * uint8 or int8 model I/O with QUANTIZE only at the edges.
+ * uint8 or int8 model I/O with QUANTIZE only at the edges — or float32 I/O (QUANTIZE in,
+ * DEQUANTIZE out) for a CPU model that takes and gives what the float model did.
  */
 import { ReefError } from '../../errors.ts';
 import { bytesOf, type ModelSpec, type SpecOp, type SpecTensor } from '../model-spec.ts';
@@ -20,9 +21,16 @@ import { buildLayerGraph, runGraph, type GraphNode, type LayerGraph } from './gr
 
 export type Calibration = 'minmax' | { percentile: number };
 
+/**
+ * Element type of the model's input and output: uint8 (Coral's tools) or int8 keep the model
+ * integer end to end, as the Edge TPU needs; float32 is for the CPU (the Edge TPU compiler would
+ * leave the float edges on the CPU).
+ */
+export type PtqIo = QuantDType | 'float32';
+
 export interface PtqOptions {
-  /** Element type of the model's input and output (default uint8, what Coral's tools use). */
-  io?: QuantDType;
+  /** Element type of the model's input and output (default uint8). */
+  io?: PtqIo;
   /** How activation ranges are chosen (default min/max; the input always uses min/max). */
   calibration?: Calibration;
   /** Inputs per calibration batch. */
@@ -160,7 +168,21 @@ export function quantizeLayersModel(
   representative: tf.Tensor,
   options: PtqOptions = {},
 ): PtqResult {
-  const io = options.io ?? 'uint8';
+  const { specs, report } = quantizeLayersModelAs(model, representative, [options.io ?? 'uint8'], options);
+  return { spec: specs[0]!, report };
+}
+
+/**
+ * One calibration, one spec per I/O type in `ios` (same activation and weight parameters inside):
+ * e.g. the Edge TPU's uint8-I/O model and a float-I/O CPU model from the same quantization.
+ * `options.io` is ignored; the report's op counts are those of the first spec.
+ */
+export function quantizeLayersModelAs(
+  model: tf.LayersModel,
+  representative: tf.Tensor,
+  ios: readonly PtqIo[],
+  options: PtqOptions = {},
+): { specs: ModelSpec[]; report: PtqReport } {
   const graph = buildLayerGraph(model);
   const inputShape = graph.shapes.get(graph.input)!;
   if (representative.shape.slice(1).join() !== inputShape.slice(1).join())
@@ -192,158 +214,171 @@ export function quantizeLayersModel(
     }
   }
 
-  const tensors: SpecTensor[] = [];
-  const operators: SpecOp[] = [];
-  const index = new Map<number, number>();
-  const activation = (id: number, name: string, dtype: QuantDType = 'int8', p = params.get(id)!) =>
-    tensors.push({
-      name,
-      dtype,
-      shape: graph.shapes.get(id)!,
-      quant: { scale: [p.scale], zeroPoint: [p.zeroPoint], quantizedDimension: 0 },
-    }) - 1;
-  const constant = (name: string, t: Omit<SpecTensor, 'name'>) => tensors.push({ name, ...t }) - 1;
-  const nameOf = (node: GraphNode) => node.layers[node.layers.length - 1]!;
+  const specFor = (io: PtqIo): ModelSpec => {
+    const tensors: SpecTensor[] = [];
+    const operators: SpecOp[] = [];
+    const index = new Map<number, number>();
+    const activation = (id: number, name: string, dtype: QuantDType = 'int8', p = params.get(id)!) =>
+      tensors.push({
+        name,
+        dtype,
+        shape: graph.shapes.get(id)!,
+        quant: { scale: [p.scale], zeroPoint: [p.zeroPoint], quantizedDimension: 0 },
+      }) - 1;
+    const constant = (name: string, t: Omit<SpecTensor, 'name'>) => tensors.push({ name, ...t }) - 1;
+    const nameOf = (node: GraphNode) => node.layers[node.layers.length - 1]!;
 
-  // Model input, with a QUANTIZE edge op when the outside world speaks uint8.
-  const inParams = params.get(graph.input)!;
-  const modelInputs: number[] = [];
-  if (io === 'uint8') {
-    const outside = activation(graph.input, 'input', 'uint8', convertParams(inParams, 'int8', 'uint8'));
-    const inside = activation(graph.input, 'input_int8');
-    operators.push({ op: 'QUANTIZE', inputs: [outside], outputs: [inside] });
-    modelInputs.push(outside);
-    index.set(graph.input, inside);
-  } else {
-    modelInputs.push(activation(graph.input, 'input'));
-    index.set(graph.input, modelInputs[0]!);
-  }
+    // Model input, with a QUANTIZE edge op when the outside world speaks uint8 or float.
+    const inParams = params.get(graph.input)!;
+    const modelInputs: number[] = [];
+    if (io === 'float32') {
+      const outside = tensors.push({ name: 'input', dtype: 'float32', shape: graph.shapes.get(graph.input)! }) - 1;
+      const inside = activation(graph.input, 'input_int8');
+      operators.push({ op: 'QUANTIZE', inputs: [outside], outputs: [inside] });
+      modelInputs.push(outside);
+      index.set(graph.input, inside);
+    } else if (io === 'uint8') {
+      const outside = activation(graph.input, 'input', 'uint8', convertParams(inParams, 'int8', 'uint8'));
+      const inside = activation(graph.input, 'input_int8');
+      operators.push({ op: 'QUANTIZE', inputs: [outside], outputs: [inside] });
+      modelInputs.push(outside);
+      index.set(graph.input, inside);
+    } else {
+      modelInputs.push(activation(graph.input, 'input'));
+      index.set(graph.input, modelInputs[0]!);
+    }
 
-  for (const node of graph.nodes) {
-    const name = nameOf(node);
-    const ins = node.inputs.map((i) => index.get(i)!);
-    const out = activation(node.output, name);
-    index.set(node.output, out);
-    const inScale = params.get(node.inputs[0]!)!.scale;
-    switch (node.kind) {
-      case 'conv':
-      case 'depthwise':
-      case 'dense': {
-        const ks = node.kernelShape!;
-        let weights: Float32Array;
-        let shape: number[];
-        let axis: number | undefined;
-        if (node.kind === 'conv') {
-          // tfjs [kh, kw, in, out] → TFLite [out, kh, kw, in], one scale per output channel.
-          weights = transposeKernel(node.kernel!, ks, [3, 0, 1, 2]);
-          shape = [ks[3]!, ks[0]!, ks[1]!, ks[2]!];
-          axis = 0;
-        } else if (node.kind === 'depthwise') {
-          // tfjs [kh, kw, in, mult] is already TFLite's [1, kh, kw, in × mult] in memory.
-          weights = node.kernel!;
-          shape = [1, ks[0]!, ks[1]!, ks[2]! * ks[3]!];
-          axis = 3;
-        } else {
-          // Dense [in, out] → [out, in]; per-tensor, which every Edge TPU compiler version maps.
-          weights = transposeKernel(node.kernel!, ks, [1, 0]);
-          shape = [ks[1]!, ks[0]!];
-          axis = undefined;
+    for (const node of graph.nodes) {
+      const name = nameOf(node);
+      const ins = node.inputs.map((i) => index.get(i)!);
+      const out = activation(node.output, name);
+      index.set(node.output, out);
+      const inScale = params.get(node.inputs[0]!)!.scale;
+      switch (node.kind) {
+        case 'conv':
+        case 'depthwise':
+        case 'dense': {
+          const ks = node.kernelShape!;
+          let weights: Float32Array;
+          let shape: number[];
+          let axis: number | undefined;
+          if (node.kind === 'conv') {
+            // tfjs [kh, kw, in, out] → TFLite [out, kh, kw, in], one scale per output channel.
+            weights = transposeKernel(node.kernel!, ks, [3, 0, 1, 2]);
+            shape = [ks[3]!, ks[0]!, ks[1]!, ks[2]!];
+            axis = 0;
+          } else if (node.kind === 'depthwise') {
+            // tfjs [kh, kw, in, mult] is already TFLite's [1, kh, kw, in × mult] in memory.
+            weights = node.kernel!;
+            shape = [1, ks[0]!, ks[1]!, ks[2]! * ks[3]!];
+            axis = 3;
+          } else {
+            // Dense [in, out] → [out, in]; per-tensor, which every Edge TPU compiler version maps.
+            weights = transposeKernel(node.kernel!, ks, [1, 0]);
+            shape = [ks[1]!, ks[0]!];
+            axis = undefined;
+          }
+          const q = quantizeWeightsSymmetric(weights, shape, axis);
+          const w = constant(`${node.layers[0]}/weights`, {
+            dtype: 'int8',
+            shape,
+            data: bytesOf(q.data),
+            quant: { scale: q.scales, zeroPoint: q.zeroPoints, quantizedDimension: axis ?? 0 },
+          });
+          const biasScales = q.scales.map((s) => s * inScale);
+          const b = constant(`${node.layers[0]}/bias`, {
+            dtype: 'int32',
+            shape: [node.bias!.length],
+            data: bytesOf(quantizeBias(node.bias!, inScale, q.scales)),
+            quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), quantizedDimension: 0 },
+          });
+          const common = { inputs: [ins[0]!, w, b], outputs: [out], activation: node.activation };
+          if (node.kind === 'dense') operators.push({ op: 'FULLY_CONNECTED', ...common });
+          else {
+            const conv = {
+              ...common,
+              padding: node.padding!,
+              strideH: node.strides![0],
+              strideW: node.strides![1],
+              dilationH: node.dilation![0],
+              dilationW: node.dilation![1],
+            };
+            operators.push(
+              node.kind === 'conv'
+                ? { op: 'CONV_2D', ...conv }
+                : { op: 'DEPTHWISE_CONV_2D', ...conv, depthMultiplier: node.depthMultiplier! },
+            );
+          }
+          break;
         }
-        const q = quantizeWeightsSymmetric(weights, shape, axis);
-        const w = constant(`${node.layers[0]}/weights`, {
-          dtype: 'int8',
-          shape,
-          data: bytesOf(q.data),
-          quant: { scale: q.scales, zeroPoint: q.zeroPoints, quantizedDimension: axis ?? 0 },
-        });
-        const biasScales = q.scales.map((s) => s * inScale);
-        const b = constant(`${node.layers[0]}/bias`, {
-          dtype: 'int32',
-          shape: [node.bias!.length],
-          data: bytesOf(quantizeBias(node.bias!, inScale, q.scales)),
-          quant: { scale: biasScales, zeroPoint: biasScales.map(() => 0), quantizedDimension: 0 },
-        });
-        const common = { inputs: [ins[0]!, w, b], outputs: [out], activation: node.activation };
-        if (node.kind === 'dense') operators.push({ op: 'FULLY_CONNECTED', ...common });
-        else {
-          const conv = {
-            ...common,
+        case 'maxpool':
+        case 'avgpool':
+          operators.push({
+            op: node.kind === 'maxpool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D',
+            inputs: ins,
+            outputs: [out],
             padding: node.padding!,
             strideH: node.strides![0],
             strideW: node.strides![1],
-            dilationH: node.dilation![0],
-            dilationW: node.dilation![1],
-          };
-          operators.push(
-            node.kind === 'conv'
-              ? { op: 'CONV_2D', ...conv }
-              : { op: 'DEPTHWISE_CONV_2D', ...conv, depthMultiplier: node.depthMultiplier! },
-          );
+            filterH: node.poolSize![0],
+            filterW: node.poolSize![1],
+          });
+          break;
+        case 'mean': {
+          const axes = constant(`${name}/axes`, { dtype: 'int32', shape: [2], data: bytesOf(new Int32Array([1, 2])) });
+          operators.push({ op: 'MEAN', inputs: [ins[0]!, axes], outputs: [out], keepDims: false });
+          break;
         }
-        break;
+        case 'add':
+          operators.push({ op: 'ADD', inputs: ins, outputs: [out], activation: node.activation });
+          break;
+        case 'concat':
+          operators.push({ op: 'CONCATENATION', inputs: ins, outputs: [out], axis: node.axis! });
+          break;
+        case 'reshape': {
+          const newShape = [1, ...node.targetShape!];
+          const shapeTensor = constant(`${name}/shape`, {
+            dtype: 'int32',
+            shape: [newShape.length],
+            data: bytesOf(Int32Array.from(newShape)),
+          });
+          operators.push({ op: 'RESHAPE', inputs: [ins[0]!, shapeTensor], outputs: [out], newShape });
+          break;
+        }
+        case 'softmax':
+          operators.push({ op: 'SOFTMAX', inputs: ins, outputs: [out], beta: 1 });
+          break;
+        case 'relu':
+        case 'relu6':
+          operators.push({ op: node.kind === 'relu' ? 'RELU' : 'RELU6', inputs: ins, outputs: [out] });
+          break;
       }
-      case 'maxpool':
-      case 'avgpool':
-        operators.push({
-          op: node.kind === 'maxpool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D',
-          inputs: ins,
-          outputs: [out],
-          padding: node.padding!,
-          strideH: node.strides![0],
-          strideW: node.strides![1],
-          filterH: node.poolSize![0],
-          filterW: node.poolSize![1],
-        });
-        break;
-      case 'mean': {
-        const axes = constant(`${name}/axes`, { dtype: 'int32', shape: [2], data: bytesOf(new Int32Array([1, 2])) });
-        operators.push({ op: 'MEAN', inputs: [ins[0]!, axes], outputs: [out], keepDims: false });
-        break;
-      }
-      case 'add':
-        operators.push({ op: 'ADD', inputs: ins, outputs: [out], activation: node.activation });
-        break;
-      case 'concat':
-        operators.push({ op: 'CONCATENATION', inputs: ins, outputs: [out], axis: node.axis! });
-        break;
-      case 'reshape': {
-        const newShape = [1, ...node.targetShape!];
-        const shapeTensor = constant(`${name}/shape`, {
-          dtype: 'int32',
-          shape: [newShape.length],
-          data: bytesOf(Int32Array.from(newShape)),
-        });
-        operators.push({ op: 'RESHAPE', inputs: [ins[0]!, shapeTensor], outputs: [out], newShape });
-        break;
-      }
-      case 'softmax':
-        operators.push({ op: 'SOFTMAX', inputs: ins, outputs: [out], beta: 1 });
-        break;
-      case 'relu':
-      case 'relu6':
-        operators.push({ op: node.kind === 'relu' ? 'RELU' : 'RELU6', inputs: ins, outputs: [out] });
-        break;
     }
-  }
 
-  const modelOutputs = graph.outputs.map((id, i) => {
-    const inside = index.get(id)!;
-    if (io === 'int8') return inside;
-    const outside = activation(id, `output_${i}`, 'uint8', convertParams(params.get(id)!, 'int8', 'uint8'));
-    operators.push({ op: 'QUANTIZE', inputs: [inside], outputs: [outside] });
-    return outside;
-  });
+    const modelOutputs = graph.outputs.map((id, i) => {
+      const inside = index.get(id)!;
+      if (io === 'int8') return inside;
+      if (io === 'float32') {
+        const outside = tensors.push({ name: `output_${i}`, dtype: 'float32', shape: graph.shapes.get(id)! }) - 1;
+        operators.push({ op: 'DEQUANTIZE', inputs: [inside], outputs: [outside] });
+        return outside;
+      }
+      const outside = activation(id, `output_${i}`, 'uint8', convertParams(params.get(id)!, 'int8', 'uint8'));
+      operators.push({ op: 'QUANTIZE', inputs: [inside], outputs: [outside] });
+      return outside;
+    });
 
-  const ops: Record<string, number> = {};
-  for (const op of operators) ops[op.op] = (ops[op.op] ?? 0) + 1;
-  return {
-    spec: {
+    return {
       description: options.description ?? 'Reef full-integer post-training quantization',
       tensors,
       operators,
       inputs: modelInputs,
       outputs: modelOutputs,
-    },
-    report: { ops, folded: graph.folded, calibrationSamples: representative.shape[0]!, foldingError },
+    };
   };
+
+  const specs = ios.map(specFor);
+  const ops: Record<string, number> = {};
+  for (const op of specs[0]?.operators ?? []) ops[op.op] = (ops[op.op] ?? 0) + 1;
+  return { specs, report: { ops, folded: graph.folded, calibrationSamples: representative.shape[0]!, foldingError } };
 }
