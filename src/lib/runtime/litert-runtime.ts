@@ -201,6 +201,25 @@ export class LiteRtRuntime {
   }
 }
 
+/** What a graph input takes, and the LiteRT buffer it is written into on every run. */
+interface InputSlot {
+  dtype: DType | undefined;
+  bytes: number;
+  buffer: WasmTensorBuffer;
+}
+
+/** What a graph output holds: read from LiteRT once, the same on every run of a static graph. */
+interface OutputLayout {
+  dtype: DType;
+  shape: number[];
+  bytes: number;
+}
+
+/**
+ * A compiled graph bound to its LiteRT instance. The per-call work is kept to copies: each input's
+ * LiteRT buffer is made once and overwritten on every run, and each output's type and shape are
+ * read once; what is checked on every run (input types and sizes) are plain comparisons.
+ */
 class BoundGraph implements LiteRtGraph {
   readonly generation: number;
   readonly #runtime: LiteRtRuntime;
@@ -210,6 +229,8 @@ class BoundGraph implements LiteRtGraph {
   readonly #model: WasmModel;
   readonly #compiled: WasmCompiledModel;
   readonly #opNumbers: readonly number[] | undefined;
+  readonly #inputs: (InputSlot | undefined)[] = [];
+  readonly #outputs: (OutputLayout | undefined)[] = [];
   #deleted = false;
 
   constructor(
@@ -232,46 +253,52 @@ class BoundGraph implements LiteRtGraph {
     this.#opNumbers = opNumbers;
   }
 
-  #inputBuffer(index: number, data: TensorArray): WasmTensorBuffer {
+  #inputSlot(index: number): InputSlot {
+    const known = this.#inputs[index];
+    if (known) return known;
     const wasm = this.#wasm;
     const type = this.#model.getInputTensorType(0, index);
     try {
-      const expected = DTYPE_OF_ELEMENT.get(type.elementType().value);
-      const actual = dtypeOfArray(data);
-      if (expected !== actual && !(expected === 'bool' && actual === 'uint8')) {
-        throw new ReefError('INVALID_ARGUMENT', `litert: input ${index} is ${expected ?? 'unknown'}, got ${actual}`, {
-          reason: 'input-type',
-        });
-      }
-      if (type.bytes() !== data.byteLength) {
-        throw new ReefError(
-          'INVALID_ARGUMENT',
-          `litert: input ${index} needs ${type.bytes()} bytes, got ${data.byteLength}`,
-          {
-            reason: 'input-size',
-          },
-        );
-      }
+      const bytes = type.bytes();
       const buffer = wasm.LiteRtTensorBuffer.createManaged(
         this.#env,
         wasm.LiteRtTensorBufferType.HOST_MEMORY,
         type,
-        data.byteLength,
+        bytes,
       );
-      const dest = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
-      try {
-        wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dest);
-      } finally {
-        buffer.unlock();
-      }
-      return buffer;
+      const slot = { dtype: DTYPE_OF_ELEMENT.get(type.elementType().value), bytes, buffer };
+      this.#inputs[index] = slot;
+      return slot;
     } finally {
       type.delete();
     }
   }
 
-  #readOutput(buffer: WasmTensorBuffer): LiteRtOutput {
+  /** Checks `data` against input `index` and copies it into that input's buffer. */
+  #writeInput(index: number, data: TensorArray): WasmTensorBuffer {
     const wasm = this.#wasm;
+    const { dtype: expected, bytes, buffer } = this.#inputSlot(index);
+    const actual = dtypeOfArray(data);
+    if (expected !== actual && !(expected === 'bool' && actual === 'uint8')) {
+      throw new ReefError('INVALID_ARGUMENT', `litert: input ${index} is ${expected ?? 'unknown'}, got ${actual}`, {
+        reason: 'input-type',
+      });
+    }
+    if (bytes !== data.byteLength) {
+      throw new ReefError('INVALID_ARGUMENT', `litert: input ${index} needs ${bytes} bytes, got ${data.byteLength}`, {
+        reason: 'input-size',
+      });
+    }
+    const dest = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
+    try {
+      wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dest);
+    } finally {
+      buffer.unlock();
+    }
+    return buffer;
+  }
+
+  #outputLayout(buffer: WasmTensorBuffer): OutputLayout {
     const type = buffer.tensorType();
     const layout = type.layout();
     const dims = layout.dimensions();
@@ -288,16 +315,7 @@ class BoundGraph implements LiteRtGraph {
           },
         );
       }
-      const count = shape.reduce((n, d) => n * d, 1);
-      const data = allocateTensorArray(dtype, count);
-      const bytes = count * BYTES_PER_ELEMENT[dtype];
-      const src = buffer.lock(wasm.LiteRtTensorBufferLockMode.READ);
-      try {
-        new Uint8Array(data.buffer).set(wasm.HEAPU8.subarray(src, src + bytes));
-      } finally {
-        buffer.unlock();
-      }
-      return { dtype, shape, data };
+      return { dtype, shape, bytes: shape.reduce((n, d) => n * d, 1) * BYTES_PER_ELEMENT[dtype] };
     } finally {
       dims.delete();
       layout.delete();
@@ -305,21 +323,48 @@ class BoundGraph implements LiteRtGraph {
     }
   }
 
-  async run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]> {
+  /** A fresh copy of output `index` (the caller may transfer it away). */
+  #readOutput(index: number, buffer: WasmTensorBuffer): LiteRtOutput {
+    const wasm = this.#wasm;
+    const layout = (this.#outputs[index] ??= this.#outputLayout(buffer));
+    const { dtype, shape, bytes } = layout;
+    const data = allocateTensorArray(dtype, bytes / BYTES_PER_ELEMENT[dtype]);
+    const src = buffer.lock(wasm.LiteRtTensorBufferLockMode.READ);
+    try {
+      new Uint8Array(data.buffer).set(wasm.HEAPU8.subarray(src, src + bytes));
+    } finally {
+      buffer.unlock();
+    }
+    return { dtype, shape: [...shape], data };
+  }
+
+  #checkLive(): void {
     if (this.#deleted || this.generation !== this.#runtime.generation) {
       throw new ReefError('FAILED_PRECONDITION', 'litert: this graph belongs to a discarded WASM instance', {
         reason: 'stale-graph',
       });
     }
-    const buffers: WasmTensorBuffer[] = [];
+  }
+
+  async run(inputs: readonly TensorArray[]): Promise<LiteRtOutput[]> {
+    this.#checkLive();
     let outputs: WasmTensorBuffer[] = [];
     try {
-      inputs.forEach((data, i) => buffers.push(this.#inputBuffer(i, data)));
+      // Inputs are written in this call's turn: the buffers are shared by every run of the graph,
+      // and a run queued behind this one must not overwrite them before this one invoked.
       // Outputs are read only after the log was judged: a failed invoke's buffers never leave here.
-      await this.#runtime.guarded('run', async () => (outputs = await this.#compiled.run(0, buffers)), this.#opNumbers);
-      return outputs.map((b) => this.#readOutput(b));
+      await this.#runtime.guarded(
+        'run',
+        async () => {
+          // A run queued behind one that failed finds the instance discarded.
+          this.#checkLive();
+          const buffers = inputs.map((data, i) => this.#writeInput(i, data));
+          outputs = await this.#compiled.run(0, buffers);
+        },
+        this.#opNumbers,
+      );
+      return outputs.map((b, i) => this.#readOutput(i, b));
     } finally {
-      for (const b of buffers) b.delete();
       for (const b of outputs) b.delete();
     }
   }
@@ -328,6 +373,7 @@ class BoundGraph implements LiteRtGraph {
     if (this.#deleted) return;
     this.#deleted = true;
     if (this.generation !== this.#runtime.generation) return; // its heap is gone already
+    for (const slot of this.#inputs) slot?.buffer.delete();
     this.#compiled.delete();
     this.#model.delete();
     this.#wasm._free(this.#ptr);

@@ -216,7 +216,10 @@ export class PartitionedEngine implements Engine {
   }
 
   /** Runs one LiteRT step, recompiling when the instance was replaced since; discards it on failure. */
-  async runLiteRt(step: Extract<Step, { kind: 'litert' }>, inputs: TensorArray[]): ReturnType<LiteRtGraph['run']> {
+  async runLiteRt(
+    step: Extract<Step, { kind: 'litert' }>,
+    inputs: readonly TensorArray[],
+  ): ReturnType<LiteRtGraph['run']> {
     if (!step.graph || step.graph.generation !== this.#runtime.generation) {
       step.graph = await this.#compile(step);
     }
@@ -254,6 +257,10 @@ class PartitionedModel implements LoadedModel {
    * as TFLite resets them before an invoke. Found once at load, not on every run.
    */
   readonly #variableTensors: number[];
+  /** Per step, what its outputs are (LiteRT steps), so a run does not rebuild it from the model. */
+  readonly #stepOutputs: TensorInfo[][];
+  /** The model is one LiteRT graph: its inputs and outputs are the graph's, in order. */
+  readonly #whole: Extract<Step, { kind: 'litert' }> | undefined;
 
   constructor(
     owner: PartitionedEngine,
@@ -269,6 +276,11 @@ class PartitionedModel implements LoadedModel {
     this.#steps = steps;
     const { tensors, inputs: graphInputs } = partition.subgraph;
     this.#variableTensors = tensors.flatMap((tensor, t) => (tensor.isVariable && !graphInputs.includes(t) ? [t] : []));
+    this.#stepOutputs = steps.map((step) =>
+      step.kind === 'litert' ? step.segment.outputs.map((t) => tensorInfo(tensors[t]!)) : [],
+    );
+    const only = steps.length === 1 ? steps[0] : undefined;
+    this.#whole = only?.kind === 'litert' && this.#variableTensors.length === 0 ? only : undefined;
     this.inputs = inputs;
     this.outputs = outputs;
     this.engine = engine;
@@ -298,6 +310,18 @@ class PartitionedModel implements LoadedModel {
   async run(inputs: readonly TensorArray[]): Promise<RunResult> {
     const start = performance.now();
     this.#checkInputs(inputs);
+    const outputs = this.#whole ? await this.#runWhole(this.#whole, inputs) : await this.#runSteps(inputs);
+    return { outputs, engine: this.engine, device: this.device, ms: performance.now() - start };
+  }
+
+  /** The common case, one LiteRT graph: its outputs are the model's, with no tensor bookkeeping. */
+  async #runWhole(step: Extract<Step, { kind: 'litert' }>, inputs: readonly TensorArray[]): Promise<Tensor[]> {
+    const outs = await this.#owner.runLiteRt(step, inputs);
+    return outs.map((out, i) => ({ ...this.outputs[i]!, data: out.data, shape: out.shape }));
+  }
+
+  /** Steps in model order, tensors handed from one to the next by index. */
+  async #runSteps(inputs: readonly TensorArray[]): Promise<Tensor[]> {
     const { subgraph } = this.#partition;
     const values = new Map<number, Tensor>();
     subgraph.inputs.forEach((t, i) => values.set(t, { ...this.inputs[i]!, data: inputs[i]! }));
@@ -307,15 +331,16 @@ class PartitionedModel implements LoadedModel {
       if (!v) throw new ReefError('INTERNAL', `tensor ${t} has no value yet`, { reason: 'plan-order' });
       return v;
     };
-    for (const step of this.#steps) {
+    for (const [s, step] of this.#steps.entries()) {
       if (step.kind === 'litert') {
         const outs = await this.#owner.runLiteRt(
           step,
           step.segment.inputs.map((t) => need(t).data),
         );
+        const infos = this.#stepOutputs[s]!;
         step.segment.outputs.forEach((t, k) => {
           const out = outs[k]!;
-          values.set(t, { ...tensorInfo(subgraph.tensors[t]!), shape: out.shape, dtype: out.dtype, data: out.data });
+          values.set(t, { ...infos[k]!, shape: out.shape, dtype: out.dtype, data: out.data });
         });
       } else if (step.kind === 'reef') {
         const outs = step.kernel.run(step.opInputs.map((t) => (t >= 0 ? values.get(t) : undefined)));
@@ -326,8 +351,7 @@ class PartitionedModel implements LoadedModel {
         step.opOutputs.forEach((t, k) => values.set(t, { ...tensorInfo(subgraph.tensors[t]!), data: outs[k]! }));
       }
     }
-    const outputs = subgraph.outputs.map((t, i) => ({ ...this.outputs[i]!, ...pick(need(t)) }));
-    return { outputs, engine: this.engine, device: this.device, ms: performance.now() - start };
+    return subgraph.outputs.map((t, i) => ({ ...this.outputs[i]!, ...pick(need(t)) }));
   }
 
   dispose(): void {
