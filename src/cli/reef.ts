@@ -1,6 +1,6 @@
 /** `reef`: the Node face of Reef, on the same src/lib as the web app. */
 import { ReefError } from '../lib/errors.ts';
-import type { CliIo } from './command.ts';
+import type { CliDeps, CliIo } from './command.ts';
 import { describeFileSystemError } from './input-files.ts';
 import { COMMANDS } from './commands/index.ts';
 import { wantsJson } from './options.ts';
@@ -29,7 +29,12 @@ export function helpText(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo = consoleIo): Promise<number> {
+/** node-usb's WebUSB, imported only when a command opens USB (`reef --help` stays light). */
+const nodeDeps: CliDeps = {
+  usb: async () => (await import('./usb/node-usb.ts')).nodeUsb(),
+};
+
+export async function main(argv: string[], io: CliIo = consoleIo, deps: CliDeps = nodeDeps): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     io.out(helpText());
@@ -51,10 +56,10 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
   }
   const json = wantsJson(rest);
   try {
-    if (!json) return await command.run(rest, io);
+    if (!json) return await command.run(rest, io, deps);
     // A usage error prints the usage on stderr; a script reading --json output gets it as JSON too.
     let printed = false;
-    const code = await command.run(rest, { out: (text) => ((printed = true), io.out(text)), err: io.err });
+    const code = await command.run(rest, { out: (text) => ((printed = true), io.out(text)), err: io.err }, deps);
     if (code !== 0 && !printed) io.out(jsonError('INVALID_ARGUMENT', 'usage', `see \`reef ${first} --help\``));
     return code;
   } catch (error) {

@@ -188,9 +188,9 @@ export const command: Command = {
   name: 'bench',
   summary: 'time a model on a Coral (--device usb:N: latency, throughput, bytes on the bus) or on auto/cpu/webgpu',
   usage: USAGE,
-  async run(args, io) {
+  async run(args, io, deps) {
     // Pipelined segments across several Corals live in their own module (issue 7).
     if (args.includes('--pipeline')) return (await import('../pipeline-bench.ts')).runPipelineBench(args, io);
-    return benchModel(args, io, await nodeUsb());
+    return benchModel(args, io, await (deps?.usb ?? nodeUsb)());
   },
 };

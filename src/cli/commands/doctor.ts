@@ -182,7 +182,7 @@ export const command: Command = {
   name: 'doctor',
   summary: '"Check my Coral": self-test of a Coral (identity, USB, clock, known-answer tests, latency) with a report',
   usage: USAGE,
-  async run(args, io) {
-    return doctor(args, io, nodeUsb);
+  async run(args, io, deps) {
+    return doctor(args, io, deps?.usb ?? nodeUsb);
   },
 };

@@ -55,7 +55,7 @@ export const command: Command = {
   name: 'flash',
   summary: 'download the Edge TPU firmware into a Coral in DFU mode',
   usage: USAGE,
-  async run(args, io) {
-    return flashDevice(args, io, await nodeUsb());
+  async run(args, io, deps) {
+    return flashDevice(args, io, await (deps?.usb ?? nodeUsb)());
   },
 };

@@ -45,7 +45,7 @@ export const command: Command = {
   name: 'list',
   summary: 'list Coral USB Accelerators (usb:N, personality, USB speed)',
   usage: USAGE,
-  async run(args, io) {
-    return listDevices(args, io, await nodeUsb());
+  async run(args, io, deps) {
+    return listDevices(args, io, await (deps?.usb ?? nodeUsb)());
   },
 };

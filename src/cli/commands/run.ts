@@ -201,7 +201,7 @@ export const command: Command = {
   name: 'run',
   summary: 'run a model on an image: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
   usage: USAGE,
-  async run(args, io) {
+  async run(args, io, deps) {
     const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
@@ -266,6 +266,7 @@ export const command: Command = {
     if (twin?.found && !values.json) io.err(`CPU twin: ${twin.path} (beside the model, same inputs and outputs)`);
     const engine = await createEngineForDevice(values.device, {
       log: io.err,
+      ...(deps ? { openUsb: deps.usb } : {}),
       ...(values.trace ? { trace: values.trace } : {}),
     });
     try {

@@ -80,7 +80,7 @@ export const command: Command = {
   name: 'train',
   summary: 'train a classifier head on an extractor and write extractor + head as one .tflite',
   usage: USAGE,
-  async run(args, io) {
+  async run(args, io, deps) {
     const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
@@ -147,7 +147,7 @@ export const command: Command = {
     const data = await readClassFolders(values.data);
     await initTf({ backends: ['cpu'] });
     const engine = onTpu
-      ? await createEngineForDevice(values.device, { log: io.err })
+      ? await createEngineForDevice(values.device, { log: io.err, ...(deps ? { openUsb: deps.usb } : {}) })
       : new WasmEngine(nodeLiteRtLoader);
     // On a Coral the compiled extractor itself runs (its CPU ops, if any, in WASM); else the twin.
     const extractor = onTpu

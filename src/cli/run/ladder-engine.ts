@@ -99,7 +99,7 @@ export function createLadderEngine(spec: string, options: LadderEngineOptions = 
     edgeTpuFactory({
       async probe() {
         try {
-          const corals = await listCorals(options.usb ?? (await nodeUsb()));
+          const corals = await listCorals(options.usb ?? (await (options.openUsb ?? nodeUsb)()));
           // A stick in its bootloader is flashed when opened, so it counts.
           return corals.length > 0
             ? { available: true, devices: corals.map((c) => c.id) }

@@ -10,6 +10,8 @@ import { openCoral, traceToFile } from './open-coral.ts';
 
 export interface UsbEngineOptions {
   usb?: UsbHostLike;
+  /** Opens the USB host when `usb` is not given (default node-usb's WebUSB; the CLI's deps). */
+  openUsb?: () => Promise<UsbHostLike>;
   /** JSON-lines trace file. */
   trace?: string;
   firmwareFile?: string;
@@ -17,7 +19,7 @@ export interface UsbEngineOptions {
 }
 
 export async function createUsbEngine(spec: string, options: UsbEngineOptions = {}): Promise<EdgeTpuEngine> {
-  const usb = options.usb ?? (await nodeUsb());
+  const usb = options.usb ?? (await (options.openUsb ?? nodeUsb)());
   const { tpu, id } = await openCoral(usb, {
     spec,
     ...(options.trace ? { trace: traceToFile(options.trace) } : {}),

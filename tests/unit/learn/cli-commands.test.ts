@@ -165,5 +165,15 @@ describe('reef train / reef quantize', () => {
     expect(summary.agreement.top1).toBeGreaterThanOrEqual(0.8);
     const q = readModel(new Uint8Array(readFileSync(join(dir, 'tm.tflite'))));
     expect(q.labels).toEqual(['bird', 'cat', 'person']);
+    const dtypes = (m: typeof q) => {
+      const g = m.subgraphs[0]!;
+      return [g.tensors[g.inputs[0]!]!.dtype, g.tensors[g.outputs[0]!]!.dtype];
+    };
+    expect(dtypes(q)).toEqual(['uint8', 'uint8']);
+    // The CPU model beside it (default --cpu-out: tm_cpu.tflite): float I/O, same labels, measured too.
+    const cpu = readModel(new Uint8Array(readFileSync(join(dir, 'tm_cpu.tflite'))));
+    expect(cpu.labels).toEqual(['bird', 'cat', 'person']);
+    expect(dtypes(cpu)).toEqual(['float32', 'float32']);
+    expect(JSON.parse(out[0]!)).toMatchObject({ cpuModel: join(dir, 'tm_cpu.tflite'), cpuAgreement: { total: 5 } });
   });
 });
