@@ -44,6 +44,7 @@ import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './
 import { createTraceSwitch, type StageStats } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
+import { FrameSlots, type FrameOutcome, type FrameTimes } from './frame-slot.ts';
 import { ReefError } from '../lib/errors.ts';
 import { parseLabels } from '../lib/tasks/index.ts';
 import { allocateTensorArray, elementCount, type RunResult, type TensorArray } from '../lib/runtime/index.ts';
@@ -53,12 +54,14 @@ import {
   type LoadModelOptions,
   type TaskOptions,
   type TaskResult,
+  type TaskStages,
   type WorkerImage,
 } from './engines.ts';
 
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 export type { PipelineInfo, PipelineLoadOptions, StageStats };
+export type { FrameOutcome, FrameTimes, TaskStages };
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
 export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry, SegmentPlacement };
 export type { EngineDecision } from './tpu-engines.ts';
@@ -398,11 +401,38 @@ export class AcceleratorApi {
     return this.#tpuEngines.runTask(id, image, task, options);
   }
 
+  readonly #frames = new FrameSlots(
+    (id: string, image: WorkerImage, args: { task: TaskResult['task']; options: TaskOptions }) =>
+      this.#tpuEngines.runTask(id, image, args.task, args.options),
+  );
+
+  /**
+   * A camera frame (a transferred VideoFrame or ImageBitmap) for the Live and Kiosk pages: post
+   * every frame as it comes. At most one runs and one waits per model; a newer frame replaces the
+   * waiting one, which is answered `dropped` (frame-slot.ts). A result carries when the frame
+   * arrived, started and finished (absolute ms), and a mask comes back transferred.
+   */
+  async runFrame(
+    id: string,
+    frame: WorkerImage,
+    task: TaskResult['task'],
+    options: TaskOptions = {},
+  ): Promise<FrameOutcome<TaskResult | TpuTaskResult>> {
+    const close = (): void => {
+      if ('close' in frame) frame.close();
+    };
+    const outcome = await this.#frames.submit(id, frame, { task, options }, close);
+    if (outcome.kind === 'done' && outcome.result.task === 'segment')
+      return transfer(outcome, [outcome.result.mask.buffer as ArrayBuffer]);
+    return outcome;
+  }
+
   classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult | TpuTaskResult> {
     return this.runTask(id, image, 'classify', options);
   }
 
   unloadModel(id: string): boolean {
+    this.#frames.forget(id);
     return this.#tpuEngines.unload(id);
   }
 

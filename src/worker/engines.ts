@@ -28,6 +28,7 @@ import {
   type DetectedObject,
   type Labels,
   type Pose,
+  type PreparedInput,
   type RgbaImage,
   type SegmentClass,
 } from '../lib/tasks/index.ts';
@@ -61,10 +62,22 @@ export interface TaskOptions {
   labels?: string[];
 }
 
+/** Where a task call's time went in the worker, in ms (the Live page's frame budget shows them). */
+export interface TaskStages {
+  /** Pixels out of the bitmap or frame, resize and value mapping into the input tensor. */
+  preprocessMs: number;
+  /** The engine's own run (RunResult.ms). */
+  inferenceMs: number;
+  /** Outputs to classes, boxes, mask or poses. */
+  postprocessMs: number;
+}
+
 export interface TaskResultBase {
   engine: string;
   device: string;
   ms: number;
+  /** Set by the worker's own task path (a result built elsewhere may not know its parts). */
+  stages?: TaskStages;
 }
 export type ClassifyResult = TaskResultBase & { task: 'classify'; classes: ClassScore[] };
 export type DetectResult = TaskResultBase & { task: 'detect'; objects: DetectedObject[] };
@@ -78,6 +91,12 @@ export type SegmentResult = TaskResultBase & {
 };
 export type PoseResult = TaskResultBase & { task: 'pose'; poses: Pose[] };
 export type TaskResult = ClassifyResult | DetectResult | SegmentResult | PoseResult;
+/** A task result without the engine fields: what decoding the outputs gives. */
+type TaskOutput = TaskResult extends infer R
+  ? R extends TaskResultBase
+    ? Omit<R, keyof TaskResultBase>
+    : never
+  : never;
 
 function liteRtBaseUrl(): string {
   // wasm/stage-litert.ts serves the runtime files from our own origin under /litert/.
@@ -86,16 +105,39 @@ function liteRtBaseUrl(): string {
   return new URL(`${base}litert/`, self.location.origin).href;
 }
 
-/** Pixels of any image the page can post, at the image's own size. */
+/**
+ * One canvas for every frame: a fresh canvas per camera frame cost 1 ms more (5.0 vs 6.0 ms for
+ * 640×480 → 224² in Chromium 156). `willReadFrequently` keeps it in memory, where getImageData is
+ * a copy rather than a GPU readback.
+ */
+let readback: OffscreenCanvasRenderingContext2D | undefined;
+
+/**
+ * Pixels of any image the page can post, at the image's own size. Resizing happens after this, in
+ * TypeScript (tasks' rgb-tensor.ts): measured in Chromium 156 on 2 cores, a 640×480 camera frame to
+ * a 224×224 input takes 3.8 ms this way (drawImage 1.0 + getImageData 1.0 + one-pass resize and
+ * value mapping 1.8) against 3.7–4.0 ms for OffscreenCanvas drawImage-resize + getImageData(224²),
+ * and 3.9 ms for VideoFrame.copyTo(RGBA) + the same pass; at 128×128, 2.5 ms against 2.3–3.0 ms. A
+ * tie, so the TypeScript path stays: its bytes equal the CLI's for the same pixels, while the
+ * canvas' own resize differs by up to 46 levels (mean 1.8).
+ */
 export function toRgba(image: WorkerImage): RgbaImage {
   if ('data' in image) return { width: image.width, height: image.height, data: image.data };
   const width = 'displayWidth' in image ? image.displayWidth : image.width;
   const height = 'displayHeight' in image ? image.displayHeight : image.height;
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext('2d');
-  if (!context) throw new ReefError('UNAVAILABLE', 'no 2D canvas in this worker', { reason: 'no-canvas' });
-  context.drawImage(image, 0, 0);
-  return { width, height, data: context.getImageData(0, 0, width, height).data };
+  if (!readback || readback.canvas.width < width || readback.canvas.height < height) {
+    const canvas = new OffscreenCanvas(
+      Math.max(width, readback?.canvas.width ?? 0),
+      Math.max(height, readback?.canvas.height ?? 0),
+    );
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    if (!context) throw new ReefError('UNAVAILABLE', 'no 2D canvas in this worker', { reason: 'no-canvas' });
+    readback = context;
+  }
+  // A transparent image must not show the previous frame through it.
+  readback.clearRect(0, 0, width, height);
+  readback.drawImage(image, 0, 0);
+  return { width, height, data: readback.getImageData(0, 0, width, height).data };
 }
 
 export class WorkerEngines {
@@ -169,18 +211,33 @@ export class WorkerEngines {
     const { model, labels: own } = this.#get(id);
     const list = options.labels ?? own;
     const labels: Labels | undefined = list ? new Map(list.map((l, i) => [i, l])) : undefined;
+    const started = performance.now();
     const rgba = toRgba(image);
     // Bitmaps and frames arrive transferred: this worker owns them now, and frames hold decoder memory.
     if ('close' in image) image.close();
     checkTaskModel(model);
     const prepared = imageToTensor(rgba, model.inputs[0]!, { fit: task === 'detect' ? 'letterbox' : 'stretch' });
+    const preprocessMs = performance.now() - started;
     const result = await model.run([prepared.data]);
+    const decoded = performance.now();
     const base = { engine: result.engine, device: result.device, ms: result.ms };
+    const output = this.#decode(task, result, prepared, rgba, labels, options);
+    const stages = { preprocessMs, inferenceMs: result.ms, postprocessMs: performance.now() - decoded };
+    return { ...base, ...output, stages };
+  }
+
+  #decode(
+    task: TaskResult['task'],
+    result: RunResult,
+    prepared: PreparedInput,
+    rgba: RgbaImage,
+    labels: Labels | undefined,
+    options: TaskOptions,
+  ): TaskOutput {
     switch (task) {
       case 'classify':
         return {
           task,
-          ...base,
           classes: classify(result.outputs[0]!, {
             topK: options.topK ?? 5,
             threshold: options.threshold ?? 0,
@@ -190,7 +247,6 @@ export class WorkerEngines {
       case 'detect':
         return {
           task,
-          ...base,
           objects: detect(result.outputs, {
             threshold: options.threshold ?? 0.4,
             region: prepared.region,
@@ -203,7 +259,6 @@ export class WorkerEngines {
         const mask = maskForImage(classGrid(result.outputs[0]!), prepared.region, rgba.width, rgba.height);
         return {
           task,
-          ...base,
           width: rgba.width,
           height: rgba.height,
           classes: classCounts(mask, labels),
@@ -213,7 +268,6 @@ export class WorkerEngines {
       case 'pose':
         return {
           task,
-          ...base,
           poses: decodePoses(result.outputs, {
             region: prepared.region,
             inputWidth: prepared.inputWidth,

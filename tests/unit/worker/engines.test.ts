@@ -15,6 +15,10 @@ describe('WorkerEngines', () => {
       topK: 2,
     })) as ClassifyResult;
     expect(result.classes[0]).toMatchObject({ id: 283, label: 'tiger cat' });
+    // The frame budget's worker parts: the engine's own time, and the steps around it.
+    expect(result.stages!.inferenceMs).toBe(result.ms);
+    expect(result.stages!.preprocessMs).toBeGreaterThan(0);
+    expect(result.stages!.postprocessMs).toBeGreaterThanOrEqual(0);
     expect(engines.unload(info.id)).toBe(true);
     await expect(engines.run(info.id, [])).rejects.toMatchObject({ code: 'NOT_FOUND', reason: 'unknown-model' });
   });

@@ -1,0 +1,139 @@
+/**
+ * Camera frames in the worker: per model, at most one frame runs and one waits. A frame that
+ * arrives while another waits replaces it (newest wins): the older one is closed and answered
+ * `dropped`, so the page counts it. The page posts every camera frame as it comes, and the engine
+ * starts the next one as soon as it is free, without a round trip to the page: neither the camera
+ * nor the engine waits, and no backlog builds up however slow the engine is.
+ */
+
+/** Absolute times (performance.timeOrigin + now(), comparable across page and worker), in ms. */
+export interface FrameTimes {
+  /** The frame's message reached the worker. */
+  receivedAt: number;
+  /** The engine took it (after waiting for the frame before it). */
+  startedAt: number;
+  /** Its result was ready to post back. */
+  finishedAt: number;
+}
+
+export type FrameOutcome<R> = { kind: 'done'; result: R; times: FrameTimes } | { kind: 'dropped' };
+
+interface Waiting<F, R> {
+  frame: F;
+  receivedAt: number;
+  resolve(outcome: FrameOutcome<R>): void;
+  reject(error: unknown): void;
+}
+
+export function absoluteNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * One macrotask: frames the page posted while a run held the worker's thread are still queued as
+ * messages; handling them before the next pick lets the newest win. A MessageChannel message is
+ * queued behind them (setTimeout would also do it, but is clamped to 4 ms when chained).
+ */
+export function afterQueuedMessages(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export class LatestFrameSlot<F extends { close(): void }, R> {
+  #waiting: Waiting<F, R> | undefined;
+  #busy = false;
+  readonly #run: (frame: F) => Promise<R>;
+  readonly #yield: () => Promise<void>;
+
+  /** `settle`: how to let already-posted frames arrive before picking one (tests pass their own). */
+  constructor(run: (frame: F) => Promise<R>, settle: () => Promise<void> = afterQueuedMessages) {
+    this.#run = run;
+    this.#yield = settle;
+  }
+
+  submit(frame: F): Promise<FrameOutcome<R>> {
+    const receivedAt = absoluteNow();
+    return new Promise((resolve, reject) => {
+      this.#drop();
+      this.#waiting = { frame, receivedAt, resolve, reject };
+      if (!this.#busy) void this.#pump();
+    });
+  }
+
+  /** Closes the waiting frame, if any (a newer one came, or the model went away). */
+  #drop(): void {
+    const old = this.#waiting;
+    this.#waiting = undefined;
+    if (!old) return;
+    old.frame.close();
+    old.resolve({ kind: 'dropped' });
+  }
+
+  async #pump(): Promise<void> {
+    this.#busy = true;
+    try {
+      await this.#yield();
+      while (this.#waiting) {
+        const job = this.#waiting;
+        this.#waiting = undefined;
+        const startedAt = absoluteNow();
+        try {
+          const result = await this.#run(job.frame);
+          job.resolve({
+            kind: 'done',
+            result,
+            times: { receivedAt: job.receivedAt, startedAt, finishedAt: absoluteNow() },
+          });
+        } catch (error) {
+          job.reject(error);
+        }
+        await this.#yield();
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Answers the waiting frame `dropped` (the running one still finishes). */
+  clear(): void {
+    this.#drop();
+  }
+}
+
+/** A frame with what to do with it. */
+export interface FrameJob<I, A> {
+  image: I;
+  args: A;
+  close(): void;
+}
+
+/** One slot per loaded model: frames for different models never replace each other. */
+export class FrameSlots<I, A, R> {
+  readonly #slots = new Map<string, LatestFrameSlot<FrameJob<I, A>, R>>();
+  readonly #run: (id: string, image: I, args: A) => Promise<R>;
+
+  constructor(run: (id: string, image: I, args: A) => Promise<R>) {
+    this.#run = run;
+  }
+
+  submit(id: string, image: I, args: A, close: () => void): Promise<FrameOutcome<R>> {
+    let slot = this.#slots.get(id);
+    if (!slot) {
+      slot = new LatestFrameSlot((job) => this.#run(id, job.image, job.args));
+      this.#slots.set(id, slot);
+    }
+    return slot.submit({ image, args, close });
+  }
+
+  /** The model was unloaded: its waiting frame is answered `dropped`. */
+  forget(id: string): void {
+    this.#slots.get(id)?.clear();
+    this.#slots.delete(id);
+  }
+}
