@@ -2,6 +2,7 @@
 import { proxy } from 'comlink';
 import type { DeviceInfo, FirmwareProgress } from '../../../worker/accelerator-api.ts';
 import { accelerator } from '../../shared/accelerator.ts';
+import { watchDevices, type DeviceWatch } from '../../shared/device-watch.ts';
 import { requestCoralPermission } from './usb-permission.ts';
 import { downloadFailure } from '../../shared/download-failure.ts';
 import { errorMessage } from '../../shared/errors.ts';
@@ -24,21 +25,24 @@ export class DevicesState {
   connecting = $state(false);
   needsFirmware = $derived(this.devices.some((d) => d.state === 'needs-firmware'));
 
+  #watch: DeviceWatch | undefined;
+
   /** Loads the list and follows hot plug until the returned cleanup runs. */
   start(): () => void {
-    let watchId: number | undefined;
-    let stopped = false;
-    const api = accelerator();
-    void (async () => {
-      this.devices = await api.refreshDevices();
-      const id = await api.watchDevices(proxy((list: DeviceInfo[]) => (this.devices = list)));
-      if (stopped) void api.unwatchDevices(id);
-      else watchId = id;
-    })();
+    const watch = watchDevices((list) => (this.devices = list), {
+      onError: (error) => (this.message = { kind: 'error', text: errorMessage(error) }),
+    });
+    this.#watch = watch;
     return () => {
-      stopped = true;
-      if (watchId !== undefined) void api.unwatchDevices(watchId);
+      watch.stop();
+      if (this.#watch === watch) this.#watch = undefined;
     };
+  }
+
+  /** Re-reads the bus through the watch, so that a list pushed meanwhile is not overwritten. */
+  async #refresh(): Promise<void> {
+    if (this.#watch) await this.#watch.refresh();
+    else this.devices = await accelerator().refreshDevices();
   }
 
   /**
@@ -76,7 +80,7 @@ export class DevicesState {
         error: file ? errorMessage(error) : downloadFailure(error, 'The firmware', from),
       };
     }
-    this.devices = await accelerator().refreshDevices();
+    await this.#refresh();
   }
 
   /** The second permission prompt, from a click, for the Coral that came back with firmware. */
@@ -86,7 +90,7 @@ export class DevicesState {
     try {
       await requestCoralPermission(ask.filters);
       delete this.firmware[id];
-      this.devices = await accelerator().refreshDevices();
+      await this.#refresh();
     } catch (error) {
       this.message = { kind: 'error', text: errorMessage(error) };
     }
@@ -108,7 +112,7 @@ export class DevicesState {
           text: 'No Coral was chosen. If the list was empty, see “No device in the list” below.',
         };
       }
-      this.devices = await accelerator().refreshDevices();
+      await this.#refresh();
     } catch (error) {
       this.message = { kind: 'error', text: errorMessage(error) };
     } finally {

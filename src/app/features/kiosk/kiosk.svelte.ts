@@ -3,10 +3,10 @@
  * camera and runs with no clicks, keeps the screen awake, follows replugs and recovers from a
  * crashed worker. What is missing is said plainly, in large type.
  */
-import { proxy } from 'comlink';
 import type { DeviceInfo } from '../../../worker/accelerator-api.ts';
 import { accelerator, onAcceleratorCrash, restartAccelerator } from '../../shared/accelerator.ts';
 import { CameraState } from '../../shared/camera.svelte.ts';
+import { watchDevices } from '../../shared/device-watch.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { InferenceResult } from '../../shared/inference.ts';
 import { ModelSession } from '../../shared/inference-client.ts';
@@ -79,7 +79,7 @@ export class KioskState {
     document.addEventListener('visibilitychange', onVisible);
     this.#cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
     void this.#keepAwake();
-    void this.#watchDevices();
+    this.#watchDevices();
     void this.#loop(video);
     return () => this.stop();
   }
@@ -118,9 +118,8 @@ export class KioskState {
   /** Stops following the current worker's devices (before a restart, or at the end). */
   #unwatchDevices: () => void = () => undefined;
 
-  async #watchDevices(): Promise<void> {
+  #watchDevices(): void {
     this.#unwatchDevices();
-    const api = accelerator();
     const update = (list: DeviceInfo[]): void => {
       const tpu = list.find((d) => d.state === 'ready' || d.state === 'busy')?.id;
       // A Coral plugged (back) in: reload the model so `auto` puts it on the TPU again.
@@ -129,31 +128,17 @@ export class KioskState {
       // A replugged Coral comes back in its bootloader: put the firmware on it, no clicks.
       for (const d of list) if (d.state === 'needs-firmware') void this.#flash(d.id);
     };
+    // No WebUSB (or the worker just went away): the kiosk runs on WASM and the poll retries.
+    const watch = watchDevices(update, { onError: () => (this.tpu = undefined) });
     // Without a TPU, look again now and then: a Coral granted elsewhere (or re-granted) shows up in
     // a refresh even when no plug event reaches this page.
     const timer = setInterval(() => {
-      if (!this.tpu)
-        accelerator()
-          .refreshDevices()
-          .then(update, () => undefined);
+      if (!this.tpu) void watch.refresh();
     }, DEVICE_POLL_MS);
-    let watchId: number | undefined;
     this.#unwatchDevices = () => {
       clearInterval(timer);
-      // After a restart the old worker is gone with its watch: nothing to tell it.
-      try {
-        if (watchId !== undefined) api.unwatchDevices(watchId).catch(() => undefined);
-      } catch {
-        // The proxy of a restarted worker is released: its watch ended with it.
-      }
+      watch.stop();
     };
-    try {
-      update(await api.refreshDevices());
-      watchId = await api.watchDevices(proxy(update));
-    } catch {
-      // No WebUSB (or the worker just went away): the kiosk runs on WASM and the poll retries.
-      this.tpu = undefined;
-    }
   }
 
   #flashing: string[] = [];
@@ -277,7 +262,7 @@ export class KioskState {
     this.#session = new ModelSession();
     this.result = undefined;
     await this.#sleep(500);
-    void this.#watchDevices();
+    this.#watchDevices();
   }
 
   #sleep(ms: number): Promise<void> {

@@ -1,10 +1,10 @@
 /** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
-import { proxy } from 'comlink';
 import type { DeviceInfo, EngineDecision } from '../../../worker/accelerator-api.ts';
 import { ReefError } from '../../../lib/errors.ts';
 import { openImageBitmap } from '../../../lib/tasks/image-bitmap.ts';
 import { accelerator } from '../../shared/accelerator.ts';
 import { CameraState } from '../../shared/camera.svelte.ts';
+import { watchDevices, type DeviceWatch } from '../../shared/device-watch.ts';
 import { acceleratorChoices } from '../../shared/engine-words.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { takeOfferedImage } from '../../shared/image-offer.ts';
@@ -107,18 +107,17 @@ export class LiveState {
       .catch(() => {
         // The worker could not list its engines: Automatic still measures what it has.
       });
-    try {
-      const api = accelerator();
-      this.#showDevices(await api.refreshDevices());
-      const id = await api.watchDevices(proxy((list: DeviceInfo[]) => this.#showDevices(list)));
-      this.#unwatch = () => void api.unwatchDevices(id);
-    } catch {
-      // No WebUSB in this browser: the engine list keeps Automatic and WASM.
-      this.devices = [];
-    }
+    // The page may have left while the models were listed: then nothing is watched.
+    if (this.#disposed) return;
+    this.#watch?.stop();
+    this.#watch = watchDevices((list) => this.#showDevices(list), {
+      // The worker could not list its devices: the engine list keeps Automatic and WASM.
+      onError: () => (this.devices = []),
+    });
   }
 
-  #unwatch: (() => void) | undefined;
+  #watch: DeviceWatch | undefined;
+  #disposed = false;
 
   /** Follows plug and unplug: a new TPU makes the next frame reload the model so `auto` can use it. */
   #showDevices(list: DeviceInfo[]): void {
@@ -238,8 +237,9 @@ export class LiveState {
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.stop();
-    this.#unwatch?.();
+    this.#watch?.stop();
     this.#session.dispose();
     this.#image?.close();
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
