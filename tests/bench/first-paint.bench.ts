@@ -3,37 +3,25 @@
  * browser context: empty cache, no service worker), against a one-line HTML page served by the same
  * server in the same run. Goal (issue 17): first contentful paint ≤ 1 s on localhost.
  */
-import { execSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { launchChromium, ROOT, withBuiltApp } from './support/browser.ts';
+import { median, ratio } from './support/stats.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const PORT = 4189;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 const GOAL_MS = 1000;
-
-execSync('npx vite build --logLevel error', { cwd: root, stdio: 'inherit' });
-writeFileSync(join(root, 'dist', '__paint-baseline.html'), '<!doctype html><title>baseline</title><p>Reef</p>\n');
-const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
-  cwd: root,
-  stdio: 'ignore',
-  detached: true,
-});
 
 interface Paint {
   fcp: number;
   domContentLoaded: number;
 }
 
-try {
-  await waitForServer(`http://localhost:${PORT}/`);
-  const browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
+await withBuiltApp(PORT, async (origin) => {
+  writeFileSync(join(ROOT, 'dist', '__paint-baseline.html'), '<!doctype html><title>baseline</title><p>Reef</p>\n');
+  const browser = await launchChromium();
   const measure = async (path: string): Promise<Paint> => {
-    const context = await browser.newContext({ baseURL: `http://localhost:${PORT}`, serviceWorkers: 'block' });
+    const context = await browser.newContext({ baseURL: origin, serviceWorkers: 'block' });
     const page = await context.newPage();
     await page.goto(path, { waitUntil: 'load' });
     const paint = await page.evaluate(
@@ -51,7 +39,6 @@ try {
     await context.close();
     return paint;
   };
-  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   const app: Paint[] = [];
   const base: Paint[] = [];
   await measure('/__paint-baseline.html'); // warm the server and the browser once
@@ -66,20 +53,6 @@ try {
     `app first contentful paint: ${appFcp.toFixed(0)} ms (DOMContentLoaded ${median(app.map((p) => p.domContentLoaded)).toFixed(0)} ms)`,
   );
   console.log(`one-line page first contentful paint (baseline): ${baseFcp.toFixed(0)} ms`);
-  console.log(`app/baseline: ${(appFcp / baseFcp).toFixed(2)}x; app/goal (1 s): ${(appFcp / GOAL_MS).toFixed(3)}x`);
+  console.log(`app/baseline: ${ratio(appFcp, baseFcp)}; app/goal (1 s): ${ratio(appFcp, GOAL_MS, 3)}`);
   await browser.close();
-} finally {
-  if (server.pid) process.kill(-server.pid);
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not come up`);
-}
+});

@@ -6,13 +6,13 @@
  * WASM engine measured in the same run. Goal: calibration ≤ 1 s per model on this machine.
  * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
  */
-import { execSync, spawn } from 'node:child_process';
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { openHarness } from '../e2e/support/engine-harness.ts';
 import { floatClassifier, FLOAT_CLASSIFIER_NAME } from '../unit/runtime/ladder-models.ts';
+import { launchChromium, withBuiltApp } from './support/browser.ts';
+import { median, ratio } from './support/stats.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const PORT = 4188;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
 const FIXTURE_MODELS: FixtureName[] = [
@@ -37,13 +37,13 @@ interface AutoFigure {
 }
 
 /** Loads on `engine`, runs `runs` times after 3 warm-ups (or just loads for `auto`), unloads. */
-function measure(
+async function measure(
   page: Page,
   bytes: Uint8Array,
   engine: string,
   runs: number,
 ): Promise<EngineFigure & Partial<AutoFigure>> {
-  return page.evaluate(
+  const figure: { times?: number[] } & Omit<EngineFigure, 'medianMs'> = await page.evaluate(
     async ({ model, engine, runs }) => {
       const w = window as unknown as {
         reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
@@ -79,34 +79,20 @@ function measure(
       } finally {
         await w.reef('unloadModel', [info.id]);
       }
-      times.sort((a, b) => a - b);
-      return {
-        ok: true,
-        loadMs,
-        ...(times.length ? { medianMs: times[times.length >> 1] } : {}),
-        ...(info.decision as object),
-      };
+      return { ok: true, loadMs, times, ...(info.decision as object) };
     },
     { model: Array.from(bytes), engine, runs },
-  ) as Promise<EngineFigure & Partial<AutoFigure>>;
+  );
+  return { ...figure, ...(figure.times?.length ? { medianMs: median(figure.times) } : {}) } as EngineFigure &
+    Partial<AutoFigure>;
 }
 
-execSync('npx vite build --logLevel error', { cwd: root, stdio: 'inherit' });
-const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
-  cwd: root,
-  stdio: 'ignore',
-  detached: true,
-});
-try {
-  await waitForServer(`http://localhost:${PORT}/`);
-  const browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-features=WebAssemblyJSPromiseIntegration', '--enable-unsafe-webgpu'],
-  });
+await withBuiltApp(PORT, async (origin) => {
+  const browser = await launchChromium({ webgpu: true });
   const models: [string, Uint8Array][] = [[FLOAT_CLASSIFIER_NAME, floatClassifier()]];
   for (const name of FIXTURE_MODELS) models.push([name, await readFixture(name)]);
 
-  const first = await (await browser.newContext({ baseURL: `http://localhost:${PORT}` })).newPage();
+  const first = await (await browser.newContext({ baseURL: origin })).newPage();
   await openHarness(first);
   const ladder = (await first.evaluate(() =>
     (window as unknown as { reef(m: string): Promise<unknown> }).reef('engineLadder'),
@@ -133,13 +119,13 @@ try {
     const wasm = row.get('wasm');
     const ratios = engines
       .filter((e) => e !== 'wasm')
-      .map((e) => (row.has(e) && wasm ? `${(row.get(e)! / wasm).toFixed(2)}×` : '—').padStart(12));
+      .map((e) => (row.has(e) && wasm ? ratio(row.get(e)!, wasm) : '—').padStart(12));
     medians.set(name, row);
     console.log(name.padEnd(57), ...cells, ...ratios);
   }
 
   // `auto` in a fresh profile (nothing remembered): calibration; then in the same profile again: remembered.
-  const fresh = await (await browser.newContext({ baseURL: `http://localhost:${PORT}` })).newPage();
+  const fresh = await (await browser.newContext({ baseURL: origin })).newPage();
   await openHarness(fresh);
   console.log(
     '\nauto: model'.padEnd(58),
@@ -158,8 +144,8 @@ try {
       name.padEnd(57),
       (cold.label ?? '?').padEnd(20),
       `${Math.round(cold.calibrationMs ?? 0)} ms`.padStart(11),
-      `${((cold.calibrationMs ?? 0) / 1000).toFixed(2)}×`.padStart(14),
-      `${((cold.calibrationMs ?? 0) / wasm).toFixed(0)}×`.padStart(13),
+      ratio(cold.calibrationMs ?? 0, 1000).padStart(14),
+      ratio(cold.calibrationMs ?? 0, wasm, 0).padStart(13),
       `${Math.round(warm.loadMs)} ms`.padStart(9),
       ` ${warm.how}`,
     );
@@ -167,18 +153,4 @@ try {
     for (const s of cold.skipped ?? []) console.log(`  skipped: ${s.reason}`);
   }
   await browser.close();
-} finally {
-  if (server.pid) process.kill(-server.pid);
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not come up`);
-}
+});
