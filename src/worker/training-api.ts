@@ -260,7 +260,9 @@ export class TrainingApi {
   async trainTransfer(request: TransferRequest, onEvent?: (event: TrainingEvent) => void): Promise<TransferOutput> {
     const signal = this.#freshSignal();
     const backend = await this.prepare();
-    const data = await this.#dataset(request.datasetId);
+    // Embeddings from the accelerator worker and no augmented copies: neither pixels nor an engine needed.
+    const needsPixels = !request.embeddings || (request.augmentCopies ?? 0) > 0;
+    const data = await this.#dataset(request.datasetId, { decode: needsPixels });
     if (request.embeddingIds && request.embeddingIds.join('\n') !== data.ids?.join('\n'))
       throw new ReefError(
         'INVALID_ARGUMENT',
@@ -268,9 +270,8 @@ export class TrainingApi {
         { reason: 'stale-embeddings' },
       );
     const embedBytes = request.embedWith ?? request.extractor;
-    const needsEngine = !request.embeddings || (request.augmentCopies ?? 0) > 0;
-    if (needsEngine) this.#engine ??= this.#makeEngine();
-    const extractor = needsEngine ? await this.#engine!.load(embedBytes) : null;
+    if (needsPixels) this.#engine ??= this.#makeEngine();
+    const extractor = needsPixels ? await this.#engine!.load(embedBytes) : null;
     try {
       const result = await trainTransfer(request.extractor, extractor, data, {
         method: request.method ?? 'backprop',
@@ -415,11 +416,11 @@ export class TrainingApi {
     return new DatasetStore(await this.#database());
   }
 
-  async #dataset(datasetId: string): Promise<LabeledImages> {
+  async #dataset(datasetId: string, options: { decode?: boolean } = {}): Promise<LabeledImages> {
     const snapshot = await (await this.#store()).snapshot(datasetId);
     const index = new Map(snapshot.classes.map((c, i) => [c.id, i]));
     const images: RgbaImage[] = [];
-    for (const s of snapshot.samples) images.push(await this.#decode(s.image));
+    if (options.decode ?? true) for (const s of snapshot.samples) images.push(await this.#decode(s.image));
     return {
       classes: snapshot.classes.map((c) => c.name),
       images,

@@ -161,11 +161,17 @@ test.describe('training studio', () => {
     await expect(result).toContainText('2 classes (mug, plant), full-int8 with labels embedded', { timeout: 90_000 });
     await expect(result).toContainText('Edge TPU check: passes');
     await expect(result).toContainText(/Top-1 agreement with the float model on your 4 samples: \d of 4/);
-    const download = page.waitForEvent('download');
-    await result.getByRole('button', { name: 'Edge-TPU-ready model' }).click();
-    const file = await download;
-    const bytes = readFileSync(await file.path());
-    expect(bytes.subarray(4, 8).toString()).toBe('TFL3');
+    // Two different files: the Edge TPU model takes pixel bytes (uint8), the CPU model floats.
+    const { readModel } = await import('../../src/lib/tflite/index.ts');
+    const save = async (name: string) => {
+      const download = page.waitForEvent('download');
+      await result.getByRole('button', { name }).click();
+      const model = readModel(new Uint8Array(readFileSync(await (await download).path())));
+      const graph = model.subgraphs[0]!;
+      return { labels: model.labels, input: graph.tensors[graph.inputs[0]!]!.dtype };
+    };
+    expect(await save('Edge-TPU-ready model')).toEqual({ labels: ['mug', 'plant'], input: 'uint8' });
+    expect(await save('CPU model')).toEqual({ labels: ['mug', 'plant'], input: 'float32' });
     expect(watch.pageErrors).toEqual([]);
   });
 

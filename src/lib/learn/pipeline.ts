@@ -23,6 +23,7 @@ import { saveTfjsModel, type TfjsModelFiles } from './tfjs-io.ts';
 
 export interface LabeledImages {
   classes: string[];
+  /** One per label; may be empty when transfer training is given embeddings and no augmented copies. */
   images: RgbaImage[];
   /** Class index per image. */
   labels: Int32Array;
@@ -123,6 +124,13 @@ export async function trainTransfer(
     throw new ReefError('INVALID_ARGUMENT', 'without an extractor to run, give embeddings and no augmented copies', {
       reason: 'no-extractor',
     });
+  // Samples are counted by label: with embeddings given and no augmented copies, the images
+  // themselves are never looked at (the worker then skips decoding them).
+  const samples = data.labels.length;
+  if ((!options.embeddings || copies > 0) && data.images.length !== samples)
+    throw new ReefError('INVALID_ARGUMENT', `${data.images.length} images for ${samples} labels`, {
+      reason: 'images-labels-mismatch',
+    });
   const extraImages: RgbaImage[] = [];
   const extraLabels: number[] = [];
   if (copies > 0)
@@ -132,12 +140,12 @@ export async function trainTransfer(
     }
 
   emit({ kind: 'stage', stage: 'embedding' });
-  const total = data.images.length + extraImages.length;
+  const total = samples + extraImages.length;
   const dimOut = headInput.shape.reduce((a, b) => a * b, 1);
-  if (options.embeddings && options.embeddings.length !== data.images.length * dimOut)
+  if (options.embeddings && options.embeddings.length !== samples * dimOut)
     throw new ReefError(
       'INVALID_ARGUMENT',
-      `${options.embeddings.length} embedding values for ${data.images.length} images of ${dimOut}`,
+      `${options.embeddings.length} embedding values for ${samples} images of ${dimOut}`,
       { reason: 'bad-embedding-shape' },
     );
   const base = options.embeddings
@@ -153,7 +161,7 @@ export async function trainTransfer(
     ? { embeddings: new Float32Array(0) }
     : await embedImages(extractor!, extraImages, {
         ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (done) => emit({ kind: 'embedding', done: data.images.length + done, total }),
+        onProgress: (done) => emit({ kind: 'embedding', done: samples + done, total }),
       });
   const dim = base.dim;
   const all: EmbeddingSet = { embeddings: base.embeddings, dim, labels: data.labels, numClasses };

@@ -237,5 +237,21 @@ describe('transfer learning on the MobileNet v1 embedding extractor', () => {
     await expect(
       trainTransfer(extractorBytes, extractor, { ...data, labels: new Int32Array(data.labels.length) }),
     ).rejects.toMatchObject({ reason: 'empty-class' });
+    // Embeddings handed over (from the accelerator worker) and no augmented copies: no pixels needed,
+    // so the worker need not decode its samples; the same head comes out.
+    const { embeddings } = await embedImages(extractor, few.images);
+    const fromEmbeddings = await trainTransfer(
+      extractorBytes,
+      null,
+      { ...data, images: [] },
+      { method: 'imprint', validationSplit: 0, embeddings },
+    );
+    expect(fromEmbeddings.headModel).toEqual(result.headModel);
+    await expect(
+      trainTransfer(extractorBytes, extractor, { ...data, images: [] }, { method: 'imprint' }),
+    ).rejects.toMatchObject({ reason: 'images-labels-mismatch' });
+    await expect(
+      trainTransfer(extractorBytes, extractor, { ...data, images: [] }, { embeddings, augmentCopies: 1 }),
+    ).rejects.toMatchObject({ reason: 'images-labels-mismatch' });
   });
 });
