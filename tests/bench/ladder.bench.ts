@@ -32,7 +32,11 @@ interface AutoFigure {
   how: string;
   label: string;
   calibrationMs: number;
-  figures: { label: string; medianMs: number }[];
+  figures: {
+    label: string;
+    medianMs: number;
+    cost?: { loadMs: number; warmUpMs: number; timedRuns: number; timedMs: number; stop: string };
+  }[];
   skipped: { reason: string }[];
 }
 
@@ -136,6 +140,7 @@ await withBuiltApp(PORT, async (origin) => {
     ' 2nd load',
     ' 2nd how',
   );
+  const calibrations: number[] = [];
   for (const [name, bytes] of models) {
     const cold = await measure(fresh, bytes, 'auto', 0);
     const warm = await measure(fresh, bytes, 'auto', 0);
@@ -149,8 +154,20 @@ await withBuiltApp(PORT, async (origin) => {
       `${Math.round(warm.loadMs)} ms`.padStart(9),
       ` ${warm.how}`,
     );
-    console.log(`  measured: ${(cold.figures ?? []).map((f) => `${f.label} ${f.medianMs.toFixed(2)} ms`).join(', ')}`);
+    for (const f of cold.figures ?? []) {
+      const c = f.cost;
+      console.log(
+        `  measured: ${f.label} ${f.medianMs.toFixed(2)} ms`,
+        c
+          ? `(cost: load ${Math.round(c.loadMs)} ms, warm-up ${Math.round(c.warmUpMs)} ms, ${c.timedRuns} timed runs ${Math.round(c.timedMs)} ms, stopped: ${c.stop})`
+          : '',
+      );
+    }
     for (const s of cold.skipped ?? []) console.log(`  skipped: ${s.reason}`);
+    calibrations.push(cold.calibrationMs ?? 0);
   }
+  console.log(
+    `calibration per model: median ${Math.round(median(calibrations))} ms, worst ${Math.round(Math.max(...calibrations))} ms; worst/goal (1 s): ${ratio(Math.max(...calibrations), 1000)}`,
+  );
   await browser.close();
 });

@@ -22,8 +22,10 @@ export function tinyFloatModel(): Uint8Array {
 export interface FakeEngineSpec {
   kind: EngineKind;
   priority?: number;
-  /** `ms` every run reports. */
-  ms: number;
+  /** `ms` each timed run reports: one figure for every run, or one per run in order (the last repeats). */
+  ms: number | number[];
+  /** `ms` the first (warm-up) run reports; `ms` when not given. */
+  warmUpMs?: number;
   /** Added to every output element (0 = the reference's answer). */
   error?: number;
   probe?: EngineProbe;
@@ -59,6 +61,13 @@ export class FakeEngine implements EngineFactory {
     };
   }
 
+  #ms(run: number): number {
+    const { ms, warmUpMs } = this.spec;
+    if (run === 0 && warmUpMs !== undefined) return warmUpMs;
+    if (typeof ms === 'number') return ms;
+    return ms[Math.min(Math.max(run - 1, 0), ms.length - 1)]!;
+  }
+
   async probe(): Promise<EngineProbe> {
     return (
       this.spec.probe ?? {
@@ -73,17 +82,19 @@ export class FakeEngine implements EngineFactory {
     this.lastBytes = options.cpuTwin ?? bytes;
     if (this.spec.loadThrows) throw new Error(this.spec.loadThrows);
     const placed = device === 'usb' ? 'usb:0' : device;
+    let run = 0;
     return {
       inputs: [IO],
       outputs: [{ ...IO, name: 'y' }],
       engine: this.kind,
       device: placed,
       run: async (inputs: readonly TensorArray[]): Promise<RunResult> => {
+        // Run 0 of this loaded model is its warm-up.
         this.runs++;
         if (this.spec.runThrows) throw new Error(this.spec.runThrows);
         const x = inputs[0] as Float32Array;
         const data = x.map((v) => Math.max(0, v) + (this.spec.error ?? 0));
-        return { outputs: [{ ...IO, name: 'y', data }], engine: this.kind, device: placed, ms: this.spec.ms };
+        return { outputs: [{ ...IO, name: 'y', data }], engine: this.kind, device: placed, ms: this.#ms(run++) };
       },
       dispose: () => {
         this.disposed++;

@@ -27,13 +27,23 @@ export const QUANTIZED_STEPS = 3;
 export const FLOAT_RELATIVE = 0.02;
 
 export interface CalibrationOptions {
-  /** Timed runs per candidate after one untimed warm-up (the warm-up's outputs are checked). */
+  /** Most timed runs per candidate, after one untimed warm-up run (whose outputs are checked). */
   runs: number;
-  /** Stop timing a candidate once its timed runs took this long (at least 2 runs are timed). */
+  /**
+   * A candidate's time cap: its warm-up and timed runs together. Once spent, no further timed run
+   * (at least one is timed), so a slow model costs a few of its own runs, not `runs` of them.
+   */
   budgetMs: number;
+  /**
+   * The sequential test's margin: after two timed runs, a candidate whose every run is this many
+   * times faster than the best median so far (or slower than it) is decided, and so is one whose
+   * runs agree within half the margin (`(margin - 1) / 2` of their median): more runs would not
+   * change the order.
+   */
+  margin: number;
 }
 
-export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 150 };
+export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 200, margin: 1.25 };
 
 /**
  * The same input every time for a model (so cached choices and benchmarks compare like with like):
@@ -143,32 +153,61 @@ export interface Timing {
   /** Median of the timed runs' own wall times (`RunResult.ms`: copies in and out included). */
   medianMs: number;
   samplesMs: number[];
-  /** Outputs of the warm-up run, for the agreement check. */
-  outputs: Tensor[];
+  /** Wall time of the warm-up run (first-run work: shader compilation, allocation). */
+  warmUpMs: number;
+  /** Why timing stopped: every run made, the time cap, out of the race, or decided by the margin. */
+  stop: 'runs' | 'budget' | 'out' | 'decided';
 }
 
 /**
- * One warm-up run (outputs kept), then timed runs until `runs` or the budget is spent. With
- * `bestMs` (the fastest median so far), a candidate stops after a timed run more than twice as
- * slow: it cannot win, and more of its runs only add to the calibration's cost.
+ * Timed runs after a warm-up (`warm`: its outputs are what the agreement check uses), until one of:
+ * - `runs` timed runs are made;
+ * - the candidate's budget (warm-up included) is spent, with at least one timed run;
+ * - a timed run is more than twice `bestMs` (the fastest median so far): it cannot win (`out`);
+ * - after two timed runs the order is decided (`decided`): every run is `margin` times faster than
+ *   `bestMs`, or `margin` times slower, or the runs agree within half the margin.
+ * Every rule looks only at this candidate's own runs and the best median, so the choice is still
+ * the fastest median; the rules only stop measuring what more runs would not change.
  */
 export async function timeRuns(
   model: LoadedModel,
   inputs: readonly TensorArray[],
   options: CalibrationOptions,
+  warmUpMs: number,
   bestMs = Infinity,
 ): Promise<Timing> {
-  const warm = await model.run(inputs);
   const samplesMs: number[] = [];
-  let spent = 0;
-  while (samplesMs.length < options.runs && (samplesMs.length < 2 || spent < options.budgetMs)) {
+  let spent = warmUpMs;
+  let stop: Timing['stop'] = 'runs';
+  while (samplesMs.length < options.runs) {
+    if (samplesMs.length >= 1 && spent >= options.budgetMs) {
+      stop = 'budget';
+      break;
+    }
     const { ms } = await model.run(inputs);
     samplesMs.push(ms);
     spent += ms;
-    if (ms > 2 * bestMs) break;
+    if (ms > 2 * bestMs) {
+      stop = 'out';
+      break;
+    }
+    if (samplesMs.length >= 2 && decided(samplesMs, bestMs, options.margin)) {
+      stop = 'decided';
+      break;
+    }
   }
-  const sorted = [...samplesMs].sort((x, y) => x - y);
+  return { medianMs: median(samplesMs), samplesMs, warmUpMs, stop };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
-  const medianMs = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { medianMs, samplesMs, outputs: warm.outputs };
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function decided(samplesMs: readonly number[], bestMs: number, margin: number): boolean {
+  const slowest = Math.max(...samplesMs);
+  const fastest = Math.min(...samplesMs);
+  if (Number.isFinite(bestMs) && (slowest * margin < bestMs || fastest > bestMs * margin)) return true;
+  return slowest - fastest <= (median(samplesMs) * (margin - 1)) / 2;
 }

@@ -16,6 +16,17 @@ export interface CandidateFigure {
   /** Largest difference from the WASM reference (0 for WASM itself) and the tolerance it was held to. */
   maxError: number;
   tolerance: number;
+  /** What measuring it cost (absent in choices remembered before it was recorded). */
+  cost?: CalibrationCost;
+}
+
+/** One candidate's share of a calibration: its load, warm-up run and timed runs, and why timing stopped. */
+export interface CalibrationCost {
+  loadMs: number;
+  warmUpMs: number;
+  timedRuns: number;
+  timedMs: number;
+  stop: 'runs' | 'budget' | 'out' | 'decided';
 }
 
 export interface CachedChoice {
