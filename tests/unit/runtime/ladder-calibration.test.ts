@@ -1,10 +1,11 @@
 /** The ladder's agreement rule (quantization steps, float range), its fixed input and the Node choice file. */
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../../../src/lib/runtime/index.ts';
+import type { LoadedModel, Tensor } from '../../../src/lib/runtime/index.ts';
 import {
   calibrationInputs,
   compareOutputs,
   FileChoiceCache,
+  timeRuns,
   type CachedChoice,
 } from '../../../src/lib/runtime/ladder/index.ts';
 
@@ -74,6 +75,46 @@ describe('calibrationInputs', () => {
     expect(b).toBeInstanceOf(Int8Array);
     expect(Math.min(...b)).toBeLessThan(-64);
     expect(Math.max(...b)).toBeGreaterThan(64);
+  });
+});
+
+describe('timeRuns', () => {
+  /** A model whose timed runs report `ms` in turn (the warm-up was made by the caller). */
+  function timed(ms: number[]): LoadedModel & { runs: number } {
+    const model = {
+      runs: 0,
+      inputs: [],
+      outputs: [],
+      engine: 'fake',
+      device: 'cpu',
+      run: async () => ({ outputs: [], engine: 'fake', device: 'cpu', ms: ms[Math.min(model.runs++, ms.length - 1)]! }),
+      dispose: () => {},
+    };
+    return model;
+  }
+  const options = { runs: 5, budgetMs: 1000, margin: 1.25 };
+
+  it('stops once the runs agree within half the margin, and not before two runs', async () => {
+    const steady = timed([10, 10.5, 30]);
+    expect(await timeRuns(steady, [], options, 0)).toMatchObject({ samplesMs: [10, 10.5], stop: 'decided' });
+    const noisy = timed([10, 12, 10, 12, 10]);
+    expect(await timeRuns(noisy, [], options, 0)).toMatchObject({ medianMs: 10, stop: 'runs' });
+  });
+
+  it('decides a candidate clearly slower than the best, short of out (2×), after two runs', async () => {
+    const slower = timed([14, 18, 14, 18, 14]);
+    expect(await timeRuns(slower, [], options, 0, 10)).toMatchObject({ samplesMs: [14, 18], stop: 'decided' });
+    // Within the margin of the best, it is timed on: the order is not settled.
+    const close = timed([9, 12, 9, 12, 9]);
+    expect(await timeRuns(close, [], options, 0, 10)).toMatchObject({ medianMs: 9, stop: 'runs' });
+  });
+
+  it('counts the warm-up against the budget', async () => {
+    expect(await timeRuns(timed([50, 50]), [], { ...options, budgetMs: 100 }, 90)).toMatchObject({
+      samplesMs: [50],
+      warmUpMs: 90,
+      stop: 'budget',
+    });
   });
 });
 
