@@ -30,24 +30,16 @@ import {
 import { ImprintPreviewJobs, type PreviewOpenRequest, type PreviewPrediction } from './imprint-preview-jobs.ts';
 import { runDoctor, type DoctorOptions, type DoctorOutcome, type DoctorReport, type StepResult } from './doctor.ts';
 import { CacheStorageFileCache } from '../lib/zoo/index.ts';
-import {
-  IdbChoiceCache,
-  LiteRtRuntime,
-  webGpuFactory,
-  webNnFactory,
-  workerLiteRtLoader,
-  type LadderEntry,
-  type LiteRtLoader,
-  type WorkerLiteRtVariant,
-} from '../lib/runtime/index.ts';
-import { WorkerPipelines, type PipelineInfo, type PipelineLoadOptions } from './pipelines.ts';
-import { createTraceSwitch, type StageStats } from '../lib/edgetpu/index.ts';
+import { IdbChoiceCache, LiteRtRuntime, webGpuFactory, webNnFactory, type LadderEntry } from '../lib/runtime/index.ts';
+import { createTraceSwitch } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
 import { FrameSlots, type FrameOutcome, type FrameTimes } from './frame-slot.ts';
 import { ReefError } from '../lib/errors.ts';
-import { parseLabels } from '../lib/tasks/index.ts';
-import { allocateTensorArray, elementCount, type RunResult, type TensorArray } from '../lib/runtime/index.ts';
+import { labelList } from '../lib/tasks/index.ts';
+import type { RunResult, TensorArray } from '../lib/runtime/index.ts';
+import { patternInputs, timeRuns } from './benchmark-runs.ts';
+import { jspi, liteRtLoader } from './litert-files.ts';
 import {
   WorkerEngines,
   type LoadedModelInfo,
@@ -60,7 +52,6 @@ import {
 
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
-export type { PipelineInfo, PipelineLoadOptions, StageStats };
 export type { FrameOutcome, FrameTimes, TaskStages };
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
 export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry, SegmentPlacement };
@@ -176,47 +167,6 @@ export class AcceleratorApi {
   /** The firmware image lives apart from the model library, so it never shows up as a model file. */
   readonly #firmwareCache = new CacheStorageFileCache('reef-firmware-v1');
 
-  // Segment pipelines across Edge TPUs (*_segment_K_of_N_edgetpu.tflite) -------------------------
-  readonly #pipelines = new WorkerPipelines(this.#devices.pool);
-
-  /**
-   * Loads a model compiled as segments (bytes or stored files), segment k on `devices[k]` (default:
-   * one ready TPU per segment; fewer TPUs than segments share). Returns an id for the calls below.
-   */
-  async loadPipeline(
-    segments: { name: string; source: Uint8Array | { sha256: string } }[],
-    options: PipelineLoadOptions = {},
-  ): Promise<PipelineInfo> {
-    const sources = await Promise.all(
-      segments.map(async (s) => ({
-        name: s.name,
-        bytes: s.source instanceof Uint8Array ? s.source : await this.#library.read(s.source.sha256),
-      })),
-    );
-    return this.#pipelines.load(sources, options);
-  }
-
-  /** Queues one input set for segment 0; waits while the pipeline is full (backpressure). */
-  pushPipeline(id: string, inputs: TensorArray[]): Promise<void> {
-    return this.#pipelines.push(id, inputs);
-  }
-
-  /** The next output set of the last segment, in push order (transferred). */
-  async popPipeline(id: string): Promise<TensorArray[]> {
-    const outputs = await this.#pipelines.pop(id);
-    return transfer(outputs, [...new Set(outputs.map((o) => o.buffer as ArrayBuffer))]);
-  }
-
-  /** Runs and mean time per segment. */
-  pipelineStats(id: string): StageStats[] {
-    return this.#pipelines.stats(id);
-  }
-
-  /** Stops the pipeline (pending pops fail with CANCELLED) and unloads its segments. */
-  closePipeline(id: string): Promise<void> {
-    return this.#pipelines.close(id);
-  }
-
   // Model library -------------------------------------------------------------------------------
   readonly #library = new ModelLibrary();
 
@@ -266,9 +216,7 @@ export class AcceleratorApi {
 
   /** A stored label file as a list (index = class id; gaps in paired `id label` files read `class N`). */
   async readLabels(sha256: string): Promise<string[]> {
-    const labels = parseLabels(new TextDecoder().decode(await this.#library.read(sha256)));
-    const size = Math.max(-1, ...labels.keys()) + 1;
-    return Array.from({ length: size }, (_, i) => labels.get(i) ?? `class ${i}`);
+    return labelList(new TextDecoder().decode(await this.#library.read(sha256)));
   }
 
   /** What a stored model is (I/O, TPU/CPU segments, parameter cache, labels), for the Models page's inspector. */
@@ -334,14 +282,6 @@ export class AcceleratorApi {
    */
   fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo> {
     return this.#tpuEngines.fallBackToWasm(id, why);
-  }
-
-  /**
-   * Loads a model (from `loadModel` with an engine choice) again on another engine, same id: e.g.
-   * back to `auto` or `usb:0` after the Coral was replugged and flashed.
-   */
-  reloadModel(id: string, engine: string): Promise<TpuModelInfo> {
-    return this.#tpuEngines.reload(id, engine);
   }
 
   // Embeddings for training: the compiled extractor on the TPU (WASM twin without one) -------------
@@ -427,10 +367,6 @@ export class AcceleratorApi {
     return outcome;
   }
 
-  classifyImage(id: string, image: WorkerImage, options: TaskOptions = {}): Promise<TaskResult | TpuTaskResult> {
-    return this.runTask(id, image, 'classify', options);
-  }
-
   unloadModel(id: string): boolean {
     this.#frames.forget(id);
     return this.#tpuEngines.unload(id);
@@ -455,43 +391,12 @@ export class AcceleratorApi {
   }> {
     const info = await this.loadModel(source, options);
     try {
-      const inputs = info.inputs.map((t) => {
-        const data = allocateTensorArray(t.dtype, elementCount(t.shape));
-        if (!(data instanceof BigInt64Array)) for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 127;
-        return data;
-      });
-      const run = (): Promise<RunResult> => this.#tpuEngines.run(info.id, inputs);
-      const warm = await run();
-      const samplesMs: number[] = [];
-      for (let i = 0; i < iterations; i++) {
-        samplesMs.push((await run()).ms);
-        if (i % 5 === 4 || i === iterations - 1) onProgress?.(i + 1);
-      }
+      const inputs = patternInputs(info.inputs);
+      const timed = await timeRuns(() => this.#tpuEngines.run(info.id, inputs), iterations, onProgress);
       const segments = info.segments ? { segments: info.segments } : {};
-      return { engine: warm.engine, device: warm.device, samplesMs, decision: info.decision, ...segments };
+      return { ...timed, decision: info.decision, ...segments };
     } finally {
       this.unloadModel(info.id);
     }
   }
-}
-
-/**
- * The worker's LiteRT.js files: our own origin under /litert/ (see engines.ts). Resolved when a
- * runtime first loads, so building the API touches no worker global (Node tests build it too).
- */
-function liteRtLoader(variant?: WorkerLiteRtVariant): LiteRtLoader {
-  return {
-    load(hooks) {
-      const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
-      return workerLiteRtLoader({
-        baseUrl: new URL(`${base}litert/`, self.location.origin).href,
-        ...(variant ? { variant } : {}),
-      }).load(hooks);
-    },
-  };
-}
-
-/** LiteRT's JSPI build where this engine has JavaScript Promise Integration, else feature detection. */
-function jspi(): WorkerLiteRtVariant | undefined {
-  return typeof (WebAssembly as unknown as Record<string, unknown>)['Suspending'] === 'function' ? 'jspi' : undefined;
 }

@@ -16,6 +16,7 @@ import {
 import type { DevicePool, TraceSwitch } from '../lib/edgetpu/index.ts';
 import { workerLiteRtLoader } from '../lib/runtime/index.ts';
 import { CacheStorageFileCache, fetchPinnedFile, type FileCache } from '../lib/zoo/index.ts';
+import { liteRtBaseUrl } from './litert-files.ts';
 import type { ModelLibrary } from './model-library.ts';
 
 export type { DoctorReport, StepResult };
@@ -78,11 +79,10 @@ export async function runDoctor(
   let report: DoctorReport;
   let lines: string[];
   try {
-    const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
     report = await runSelfTest({
       pool,
       device: deviceId,
-      liteRtLoader: workerLiteRtLoader({ baseUrl: new URL(`${base}litert/`, self.location.origin).href }),
+      liteRtLoader: workerLiteRtLoader({ baseUrl: liteRtBaseUrl() }),
       files: workerFiles(library, new CacheStorageFileCache('reef-doctor-v1'), options),
       environment: browserEnvironment(),
       reefVersion: __REEF_VERSION__,

@@ -33,6 +33,7 @@ import {
   type SegmentClass,
 } from '../lib/tasks/index.ts';
 import { readModel } from '../lib/tflite/index.ts';
+import { liteRtBaseUrl } from './litert-files.ts';
 
 export interface LoadModelOptions {
   /** Only `cpu` for now; the Edge TPU engine plugs in beside it. */
@@ -97,13 +98,6 @@ type TaskOutput = TaskResult extends infer R
     ? Omit<R, keyof TaskResultBase>
     : never
   : never;
-
-function liteRtBaseUrl(): string {
-  // wasm/stage-litert.ts serves the runtime files from our own origin under /litert/.
-  // Vite sets BASE_URL; typed loosely so Node-side type checks (tests import this file) pass too.
-  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
-  return new URL(`${base}litert/`, self.location.origin).href;
-}
 
 /**
  * One canvas for every frame: a fresh canvas per camera frame cost 1 ms more (5.0 vs 6.0 ms for

@@ -6,17 +6,14 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { expose } from 'comlink';
 import { WasmEngine, workerLiteRtLoader } from '../lib/runtime/index.ts';
+import { liteRtBaseUrl } from './litert-files.ts';
 import { TrainingApi } from './training-api.ts';
 import { installTransferHandlers } from './transfer-handlers.ts';
 
 installTransferHandlers();
 expose(
   new TrainingApi({
-    // wasm/stage-litert.ts serves LiteRT's files from our own origin under /litert/.
-    engine: () =>
-      new WasmEngine(
-        workerLiteRtLoader({ baseUrl: new URL(`${import.meta.env.BASE_URL}litert/`, self.location.origin).href }),
-      ),
+    engine: () => new WasmEngine(workerLiteRtLoader({ baseUrl: liteRtBaseUrl() })),
     // The GPU when the browser grants a WebGPU adapter (issue 14's ladder for training), else the
     // fastest CPU backend (tests/bench/learn.bench.ts); each start is bounded by the same time
     // limit (initTf). The API skips wasm for convolution training.

@@ -25,7 +25,7 @@ export {
   type PreparedInput,
   type PreprocessOptions,
 } from './preprocess.ts';
-export { alignLabels, filesAppendedToModel, labelsFromModel, parseLabels, type Labels } from './labels.ts';
+export { alignLabels, filesAppendedToModel, labelList, labelsFromModel, parseLabels, type Labels } from './labels.ts';
 export { classify, type ClassifyOptions, type ClassScore } from './classify.ts';
 export { detect, type Box, type DetectedObject, type DetectOptions } from './detect.ts';
 export {

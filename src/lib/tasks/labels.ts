@@ -30,6 +30,13 @@ export function parseLabels(text: string): Labels {
   return labels;
 }
 
+/** Labels as a list (index = class id); gaps in a paired `id label` file read `class N`. */
+export function labelList(text: string): string[] {
+  const labels = parseLabels(text);
+  const size = Math.max(-1, ...labels.keys()) + 1;
+  return Array.from({ length: size }, (_, i) => labels.get(i) ?? `class ${i}`);
+}
+
 /**
  * Labels for a classifier with `classes` outputs. ImageNet models have 1001 outputs where 0 is
  * "background"; a 1000-line file without it is shifted by one so ids stay output indices.

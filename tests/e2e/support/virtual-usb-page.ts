@@ -92,7 +92,7 @@ const control = {
       ),
     async classify(id: string, imageUrl: string) {
       const bitmap = await createImageBitmap(await (await fetch(imageUrl)).blob());
-      return settle(async () => accelerator().classifyImage(id, transfer(bitmap, [bitmap]), { topK: 3 }));
+      return settle(async () => accelerator().runTask(id, transfer(bitmap, [bitmap]), 'classify', { topK: 3 }));
     },
     fallBackToWasm: (id: string, why: string) => settle(() => accelerator().fallBackToWasm(id, why)),
     unload: (id: string) => accelerator().unloadModel(id),

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { WorkerDevices, type DeviceInfo } from '../../../src/worker/devices.ts';
-import { WorkerPipelines } from '../../../src/worker/pipelines.ts';
 import { coralFarm } from '../../emulator/multi.ts';
 import type { FixtureName } from '../../support/fixtures.ts';
 
@@ -46,35 +44,4 @@ describe("the worker's device list over the pool", () => {
     unwatch();
     await pool.close();
   });
-});
-
-describe('segment pipelines in the worker', () => {
-  it('loads the SSD segments over two TPUs, pushes and pops in order, reports stats, closes', async () => {
-    const SEG0: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_0_of_2_edgetpu.tflite';
-    const SEG1: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_1_of_2_edgetpu.tflite';
-    const farm = await coralFarm(2, [SEG0, SEG1]);
-    const devices = new WorkerDevices(farm.usb);
-    const pipelines = new WorkerPipelines(devices.pool, () => nodeLiteRtLoader);
-    const info = await pipelines.load([SEG1, SEG0].map((name) => ({ name, bytes: farm.bytes.get(name)! })));
-    expect(info).toMatchObject({ id: 'p1', segments: [SEG0, SEG1], devices: ['usb:0', 'usb:1'] });
-    const frames = [0, 1, 2].map((k) => new Uint8Array(300 * 300 * 3).fill(k * 40));
-    for (const f of frames) await pipelines.push(info.id, [f]);
-    const outs = [];
-    for (let k = 0; k < frames.length; k++) outs.push(await pipelines.pop(info.id));
-    for (const out of outs) {
-      expect(out.map((t) => t.length)).toEqual([80, 20, 20, 1]);
-      expect(out[3]![0]).toBeLessThanOrEqual(20);
-    }
-    expect([...outs[0]![0]!]).not.toEqual([...outs[1]![0]!]); // boxes differ frame to frame
-    expect(pipelines.stats(info.id).map((s) => [s.deviceId, s.runs])).toEqual([
-      ['usb:0', 3],
-      ['usb:1', 3],
-    ]);
-    expect(devices.list().map((d) => d.models.length)).toEqual([1, 1]);
-    await pipelines.close(info.id);
-    expect(devices.list().map((d) => d.models.length)).toEqual([0, 0]);
-    expect(() => pipelines.stats(info.id)).toThrow(/no pipeline/);
-    await devices.pool!.close();
-    expect(farm.violations()).toEqual([]);
-  }, 60_000);
 });

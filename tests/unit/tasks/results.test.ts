@@ -10,6 +10,7 @@ import {
   maskForImage,
   overlayMask,
   pascalPalette,
+  labelList,
   parseLabels,
 } from '../../../src/lib/tasks/index.ts';
 import { readFixture, readFixtureText } from '../../support/fixtures.ts';
@@ -22,6 +23,13 @@ describe('labels', () => {
     const fish = parseLabels(await readFixtureText('fish_ssd_labels.txt'));
     expect([...fish.values()]).toEqual(['ClownFish', 'roses']);
     expect(parseLabels('0 cat\n2: dog\n').get(2)).toBe('dog');
+  });
+
+  it('lists labels by class id, naming the gaps of a paired file', async () => {
+    expect(labelList('0 cat\n2: dog\n')).toEqual(['cat', 'class 1', 'dog']);
+    const fish = labelList(await readFixtureText('fish_ssd_labels.txt'));
+    expect(fish).toEqual(['ClownFish', 'roses']);
+    expect(labelList('')).toEqual([]);
   });
 
   it('adds the background line to a 1000-label file for 1001 outputs', () => {
