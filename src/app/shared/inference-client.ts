@@ -6,6 +6,7 @@ import { proxy, transfer } from 'comlink';
 import type { EngineDecision, ModelLoadOptions } from '../../worker/accelerator-api.ts';
 import { errorCode } from './errors.ts';
 import { accelerator } from './accelerator.ts';
+import type { PumpAnswer } from './frame-pump.ts';
 import { toInferenceResult, type InferenceResult } from './inference.ts';
 import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
 
@@ -57,7 +58,10 @@ export type LoadPlan =
   | { segments: { name: string; sha256: string }[]; options: ModelLoadOptions };
 
 function planSource(plan: LoadPlan): { sha256: string } | { segments: { name: string; sha256: string }[] } {
-  return 'segments' in plan ? { segments: plan.segments } : { sha256: plan.sha256 };
+  // Plain copies: the choice may be the page's reactive state, which postMessage cannot clone.
+  return 'segments' in plan
+    ? { segments: plan.segments.map((s) => ({ name: s.name, sha256: s.sha256 })) }
+    : { sha256: plan.sha256 };
 }
 
 function planKey(plan: LoadPlan): string {
@@ -116,6 +120,45 @@ export class ModelSession {
       return toInferenceResult(result, width, height);
     } finally {
       copy.close();
+    }
+  }
+
+  #fallingBack: Promise<unknown> | undefined;
+
+  /**
+   * One camera frame through the worker's frame slot (newest wins). A TPU that went away moves the
+   * model to WASM once, and this frame counts as dropped: the next one runs there.
+   */
+  async runFrame(request: InferenceRequest, frame: VideoFrame): Promise<PumpAnswer<InferenceResult>> {
+    let id: string;
+    try {
+      id = await this.#ensure(request);
+      await this.#fallingBack;
+    } catch (error) {
+      frame.close();
+      throw error;
+    }
+    const { displayWidth: width, displayHeight: height } = frame;
+    const labels = request.labels ? await this.#labels(request.labels) : undefined;
+    const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
+    try {
+      const answer = await accelerator().runFrame(id, transfer(frame, [frame]), request.task, options);
+      if (answer.kind === 'dropped') return answer;
+      const { stages } = answer.result;
+      return {
+        kind: 'done',
+        result: toInferenceResult(answer.result, width, height),
+        times: answer.times,
+        ...(stages ? { stages } : {}),
+      };
+    } catch (error) {
+      if (errorCode(error) !== 'UNAVAILABLE') throw error;
+      const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
+      this.#fallingBack ??= accelerator()
+        .fallBackToWasm(id, why)
+        .finally(() => (this.#fallingBack = undefined));
+      await this.#fallingBack;
+      return { kind: 'dropped' };
     }
   }
 

@@ -9,8 +9,10 @@ import { acceleratorChoices } from '../../shared/engine-words.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { takeOfferedImage } from '../../shared/image-offer.ts';
 import type { InferenceResult } from '../../shared/inference.ts';
-import { ModelSession, type EngineChoice } from '../../shared/inference-client.ts';
-import { ModelChoicesState, type ModelTask } from '../../shared/model-choices.svelte.ts';
+import { ModelSession, type EngineChoice, type InferenceRequest } from '../../shared/inference-client.ts';
+import { ModelChoicesState, type ModelChoice, type ModelTask } from '../../shared/model-choices.svelte.ts';
+import type { BudgetSummary } from '../../shared/frame-budget.ts';
+import { FramePump } from '../../shared/frame-pump.ts';
 
 const SAVED_KEY = 'reef.live';
 
@@ -30,8 +32,10 @@ function readSaved(): SavedChoices | undefined {
   }
 }
 
-/** Frame-rate over the last few results, so the figure is steady enough to read. */
-const FPS_WINDOW = 10;
+/** No model chosen, or one the chosen engine cannot run (the page already says why). */
+class NothingToRun extends Error {
+  static readonly noModel = 'Choose a model first: download one on the Models page or import a .tflite file.';
+}
 
 export class LiveState {
   readonly camera = new CameraState();
@@ -80,7 +84,6 @@ export class LiveState {
     return undefined;
   });
   readonly #session = new ModelSession();
-  #stamps: number[] = [];
   #image: ImageBitmap | undefined;
 
   async load(): Promise<void> {
@@ -136,29 +139,58 @@ export class LiveState {
     this.result = undefined;
   }
 
-  /** Runs the camera loop until `stop()`; each frame waits for the previous result (no pile-up). */
+  /**
+   * Runs the camera until `stop()`: every frame goes to the worker as it comes (frame-pump.ts; at
+   * most one waits there, the newest winning), results are drawn in frame order, and the frame
+   * budget says where the time went.
+   */
   async startCamera(video: () => HTMLVideoElement | undefined): Promise<void> {
     this.source = 'camera';
     if (!this.camera.active) await this.camera.start();
     if (!this.camera.active) return;
+    const el = video();
+    if (!el) return;
     this.running = true;
     this.error = undefined;
-    this.#stamps = [];
-    while (this.running && this.camera.active) {
-      const el = video();
-      const frame = el ? await this.camera.grab(el) : undefined;
-      if (!frame) {
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      if (!(await this.#run(frame))) break;
-    }
-    this.running = false;
+    this.budget = undefined;
+    // Autoplay can be held back (hidden or off-screen video); playing it is always allowed muted.
+    if (el.paused) el.play().catch(() => undefined);
+    this.#pump.start(el);
   }
 
   stop(): void {
+    this.#pump.stop();
     this.running = false;
     this.camera.stop();
+  }
+
+  /** Where each camera frame's time went, over the last frames (undefined before the first). */
+  budget = $state.raw<BudgetSummary | undefined>(undefined);
+  /** Ids of the last frame sent to the worker and of the one whose result is shown, when last drawn. */
+  frameIds = $state({ sent: 0, shown: 0 });
+
+  readonly #pump: FramePump<InferenceResult> = new FramePump<InferenceResult>({
+    send: (frame) => {
+      const model = this.model;
+      if (!model || this.engineProblem) {
+        frame.close();
+        return Promise.reject(new NothingToRun());
+      }
+      return this.#session.runFrame(this.#request(model), frame);
+    },
+    show: (result) => {
+      this.result = result;
+      this.decision = this.#session.decision;
+      this.error = undefined;
+    },
+    fail: (error) => this.#fail(error),
+    drawn: () => this.#showBudget(),
+  });
+
+  #showBudget(): void {
+    this.budget = this.#pump.budget.summary();
+    this.fps = this.budget.fps;
+    this.frameIds = { sent: this.#pump.sentId, shown: this.#pump.shownId };
   }
 
   async pickImage(file: File): Promise<void> {
@@ -187,7 +219,6 @@ export class LiveState {
   /** Runs the picked image again (after changing model or engine). */
   async runImage(): Promise<void> {
     if (!this.#image) return;
-    this.#stamps = [];
     await this.#run(await createImageBitmap(this.#image));
   }
 
@@ -197,43 +228,39 @@ export class LiveState {
     if (saved.modelKey) localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
   }
 
+  #request(model: ModelChoice): InferenceRequest {
+    return { model, task: this.task, engine: this.engine, topK: 3, ...(this.labels ? { labels: this.labels } : {}) };
+  }
+
+  /** After any failure no result stays on screen: the old overlay would look like this run's. */
+  #fail(error: unknown): void {
+    this.#pump.stop();
+    this.running = false;
+    this.result = undefined;
+    if (error instanceof NothingToRun) {
+      // No model, or the engine problem already on the page: one message, not a second saying the same.
+      this.error = this.model ? undefined : NothingToRun.noModel;
+      return;
+    }
+    this.error = errorMessage(error);
+  }
+
   async #run(frame: ImageBitmap): Promise<boolean> {
     const model = this.model;
-    if (!model) {
+    if (!model || this.engineProblem) {
       frame.close();
-      this.result = undefined;
-      this.error = 'Choose a model first: download one on the Models page or import a .tflite file.';
-      return false;
-    }
-    // The problem is already on the page: running anyway would add a second message saying the same.
-    if (this.engineProblem) {
-      frame.close();
-      this.result = undefined;
-      this.error = undefined;
+      this.#fail(new NothingToRun());
       return false;
     }
     try {
-      this.result = await this.#session.run(
-        { model, task: this.task, engine: this.engine, topK: 3, ...(this.labels ? { labels: this.labels } : {}) },
-        frame,
-      );
+      this.result = await this.#session.run(this.#request(model), frame);
       this.decision = this.#session.decision;
       this.error = undefined;
-      this.#tick();
       return true;
     } catch (error) {
-      // The previous result's overlay would sit under the new error as if it were this run's.
-      this.result = undefined;
-      this.error = errorMessage(error);
+      this.#fail(error);
       return false;
     }
-  }
-
-  #tick(): void {
-    const now = performance.now();
-    this.#stamps = [...this.#stamps.slice(-(FPS_WINDOW - 1)), now];
-    const first = this.#stamps[0] ?? now;
-    this.fps = this.#stamps.length > 1 ? ((this.#stamps.length - 1) * 1000) / (now - first) : 0;
   }
 
   dispose(): void {
