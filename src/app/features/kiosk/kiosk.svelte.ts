@@ -10,6 +10,7 @@ import { watchDevices } from '../../shared/device-watch.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { InferenceResult } from '../../shared/inference.ts';
 import { ModelSession } from '../../shared/inference-client.ts';
+import { isWatchdogExpiry, watched } from './watchdog.ts';
 import { choicesFrom, type ModelChoice, type ModelTask } from '../../shared/model-choices.svelte.ts';
 
 const TASKS: readonly ModelTask[] = ['classify', 'detect', 'segment', 'pose'];
@@ -220,12 +221,8 @@ export class KioskState {
   async #infer(model: ModelChoice, frame: ImageBitmap): Promise<void> {
     // `auto`: the TPU when one is plugged in, else WASM with the CPU twin (the result says which).
     const engine = model.edgetpu || model.segments ? 'auto' : 'wasm';
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('watchdog')), WATCHDOG_MS);
-    });
     try {
-      this.result = await Promise.race([
+      this.result = await watched(
         this.#session.run(
           {
             model,
@@ -236,20 +233,18 @@ export class KioskState {
           },
           frame,
         ),
-        watchdog,
-      ]);
+        WATCHDOG_MS,
+      );
       this.status = { kind: 'running' };
     } catch (error) {
-      if (error instanceof Error && error.message === 'watchdog') {
-        await this.#recover('The accelerator stopped answering.');
+      if (isWatchdogExpiry(error)) {
+        await this.#recover(errorMessage(error));
       } else {
         // No result of an earlier frame stays on screen under the error.
         this.result = undefined;
         this.status = { kind: 'recovering', text: errorMessage(error) };
         await this.#sleep(RETRY_MS);
       }
-    } finally {
-      clearTimeout(timer);
     }
   }
 
