@@ -117,13 +117,6 @@ export const WRITE_ZERO_TO_CLEAR: ReadonlySet<number> = new Set([
   CSR.top_level_int_3_status,
 ]);
 
-export const TOP_LEVEL_INT_STATUS = [
-  CSR.top_level_int_0_status,
-  CSR.top_level_int_1_status,
-  CSR.top_level_int_2_status,
-  CSR.top_level_int_3_status,
-] as const;
-
 /** The 5 scalar-core run controls (§3.5 step 22). */
 export const SCALAR_CORE_RUN_CONTROLS: readonly number[] = [
   CSR.scalarCoreRunControl,

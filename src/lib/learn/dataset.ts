@@ -12,10 +12,6 @@ export interface EmbeddingSet {
   numClasses: number;
 }
 
-export function sizeOf(set: EmbeddingSet): number {
-  return set.labels.length;
-}
-
 export function validateSet(set: EmbeddingSet): void {
   const n = set.labels.length;
   if (set.dim <= 0 || set.embeddings.length !== n * set.dim)

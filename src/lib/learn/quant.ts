@@ -59,12 +59,6 @@ export function quantizeArray(
   return out;
 }
 
-export function dequantizeArray(values: ArrayLike<number>, params: QuantParams): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = (values[i]! - params.zeroPoint) * params.scale;
-  return out;
-}
-
 export interface QuantizedWeights {
   data: Int8Array | Uint8Array;
   scales: number[];

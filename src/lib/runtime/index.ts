@@ -44,14 +44,7 @@ export {
 export { WasmEngine } from './engines/litert.ts';
 export { EdgeTpuEngine, type EdgeTpuEngineOptions } from './engines/edgetpu.ts';
 export { SEGMENTED_ENGINE, SegmentedModel } from './engines/segmented.ts';
-export {
-  REEF_KERNELS,
-  findKernel,
-  quantizeTo,
-  type KernelOp,
-  type PreparedKernel,
-  type ReefKernel,
-} from './kernels/registry.ts';
+export { REEF_KERNELS, quantizeTo, type KernelOp, type PreparedKernel, type ReefKernel } from './kernels/registry.ts';
 export {
   detectionPostProcess,
   parseDetectionPostProcessOptions,

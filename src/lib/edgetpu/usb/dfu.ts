@@ -4,12 +4,11 @@
 import { ReefError } from '../../errors.ts';
 import type { UsbTransport } from './transfer.ts';
 
-export const DFU_DETACH = 0; // protocol §2.4
+// Request numbers (protocol §2.4); DETACH (0) and GETSTATE (5) are never sent.
 export const DFU_DNLOAD = 1;
 export const DFU_UPLOAD = 2;
 export const DFU_GETSTATUS = 3;
 export const DFU_CLRSTATUS = 4;
-export const DFU_GETSTATE = 5;
 export const DFU_ABORT = 6;
 
 /** bState values (protocol §2.4). */

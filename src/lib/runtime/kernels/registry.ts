@@ -263,7 +263,3 @@ export const REEF_KERNELS: readonly ReefKernel[] = [
   posenetDecoderKernel,
   lstmKernel,
 ];
-
-export function findKernel(op: KernelOp): ReefKernel | undefined {
-  return REEF_KERNELS.find((k) => k.matches(op));
-}
