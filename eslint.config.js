@@ -4,6 +4,23 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import libLayers from './eslint-rules/lib-layers.js';
 
+/** What the page may not import: engines only through the worker API, and no test doubles. */
+const APP_IMPORTS = [
+  {
+    group: [
+      '**/lib/edgetpu/**',
+      // gitignore rules: usb/ is re-included first so that identity.ts can be.
+      '!**/lib/edgetpu/usb/',
+      '**/lib/edgetpu/usb/*',
+      '!**/lib/edgetpu/usb/identity.ts',
+      '**/lib/runtime/**',
+      '**/lib/learn/**',
+    ],
+    message: 'The page talks to engines only through the worker API (identity.ts holds pure constants).',
+  },
+  { group: ['**/tests/**'], message: 'Test doubles are never imported by the app.' },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -39,24 +56,22 @@ export default tseslint.config(
     // Layering (ARCHITECTURE.md): the page never reaches USB, engines or training code directly,
     // and nothing in src/ may import the test emulator.
     files: ['src/app/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: APP_IMPORTS }] },
+  },
+  {
+    // Organised by feature: a feature uses shared/ and its own files, never another feature's (the
+    // lint test's fixture tree under tests/unit/lint/fixtures/src/app shows it failing).
+    files: ['src/app/features/**', 'tests/unit/lint/fixtures/src/app/features/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...APP_IMPORTS,
             {
-              group: [
-                '**/lib/edgetpu/**',
-                // gitignore rules: usb/ is re-included first so that identity.ts can be.
-                '!**/lib/edgetpu/usb/',
-                '**/lib/edgetpu/usb/*',
-                '!**/lib/edgetpu/usb/identity.ts',
-                '**/lib/runtime/**',
-                '**/lib/learn/**',
-              ],
-              message: 'The page talks to engines only through the worker API (identity.ts holds pure constants).',
+              regex: '^\\.\\./[^./][^/]*/',
+              message: 'A feature does not import another feature: move what both use to src/app/shared.',
             },
-            { group: ['**/tests/**'], message: 'Test doubles are never imported by the app.' },
           ],
         },
       ],

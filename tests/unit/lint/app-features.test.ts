@@ -1,0 +1,40 @@
+/**
+ * src/app is organised by feature, and `npm run check` keeps it so (eslint.config.js): a feature
+ * may import src/app/shared and its own files, never another feature's. Run the project's ESLint
+ * config over a fixture feature (ignored by the normal lint run and by tsc).
+ */
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const fixtures = 'tests/unit/lint/fixtures/src/app/features';
+
+async function lint(file: string) {
+  // ignore: false lints the fixture tree although the config ignores it for `eslint .`.
+  const eslint = new ESLint({ cwd: root, ignore: false });
+  const [result] = await eslint.lintFiles([`${fixtures}/${file}`]);
+  return result!.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
+}
+
+describe('src/app features (ESLint)', () => {
+  it("refuses an import of another feature's files", async () => {
+    expect(await lint('kiosk/imports-live.ts')).toEqual([
+      {
+        rule: 'no-restricted-imports',
+        message: expect.stringMatching(
+          /A feature does not import another feature: move what both use to src\/app\/shared/,
+        ),
+      },
+    ]);
+  });
+
+  it('passes shared/ and the feature’s own files', async () => {
+    expect(await lint('kiosk/imports-shared.ts')).toEqual([]);
+  });
+
+  it('passes the real src/app', async () => {
+    const eslint = new ESLint({ cwd: root });
+    const results = await eslint.lintFiles(['src/app/features/**/*.ts']);
+    expect(results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-imports'))).toEqual([]);
+  });
+});
