@@ -1,0 +1,65 @@
+/** The Live page's frame budget: each frame's parts add up to its end-to-end time; medians over a window. */
+import { describe, expect, it } from 'vitest';
+import { BUDGET_PARTS, FrameBudget, frameParts, type FrameStamps } from '../../../src/app/shared/frame-budget.ts';
+
+/** A frame captured at `t`: 2 ms to hand over, 1 ms there, `wait` behind another, its run, 1 ms back, 4 ms to paint. */
+function frame(t: number, inference: number, wait = 0): FrameStamps {
+  const sentAt = t + 2;
+  const receivedAt = sentAt + 1;
+  const startedAt = receivedAt + wait;
+  const finishedAt = startedAt + 3 + inference + 1 + 0.5; // 0.5 ms unaccounted in the worker
+  const answeredAt = finishedAt + 1;
+  return {
+    capturedAt: t,
+    sentAt,
+    receivedAt,
+    startedAt,
+    finishedAt,
+    answeredAt,
+    drawnAt: answeredAt + 4,
+    preprocessMs: 3,
+    inferenceMs: inference,
+    postprocessMs: 1,
+  };
+}
+
+describe('frame budget', () => {
+  it('splits one frame into parts that add up to its end-to-end time', () => {
+    const parts = frameParts(frame(1000, 20, 7));
+    expect(parts).toEqual({
+      capture: 2,
+      transfer: 2,
+      wait: 7,
+      preprocess: 3,
+      inference: 20,
+      postprocess: 1.5,
+      draw: 4,
+      total: 39.5,
+    });
+    expect(BUDGET_PARTS.reduce((a, p) => a + parts[p], 0)).toBeCloseTo(parts.total, 9);
+  });
+
+  it('gives FPS, p50, p90 and per-part medians over the last frames only, and counts drops', () => {
+    const budget = new FrameBudget(10);
+    // 20 frames 50 ms apart; the first 10 slow (100 ms runs), the last 10 fast (10 ms runs).
+    for (let i = 0; i < 20; i++) budget.add(frame(i * 50, i < 10 ? 100 : 10));
+    budget.drop(3);
+    budget.drop();
+    const s = budget.summary();
+    expect(s.frames).toBe(10);
+    expect(s.fps).toBeCloseTo(20, 9);
+    expect(s.parts.inference).toBe(10);
+    expect(s.p50).toBeCloseTo(frameParts(frame(0, 10)).total, 9);
+    expect(s.dropped).toBe(4);
+    budget.reset();
+    expect(budget.summary()).toMatchObject({ frames: 0, fps: 0, p50: 0, dropped: 0 });
+  });
+
+  it('p90 follows the slow tail', () => {
+    const budget = new FrameBudget(10);
+    for (let i = 0; i < 10; i++) budget.add(frame(i * 50, i === 9 || i === 8 ? 200 : 10));
+    const s = budget.summary();
+    expect(s.p90).toBeCloseTo(frameParts(frame(0, 200)).total, 9);
+    expect(s.p50).toBeCloseTo(frameParts(frame(0, 10)).total, 9);
+  });
+});
