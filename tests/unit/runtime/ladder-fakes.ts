@@ -30,6 +30,8 @@ export interface FakeEngineSpec {
   error?: number;
   probe?: EngineProbe;
   loadThrows?: string;
+  /** Real milliseconds a load takes (for the calibration's cap). */
+  loadDelayMs?: number;
   runThrows?: string;
   edgeTpuOps?: boolean;
 }
@@ -80,6 +82,7 @@ export class FakeEngine implements EngineFactory {
   async load(bytes: Uint8Array, device: string, options: EngineLoadOptions = {}): Promise<LoadedModel> {
     this.loads++;
     this.lastBytes = options.cpuTwin ?? bytes;
+    if (this.spec.loadDelayMs) await new Promise((r) => setTimeout(r, this.spec.loadDelayMs));
     if (this.spec.loadThrows) throw new Error(this.spec.loadThrows);
     const placed = device === 'usb' ? 'usb:0' : device;
     let run = 0;

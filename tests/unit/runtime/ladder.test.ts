@@ -18,7 +18,7 @@ import { FakeEngine, tinyFloatModel, type FakeEngineSpec } from './ladder-fakes.
 function ladderOf(
   specs: FakeEngineSpec[],
   cache: ChoiceCache = new MemoryChoiceCache(),
-  calibration: CalibrationOptions = { runs: 3, budgetMs: 1000, margin: 1.25 },
+  calibration: CalibrationOptions = { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 5000 },
 ) {
   const registry = new EngineRegistry();
   const engines = specs.map((s) => new FakeEngine(s));
@@ -82,7 +82,7 @@ describe('auto picks by measurement', () => {
         { kind: 'webnn', ms: [25, 1, 1, 1, 1] },
       ],
       new MemoryChoiceCache(),
-      { runs: 5, budgetMs: 1000, margin: 1.25 },
+      { runs: 5, budgetMs: 1000, margin: 1.25, capMs: 5000 },
     );
     const result = await ladder.load(tinyFloatModel());
     expect(result.engine).toBe('webgpu');
@@ -111,13 +111,36 @@ describe('auto picks by measurement', () => {
         { kind: 'webgpu', ms: [40, 90], warmUpMs: 400 },
       ],
       new MemoryChoiceCache(),
-      { runs: 5, budgetMs: 150, margin: 1.25 },
+      { runs: 5, budgetMs: 150, margin: 1.25, capMs: 5000 },
     );
     const result = await ladder.load(tinyFloatModel());
     const cost = Object.fromEntries(result.decision.figures.map((f) => [f.engine, f.cost]));
     expect(cost['wasm']).toMatchObject({ warmUpMs: 100, timedRuns: 1, timedMs: 60, stop: 'budget' });
     expect(cost['webgpu']).toMatchObject({ warmUpMs: 400, timedRuns: 1, timedMs: 40, stop: 'budget' });
     expect(result.engine).toBe('webgpu');
+  });
+
+  it('does not wait for a candidate whose load and first run pass the cap, says so, and releases it later', async () => {
+    const { ladder, engines } = ladderOf(
+      [
+        { kind: 'wasm', ms: 10, loadDelayMs: 150 },
+        { kind: 'webgpu', ms: 1, loadDelayMs: 300 },
+      ],
+      new MemoryChoiceCache(),
+      { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 100 },
+    );
+    const result = await ladder.load(tinyFloatModel());
+    // The reference has no cap (everything is judged by it); the GPU is not measured.
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.how).toBe('calibrated');
+    expect(result.decision.skipped).toContainEqual({
+      engine: 'webgpu',
+      reason: 'fake webgpu not measured: loading the model and its first run took longer than 100 ms',
+    });
+    expect(result.decision.figures.map((f) => f.engine)).toEqual(['wasm']);
+    expect(engines[1]!.disposed).toBe(0);
+    await expect.poll(() => engines[1]!.disposed, { timeout: 2000 }).toBe(1);
+    expect(engines[1]!.runs).toBe(1);
   });
 
   it('checks outputs on the warm-up run: a wrong engine gets no timed run at all', async () => {

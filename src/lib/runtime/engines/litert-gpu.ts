@@ -195,6 +195,11 @@ export class LiteRtGpuEngine implements Engine {
     return new GpuModel(this, graph, inputs, outputs);
   }
 
+  /** Starts the runtime (the GPU device and LiteRT's instance), once; loads after it only compile. */
+  async start(): Promise<void> {
+    await this.#ready();
+  }
+
   dispose(): void {
     void this.#instance?.then((i) => i.device?.destroy()).catch(() => {});
     this.#instance = undefined;

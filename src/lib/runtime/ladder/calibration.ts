@@ -41,9 +41,18 @@ export interface CalibrationOptions {
    * change the order.
    */
   margin: number;
+  /**
+   * The most a candidate other than the WASM reference may take to load the model and make its
+   * first run (its runtime's one-time start excluded); past it, it is not measured and the answer
+   * says so. A GPU compiles its shaders there: tens to hundreds of ms on real GPUs, 1–1.5 s per
+   * model on SwiftShader (a CPU emulation, 15–60× slower than WASM in every run), and more for a
+   * model whose every run takes seconds there. Lower would save SwiftShader's GPU its measurement
+   * on small models too, and the GPU would never be measured on this machine.
+   */
+  capMs: number;
 }
 
-export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 200, margin: 1.25 };
+export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 200, margin: 1.25, capMs: 3000 };
 
 /**
  * The same input every time for a model (so cached choices and benchmarks compare like with like):

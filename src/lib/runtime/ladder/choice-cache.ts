@@ -22,6 +22,8 @@ export interface CandidateFigure {
 
 /** One candidate's share of a calibration: its load, warm-up run and timed runs, and why timing stopped. */
 export interface CalibrationCost {
+  /** Starting the engine's runtime (once per session; 0 when it was running already). */
+  startMs: number;
   loadMs: number;
   warmUpMs: number;
   timedRuns: number;

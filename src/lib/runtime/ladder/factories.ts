@@ -108,6 +108,7 @@ export function webGpuFactory(
       const why = await adapter;
       return why ? { available: false, reason: why } : { available: true, devices: ['gpu'] };
     },
+    start: () => make().start(),
     load: (bytes, _device, options = {}) => make().load(options.cpuTwin ?? bytes),
   };
 }
@@ -128,6 +129,7 @@ export function webNnFactory(loader: LiteRtLoader): EngineFactory {
       if (!ml) return { available: false, reason: `${here()} no WebNN (navigator.ml)` };
       return { available: true, devices: ['webnn'] };
     },
+    start: () => (engine ??= new LiteRtGpuEngine(loader, { accelerator: 'webnn' })).start(),
     load: (bytes, _device, options = {}) =>
       (engine ??= new LiteRtGpuEngine(loader, { accelerator: 'webnn' })).load(options.cpuTwin ?? bytes),
   };

@@ -43,6 +43,12 @@ export interface EngineFactory {
   readonly capabilities: EngineCapabilities;
   probe(): Promise<EngineProbe>;
   /**
+   * Starts the engine's runtime, once per session (a GPU device, a LiteRT instance), so that the
+   * calibration can tell that one-time cost from a model's own load. Optional: engines without one
+   * start inside their first load.
+   */
+  start?(): Promise<void>;
+  /**
    * Loads the model on `device` (one of the probe's devices, or for the Edge TPU `usb` to let the
    * device pool place it). For a compiled model on an engine without `edgeTpuOps`, `cpuTwin` is
    * what it runs.

@@ -21,6 +21,7 @@
  * else the fastest here)", and a kiosk runs on the TPU when one is there). Without a ready TPU the
  * CPU twin is measured on the other engines like any model.
  */
+import { withDeadline } from '../../deadline.ts';
 import { ReefError } from '../../errors.ts';
 import { readModel, type Model } from '../../tflite/index.ts';
 import type { LoadedModel, Tensor, TensorArray } from '../engine.ts';
@@ -99,16 +100,20 @@ export interface EngineLadderOptions {
 }
 
 /** A candidate after its load and warm-up run, or why it has none. */
-type Prepared =
-  | {
-      candidate: Candidate;
-      model: LoadedModel;
-      inputs: TensorArray[];
-      outputs: Tensor[];
-      loadMs: number;
-      warmUpMs: number;
-    }
-  | { candidate: Candidate; error: unknown };
+type Prepared = Ready | { candidate: Candidate; error: unknown } | { candidate: Candidate; late: true };
+
+interface Ready {
+  candidate: Candidate;
+  model: LoadedModel;
+  inputs: TensorArray[];
+  outputs: Tensor[];
+  startMs: number;
+  loadMs: number;
+  warmUpMs: number;
+}
+
+/** An engine runtime that has not started in this long is not going to (a GPU device, LiteRT). */
+const START_LIMIT_MS = 15_000;
 
 interface Candidate {
   factory: EngineFactory;
@@ -406,41 +411,41 @@ export class EngineLadder {
         calibrationMs: 0,
       });
     }
-    // Every candidate loads and makes its warm-up run at once: compiling (LiteRT's runtimes, the
-    // model, GPU pipelines) and first-run work are untimed and overlap well, and for a GPU they are
-    // most of what calibration costs. Only then the timed runs, one engine at a time, so no timed
-    // run shares the CPU with another engine's work.
-    const prepared = await Promise.all(candidates.map((c) => this.#prepare(c, loadOptions)));
-    const refPrepared = prepared[candidates.indexOf(reference)]!;
-    if ('error' in refPrepared) {
-      // The reference must run: every other engine's correctness is judged by it.
-      for (const p of prepared) if ('model' in p) p.model.dispose();
-      throw refPrepared.error;
-    }
+    // One engine at a time, the WASM reference first, so no timed run shares the CPU with another
+    // engine's loading or compiling (overlapping them made both slower on 2 cores, and a late
+    // engine's work would skew the others' figures).
+    // The reference must run, however long it takes: every other engine is judged by it.
+    const refPrepared = await this.#loadAndWarm(reference, loadOptions, await this.#start(reference));
     let refTiming: Timing;
     try {
       refTiming = await timeRuns(refPrepared.model, refPrepared.inputs, this.#calibration, refPrepared.warmUpMs);
     } catch (error) {
-      for (const p of prepared) if ('model' in p) p.model.dispose();
+      refPrepared.model.dispose();
       throw error;
     }
-    const refOutputs = refPrepared.outputs;
     const measured: { candidate: Candidate; model: LoadedModel; figure: CandidateFigure }[] = [
       {
         candidate: reference,
         model: refPrepared.model,
-        figure: this.#figure(reference, refPrepared.model, refTiming, refPrepared.loadMs, 0, 0),
+        figure: this.#figure(reference, refPrepared, refTiming, 0, 0),
       },
     ];
-    for (const p of prepared) {
-      if (p === refPrepared) continue;
-      const { candidate } = p;
+    for (const candidate of candidates) {
+      if (candidate === reference) continue;
       const { factory } = candidate;
+      const p = await this.#prepare(candidate, loadOptions);
       if ('error' in p) {
         skipped.push({ engine: factory.kind, reason: `${factory.label} failed: ${message(p.error)}` });
         continue;
       }
-      const agreement = compareOutputs(refOutputs, p.outputs);
+      if ('late' in p) {
+        skipped.push({
+          engine: factory.kind,
+          reason: `${factory.label} not measured: loading the model and its first run took longer than ${this.#calibration.capMs} ms`,
+        });
+        continue;
+      }
+      const agreement = compareOutputs(refPrepared.outputs, p.outputs);
       if (!agreement.ok) {
         // Wrong once is wrong: no timed run for it.
         skipped.push({
@@ -457,7 +462,7 @@ export class EngineLadder {
         measured.push({
           candidate,
           model: p.model,
-          figure: this.#figure(candidate, p.model, timing, p.loadMs, agreement.maxError, agreement.tolerance),
+          figure: this.#figure(candidate, p, timing, agreement.maxError, agreement.tolerance),
         });
       } catch (error) {
         p.model.dispose();
@@ -491,21 +496,50 @@ export class EngineLadder {
     });
   }
 
-  /**
-   * Loads `candidate` and makes its warm-up run on the calibration input (the outputs the agreement
-   * check uses). Never throws: a failure is part of the answer.
-   */
-  async #prepare(candidate: Candidate, options: { name?: string }): Promise<Prepared> {
+  /** Starts `candidate`'s runtime (once per session; a no-op after) and returns how long it took. */
+  async #start(candidate: Candidate): Promise<number> {
     const started = this.#now();
-    let model: LoadedModel | undefined;
+    const { factory } = candidate;
+    if (factory.start) await withDeadline(factory.start(), START_LIMIT_MS, `${factory.label} did not start`);
+    return this.#now() - started;
+  }
+
+  /** Loads the model on `candidate` and makes its warm-up run on the calibration input. */
+  async #loadAndWarm(candidate: Candidate, options: { name?: string }, startMs: number): Promise<Ready> {
+    const started = this.#now();
+    const model = await this.#loadCandidate(candidate, options);
+    const loadMs = this.#now() - started;
     try {
-      model = await this.#loadCandidate(candidate, options);
-      const loadMs = this.#now() - started;
       const inputs = calibrationInputs(model.inputs);
       const warm = await model.run(inputs);
-      return { candidate, model, inputs, outputs: warm.outputs, loadMs, warmUpMs: warm.ms };
+      return { candidate, model, inputs, outputs: warm.outputs, startMs, loadMs, warmUpMs: warm.ms };
     } catch (error) {
-      model?.dispose();
+      model.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * A candidate other than the reference: started, loaded and warmed up, with its load and warm-up
+   * held to the cap (`late` past it: the work cannot be cancelled, so its model is released when it
+   * arrives). Never throws: a failure is part of the answer.
+   */
+  async #prepare(candidate: Candidate, options: { name?: string }): Promise<Prepared> {
+    try {
+      const work = this.#loadAndWarm(candidate, options, await this.#start(candidate));
+      const late = Symbol('late');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cap = new Promise<typeof late>(
+        (resolve) => (timer = setTimeout(() => resolve(late), this.#calibration.capMs)),
+      );
+      const first = await Promise.race([work, cap]).finally(() => clearTimeout(timer));
+      if (first !== late) return first;
+      work.then(
+        (ready) => ready.model.dispose(),
+        () => {},
+      );
+      return { candidate, late: true };
+    } catch (error) {
       return { candidate, error };
     }
   }
@@ -517,15 +551,8 @@ export class EngineLadder {
     });
   }
 
-  #figure(
-    candidate: Candidate,
-    model: LoadedModel,
-    timing: Timing,
-    loadMs: number,
-    maxError: number,
-    tolerance: number,
-  ): CandidateFigure {
-    const device = model.device.replace(/\+cpu$/, '');
+  #figure(candidate: Candidate, ready: Ready, timing: Timing, maxError: number, tolerance: number): CandidateFigure {
+    const device = ready.model.device.replace(/\+cpu$/, '');
     return {
       engine: candidate.factory.kind,
       device,
@@ -534,7 +561,8 @@ export class EngineLadder {
       maxError,
       tolerance,
       cost: {
-        loadMs,
+        startMs: ready.startMs,
+        loadMs: ready.loadMs,
         warmUpMs: timing.warmUpMs,
         timedRuns: timing.samplesMs.length,
         timedMs: timing.samplesMs.reduce((a, b) => a + b, 0),
