@@ -27,7 +27,7 @@ describe('kiosk watchdog', () => {
 
   it('passes a result through, and an error of the run unchanged', async () => {
     await expect(watched(Promise.resolve(7), 20_000)).resolves.toBe(7);
-    const refused = new ReefError('UNSUPPORTED', 'not for the Edge TPU', { reason: 'no-edgetpu-ops' });
+    const refused = new ReefError('FAILED_PRECONDITION', 'not for the Edge TPU', { reason: 'no-edgetpu-ops' });
     await expect(watched(Promise.reject(refused), 20_000)).rejects.toBe(refused);
   });
 
