@@ -157,21 +157,19 @@ for (const path of files) {
 for (const file of [...REACHED_BY_ALIAS, ...ROOT_FILES]) moduleOf(join(root, file)).all = true;
 
 // Pass uses on through re-exports until nothing changes.
+const markAll = (mod) => !mod.all && (mod.all = true);
+const markUsed = (mod, name) => !mod.used.has(name) && Boolean(mod.used.add(name));
 for (let changed = true; changed;) {
   changed = false;
   for (const mod of modules.values()) {
     for (const edge of mod.edges) {
       const target = moduleOf(edge.target);
       if (edge.star) {
-        if (mod.all && !target.all) ((target.all = true), (changed = true));
-        for (const name of mod.used) if (!target.used.has(name)) (target.used.add(name), (changed = true));
+        if (mod.all && markAll(target)) changed = true;
+        for (const name of mod.used) if (markUsed(target, name)) changed = true;
       } else if (mod.all || mod.used.has(edge.name)) {
-        if (edge.targetName === '*') {
-          if (!target.all) ((target.all = true), (changed = true));
-        } else if (!target.used.has(edge.targetName)) {
-          target.used.add(edge.targetName);
-          changed = true;
-        }
+        const marked = edge.targetName === '*' ? markAll(target) : markUsed(target, edge.targetName);
+        if (marked) changed = true;
       }
     }
   }
