@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openEdgeTpu, type EdgeTpu, type EdgeTpuModel } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
-import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';
+import { expectOutput, failure } from './driver-checks.ts';
 import { coralWith } from '../../emulator/node-fixtures.ts';
 import type { VirtualCoral } from '../../emulator/virtual-coral.ts';
 
@@ -29,23 +29,6 @@ async function setup(): Promise<{
   };
 }
 
-async function expectCorrect(model: EdgeTpuModel, input: Uint8Array, expected: Uint8Array): Promise<void> {
-  const [out] = await model.run([input]);
-  expect(Buffer.from(out!.data as Uint8Array).equals(Buffer.from(expected))).toBe(true);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ReefError> {
-  const started = performance.now();
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ReefError);
-  // Bounded by the configured timeouts (transfer + reset + reopen), never a hang.
-  expect(performance.now() - started).toBeLessThan(5000);
-  return error as ReefError;
-}
-
 describe('driver faults on the virtual Coral', () => {
   it('a stalled bulk OUT ends in a typed error, a reset and a correct next inference', async () => {
     const { coral, tpu, model, input, expected } = await setup();
@@ -55,19 +38,19 @@ describe('driver faults on the virtual Coral', () => {
     expect(error.message).toContain('reset and reopened');
     expect(tpu.stats.recoveries).toBe(1);
     expect(tpu.state).toBe('open');
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(coral.violations).toEqual([]);
     await tpu.close();
   });
 
   it('a missing completion event times out, recovers, and the next inference is correct', async () => {
     const { coral, tpu, model, input, expected } = await setup();
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     coral.dropNextEvents(1);
     const error = await failure(model.run([input]));
     expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'timeout' });
     expect(error.message).toMatch(/completion event/);
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(tpu.stats).toMatchObject({ inferences: 2, recoveries: 1, failures: 1 });
     await tpu.close();
   });
@@ -77,14 +60,14 @@ describe('driver faults on the virtual Coral', () => {
     coral.delayNext(1000, { type: 'bulk', direction: 'out' });
     const error = await failure(model.run([input]));
     expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'timeout' });
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     await tpu.close();
   });
 
   it('a reply slower than usual but within the timeout just works', async () => {
     const { coral, tpu, model, input, expected } = await setup();
     coral.delayNext(50, { type: 'bulk', direction: 'out' });
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(tpu.stats.recoveries).toBe(0);
     await tpu.close();
   });
@@ -106,11 +89,11 @@ describe('driver faults on the virtual Coral', () => {
 
   it('a posted read that fails between requests is repaired before the next request', async () => {
     const { coral, tpu, model, input, expected } = await setup();
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     coral.stallNext({ type: 'bulk', direction: 'in', endpoint: 2 });
     coral.dropNextEvents(1);
     await failure(model.run([input])); // recovery re-posts the event read, which stalls
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(tpu.stats.recoveries).toBe(2);
     await tpu.close();
   });
@@ -121,9 +104,9 @@ describe('driver faults on the virtual Coral', () => {
     const model = await tpu.load(models.get(MODEL)!.bytes);
     const input = await readFixture('testconv1-test-input.bin');
     const expected = await readFixture('testconv1-expected-output.bin');
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     await new Promise((resolve) => setTimeout(resolve, 400)); // several host timeouts pass
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(tpu.stats.recoveries).toBe(0);
     expect(coral.app.pendingReads).toEqual({ output: 8, event: 1, interrupt: 1 });
     await tpu.close();
@@ -134,7 +117,7 @@ describe('driver faults on the virtual Coral', () => {
     coral.stallNext({ type: 'control' }, 2);
     const tpu = await openEdgeTpu(coral.device!, FAST);
     const model = await tpu.load(models.get(MODEL)!.bytes);
-    await expectCorrect(
+    await expectOutput(
       model,
       await readFixture('testconv1-test-input.bin'),
       await readFixture('testconv1-expected-output.bin'),
@@ -163,7 +146,7 @@ describe('driver faults on the virtual Coral', () => {
     const app = await flashFirmware(coral.device!, await readFixture('apex_latest_single_ep.bin'), { usb: coral.usb });
     const again = await openEdgeTpu(app!, FAST);
     const reloaded = await again.load(model.program);
-    await expectCorrect(reloaded, input, expected);
+    await expectOutput(reloaded, input, expected);
     expect(coral.violations).toEqual([]);
     await again.close();
   });
@@ -177,7 +160,7 @@ describe('driver faults on the virtual Coral', () => {
     const error = await failure(run);
     expect(error).toMatchObject({ code: 'INTERNAL', reason: 'fatal-interrupt' });
     expect(error.message).toContain('hib_error_status 0x2000');
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     await tpu.close();
   });
 
@@ -188,7 +171,7 @@ describe('driver faults on the virtual Coral', () => {
     const error = await failure(model.run([input]));
     expect(error.message).toContain('reset and reopened');
     expect(tpu.state).toBe('open');
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     await tpu.close();
   });
 
@@ -196,7 +179,7 @@ describe('driver faults on the virtual Coral', () => {
     const { coral, tpu, model, input, expected } = await setup();
     coral.raiseInterrupt(1 << 4);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await expectCorrect(model, input, expected);
+    await expectOutput(model, input, expected);
     expect(tpu.warnings).toEqual(['thermal warning']);
     await tpu.close();
   });

@@ -13,6 +13,7 @@ import { DmaReportLedger } from '../../../src/lib/edgetpu/driver/dma-reports.ts'
 import { DFU_STATE } from '../../../src/lib/edgetpu/usb/dfu.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';
+import { expectOutput, failure } from './driver-checks.ts';
 import { coralWith, firmwareImage } from '../../emulator/node-fixtures.ts';
 import { EmulatedUsb } from '../../emulator/usb-host.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
@@ -36,19 +37,7 @@ const golden = async () => ({
 
 async function expectCorrect(model: EdgeTpuModel): Promise<void> {
   const { input, expected } = await golden();
-  const [out] = await model.run([input]);
-  expect(Buffer.from(out!.data as Uint8Array).equals(Buffer.from(expected))).toBe(true);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ReefError> {
-  const started = performance.now();
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ReefError);
-  expect(performance.now() - started).toBeLessThan(5000); // bounded by the timeouts, never a hang
-  return error as ReefError;
+  await expectOutput(model, input, expected);
 }
 
 async function opened(
