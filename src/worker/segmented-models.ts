@@ -8,7 +8,7 @@
 import { ReefError } from '../lib/errors.ts';
 
 /** The reason every off-TPU refusal of a segment set carries. */
-export const SEGMENTED_NEEDS_TPU = 'segmented-needs-tpu';
+const SEGMENTED_NEEDS_TPU = 'segmented-needs-tpu';
 
 const OFF_TPU: Record<string, string> = {
   wasm: 'CPU (WebAssembly)',

@@ -43,7 +43,7 @@ export {
 } from './engines/composite.ts';
 export { WasmEngine } from './engines/litert.ts';
 export { EdgeTpuEngine, type EdgeTpuEngineOptions } from './engines/edgetpu.ts';
-export { SEGMENTED_ENGINE, SegmentedModel } from './engines/segmented.ts';
+export { SegmentedModel } from './engines/segmented.ts';
 export { REEF_KERNELS, quantizeTo, type KernelOp, type PreparedKernel, type ReefKernel } from './kernels/registry.ts';
 export {
   detectionPostProcess,

@@ -11,7 +11,7 @@ import type { LoadedModel, RunResult, TensorArray, TensorInfo } from '../engine.
 import { tensorInfo } from '../model-tensors.ts';
 
 /** The engine name segment pipelines report (their segments are composite TPU + CPU models). */
-export const SEGMENTED_ENGINE = 'edgetpu-pipeline';
+const SEGMENTED_ENGINE = 'edgetpu-pipeline';
 
 function boundary(bytes: Uint8Array, side: 'inputs' | 'outputs'): TensorInfo[] {
   const subgraph = readModel(bytes).subgraphs[0]!;
