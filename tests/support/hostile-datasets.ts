@@ -13,7 +13,15 @@ export const TINY_PNG = new Uint8Array(
   ),
 );
 
-export function datasetManifest(classes: number, samples: { file: string; class: number }[]): Uint8Array {
+/**
+ * A dataset ZIP's manifest (src/lib/store/dataset-zip.ts): `classes` named `${className}${i}`,
+ * samples of `type` numbered in order.
+ */
+export function datasetManifest(
+  classes: number,
+  samples: { file: string; class: number }[],
+  { className = 'c', type = 'image/png' } = {},
+): Uint8Array {
   return strToU8(
     JSON.stringify({
       format: 'reef-dataset',
@@ -22,8 +30,8 @@ export function datasetManifest(classes: number, samples: { file: string; class:
       createdAt: 0,
       updatedAt: 0,
       nextSeq: samples.length,
-      classes: Array.from({ length: classes }, (_, i) => ({ name: `c${i}`, createdAt: 0 })),
-      samples: samples.map((s, i) => ({ ...s, type: 'image/png', source: 'file', createdAt: 0, seq: i })),
+      classes: Array.from({ length: classes }, (_, i) => ({ name: `${className}${i}`, createdAt: 0 })),
+      samples: samples.map((s, i) => ({ ...s, type, source: 'file', createdAt: 0, seq: i })),
     }),
   );
 }

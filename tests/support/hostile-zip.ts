@@ -87,17 +87,9 @@ function endRecord(entries: number, cdSize: number, cdOffset: number, comment = 
 
 /** A well-formed archive of `members` (sizes and data as given, however they lie). */
 export function rawZip(members: RawMember[]): Uint8Array {
-  const locals: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const m of members) {
-    const local = concat([localHeader(m), m.data]);
-    central.push(centralEntry(m, offset));
-    locals.push(local);
-    offset += local.length;
-  }
-  const cd = concat(central);
-  return concat([...locals, cd, endRecord(members.length, cd.length, offset)]);
+  const last = members.at(-1);
+  if (!last) return endRecord(0, 0, 0);
+  return sharedMemberZip(members.slice(0, -1), last, [last.name]);
 }
 
 export function storedMember(name: string, data: Uint8Array): RawMember {
@@ -130,13 +122,34 @@ const MiB = 1024 * 1024;
 export function overlapBomb(memberMiB = 60, copies = 60, declaredMiB = memberMiB): Uint8Array {
   const data = repeatedDeflate(new Uint8Array(MiB), memberMiB);
   const member: RawMember = { name: 'labels.txt', data, method: 8, size: declaredMiB * MiB };
-  const local = concat([localHeader(member), data]);
-  const cd = concat(
-    Array.from({ length: copies }, (_, i) =>
-      centralEntry({ ...member, name: i === 0 ? 'labels.txt' : `l${i}.txt` }, 0),
-    ),
+  return sharedMemberZip(
+    [],
+    member,
+    Array.from({ length: copies }, (_, i) => (i === 0 ? 'labels.txt' : `l${i}.txt`)),
   );
-  return concat([local, cd, endRecord(copies, cd.length, local.length)]);
+}
+
+/**
+ * An archive of `members` (each its own entry) followed by `shared`, whose one local header every
+ * name in `names` points at from the central directory: many entries, one stored body.
+ */
+export function sharedMemberZip(members: RawMember[], shared: RawMember, names: string[]): Uint8Array {
+  const locals: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const m of members) {
+    const local = concat([localHeader(m), m.data]);
+    central.push(centralEntry(m, offset));
+    locals.push(local);
+    offset += local.length;
+  }
+  const sharedAt = offset;
+  const local = concat([localHeader(shared), shared.data]);
+  locals.push(local);
+  offset += local.length;
+  for (const name of names) central.push(centralEntry({ ...shared, name }, sharedAt));
+  const cd = concat(central);
+  return concat([...locals, cd, endRecord(central.length, cd.length, offset)]);
 }
 
 /** One member declaring `declared` bytes that inflates to `actualMiB` MiB of zeros. */
