@@ -344,6 +344,8 @@ export class AcceleratorApi {
   readonly #frames = new FrameSlots(
     (id: string, image: WorkerImage, args: { task: TaskResult['task']; options: TaskOptions }) =>
       this.#tpuEngines.runTask(id, image, args.task, args.options),
+    // A segment pipeline overlaps frames: one in flight per TPU it spans.
+    (id) => this.#tpuEngines.lanes(id),
   );
 
   /**

@@ -47,14 +47,21 @@ export function afterQueuedMessages(): Promise<void> {
 
 export class LatestFrameSlot<F extends { close(): void }, R> {
   #waiting: Waiting<F, R> | undefined;
-  #busy = false;
+  #pumping = false;
+  #running = 0;
   readonly #run: (frame: F) => Promise<R>;
   readonly #yield: () => Promise<void>;
+  readonly #lanes: number;
 
-  /** `settle`: how to let already-posted frames arrive before picking one (tests pass their own). */
-  constructor(run: (frame: F) => Promise<R>, settle: () => Promise<void> = afterQueuedMessages) {
+  /**
+   * `settle`: how to let already-posted frames arrive before picking one (tests pass their own).
+   * `lanes`: frames that may run at once — 1, except for a model pipelined over several TPUs,
+   * whose segment 0 takes the next frame while the later segments finish the one before.
+   */
+  constructor(run: (frame: F) => Promise<R>, settle: () => Promise<void> = afterQueuedMessages, lanes = 1) {
     this.#run = run;
     this.#yield = settle;
+    this.#lanes = Math.max(1, lanes);
   }
 
   submit(frame: F): Promise<FrameOutcome<R>> {
@@ -62,7 +69,7 @@ export class LatestFrameSlot<F extends { close(): void }, R> {
     return new Promise((resolve, reject) => {
       this.#drop();
       this.#waiting = { frame, receivedAt, resolve, reject };
-      if (!this.#busy) void this.#pump();
+      void this.#pump();
     });
   }
 
@@ -75,28 +82,38 @@ export class LatestFrameSlot<F extends { close(): void }, R> {
     old.resolve({ kind: 'dropped' });
   }
 
+  /** Starts waiting frames while a lane is free; a finished run pumps again. */
   async #pump(): Promise<void> {
-    this.#busy = true;
+    if (this.#pumping || this.#running >= this.#lanes) return;
+    this.#pumping = true;
     try {
       await this.#yield();
-      while (this.#waiting) {
+      while (this.#waiting && this.#running < this.#lanes) {
         const job = this.#waiting;
         this.#waiting = undefined;
-        const startedAt = absoluteNow();
-        try {
-          const result = await this.#run(job.frame);
-          job.resolve({
-            kind: 'done',
-            result,
-            times: { receivedAt: job.receivedAt, startedAt, finishedAt: absoluteNow() },
-          });
-        } catch (error) {
-          job.reject(error);
-        }
+        this.#running++;
+        void this.#start(job).finally(() => {
+          this.#running--;
+          void this.#pump();
+        });
         await this.#yield();
       }
     } finally {
-      this.#busy = false;
+      this.#pumping = false;
+    }
+  }
+
+  async #start(job: Waiting<F, R>): Promise<void> {
+    const startedAt = absoluteNow();
+    try {
+      const result = await this.#run(job.frame);
+      job.resolve({
+        kind: 'done',
+        result,
+        times: { receivedAt: job.receivedAt, startedAt, finishedAt: absoluteNow() },
+      });
+    } catch (error) {
+      job.reject(error);
     }
   }
 
@@ -117,15 +134,18 @@ export interface FrameJob<I, A> {
 export class FrameSlots<I, A, R> {
   readonly #slots = new Map<string, LatestFrameSlot<FrameJob<I, A>, R>>();
   readonly #run: (id: string, image: I, args: A) => Promise<R>;
+  readonly #lanesOf: (id: string) => number;
 
-  constructor(run: (id: string, image: I, args: A) => Promise<R>) {
+  /** `lanesOf`: how many frames a model may run at once (see LatestFrameSlot); default 1. */
+  constructor(run: (id: string, image: I, args: A) => Promise<R>, lanesOf: (id: string) => number = () => 1) {
     this.#run = run;
+    this.#lanesOf = lanesOf;
   }
 
   submit(id: string, image: I, args: A, close: () => void): Promise<FrameOutcome<R>> {
     let slot = this.#slots.get(id);
     if (!slot) {
-      slot = new LatestFrameSlot((job) => this.#run(id, job.image, job.args));
+      slot = new LatestFrameSlot((job) => this.#run(id, job.image, job.args), afterQueuedMessages, this.#lanesOf(id));
       this.#slots.set(id, slot);
     }
     return slot.submit({ image, args, close });

@@ -160,6 +160,12 @@ export class TpuEngines {
     return this.#entries.has(id);
   }
 
+  /** Frames a model may run at once: one per TPU of a segment pipeline, else 1. */
+  lanes(id: string): number {
+    const entry = this.#entries.get(id);
+    return entry?.segments && entry.device ? entry.device.split(',').length : 1;
+  }
+
   /** Every engine of the ladder, available or with the reason it is not. */
   engines(): Promise<LadderEntry[]> {
     return this.#ladder.engines();

@@ -83,6 +83,7 @@ describe('a segment set loaded as one model in the worker', () => {
       decision: { kind: 'edgetpu', label: 'Coral usb:0 + usb:1', how: 'preferred' },
     });
     expect(info.inputs.map((t) => t.shape)).toEqual([[1, 300, 300, 3]]);
+    expect(tpu.lanes(info.id)).toBe(2); // camera frames overlap: one in flight per TPU
     expect(info.outputs.map((t) => t.name)).toEqual([
       'TFLite_Detection_PostProcess',
       'TFLite_Detection_PostProcess:1',
@@ -118,6 +119,7 @@ describe('a segment set loaded as one model in the worker', () => {
       ],
       decision: { label: 'Coral usb:2', how: 'requested' },
     });
+    expect(tpu.lanes(info.id)).toBe(1);
     for (const [i, image] of images.entries()) {
       expect(((await tpu.runTask(info.id, image, 'detect')) as DetectResult).objects).toEqual(expected[i]);
     }
