@@ -41,7 +41,7 @@ function runInWorker(page: Page, name: FixtureName): Promise<WorkerRun> {
     const w = window as unknown as {
       reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
       fixture(name: string): Promise<Uint8Array>;
-      pattern(dtype: string, n: number): ArrayLike<number> & { buffer: ArrayBuffer };
+      runOnPattern(id: string, inputs: { dtype: string; shape: number[] }[]): Promise<unknown>;
     };
     const bytes = await w.fixture(name);
     const info = (await w.reef('loadModel', [bytes], [bytes.buffer])) as {
@@ -49,17 +49,7 @@ function runInWorker(page: Page, name: FixtureName): Promise<WorkerRun> {
       inputs: { dtype: string; shape: number[] }[];
       runtime: { variant: string; threads: number };
     };
-    const inputs = info.inputs.map((i) =>
-      w.pattern(
-        i.dtype,
-        i.shape.reduce((a, b) => a * b, 1),
-      ),
-    );
-    const result = (await w.reef(
-      'runModel',
-      [info.id, inputs],
-      inputs.map((i) => i.buffer),
-    )) as {
+    const result = (await w.runOnPattern(info.id, info.inputs)) as {
       engine: string;
       device: string;
       outputs: { name: string; dtype: string; shape: number[]; data: ArrayLike<number | bigint> }[];

@@ -30,7 +30,7 @@ function runOn(page: Page, bytes: Uint8Array, engine: string): Promise<WorkerOut
     async ({ model, engine }) => {
       const w = window as unknown as {
         reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
-        pattern(dtype: string, n: number): ArrayLike<number> & { buffer: ArrayBuffer };
+        runOnPattern(id: string, inputs: { dtype: string; shape: number[] }[]): Promise<unknown>;
       };
       try {
         const bytes = new Uint8Array(model);
@@ -39,17 +39,7 @@ function runOn(page: Page, bytes: Uint8Array, engine: string): Promise<WorkerOut
           inputs: { dtype: string; shape: number[] }[];
           decision: WorkerOutcome['decision'];
         };
-        const inputs = info.inputs.map((i) =>
-          w.pattern(
-            i.dtype,
-            i.shape.reduce((a, b) => a * b, 1),
-          ),
-        );
-        const result = (await w.reef(
-          'runModel',
-          [info.id, inputs],
-          inputs.map((i) => i.buffer),
-        )) as {
+        const result = (await w.runOnPattern(info.id, info.inputs)) as {
           engine: string;
           device: string;
           outputs: (Omit<Tensor, 'data'> & { data: ArrayLike<number> })[];

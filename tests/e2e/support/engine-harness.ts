@@ -66,6 +66,11 @@ const HTML = `<!doctype html><meta charset="utf-8"><title>Reef engine harness</t
     for (let i = 0; i < n; i++) a[i] = dtype === 'float32' ? ((i * 7) % 251) / 251 : (i * 7) % 251 - (dtype === 'int8' ? 128 : 0);
     return a;
   };
+  // One run of a loaded model on the pattern input, one per model input (transferred to the worker).
+  window.runOnPattern = (id, infos) => {
+    const inputs = infos.map((i) => window.pattern(i.dtype, i.shape.reduce((a, b) => a * b, 1)));
+    return window.reef('runModel', [id, inputs], inputs.map((i) => i.buffer));
+  };
   window.harnessReady = true;
 </script>`;
 
