@@ -10,6 +10,12 @@
 export interface FrameTimes {
   /** The frame's message reached the worker. */
   receivedAt: number;
+  /**
+   * When the worker's last run before that ended. A run that holds the worker's thread
+   * (synchronous WASM) keeps messages unread until it ends: a frame posted before this time was
+   * waiting for the engine, not in transit.
+   */
+  engineFreeAt: number;
   /** The engine took it (after waiting for the frame before it). */
   startedAt: number;
   /** Its result was ready to post back. */
@@ -21,9 +27,13 @@ export type FrameOutcome<R> = { kind: 'done'; result: R; times: FrameTimes } | {
 interface Waiting<F, R> {
   frame: F;
   receivedAt: number;
+  engineFreeAt: number;
   resolve(outcome: FrameOutcome<R>): void;
   reject(error: unknown): void;
 }
+
+/** End of the most recent run of any slot in this worker (see FrameTimes.engineFreeAt). */
+let lastRunEnd = 0;
 
 export function absoluteNow(): number {
   return performance.timeOrigin + performance.now();
@@ -66,9 +76,10 @@ export class LatestFrameSlot<F extends { close(): void }, R> {
 
   submit(frame: F): Promise<FrameOutcome<R>> {
     const receivedAt = absoluteNow();
+    const engineFreeAt = lastRunEnd;
     return new Promise((resolve, reject) => {
       this.#drop();
-      this.#waiting = { frame, receivedAt, resolve, reject };
+      this.#waiting = { frame, receivedAt, engineFreeAt, resolve, reject };
       void this.#pump();
     });
   }
@@ -107,12 +118,11 @@ export class LatestFrameSlot<F extends { close(): void }, R> {
     const startedAt = absoluteNow();
     try {
       const result = await this.#run(job.frame);
-      job.resolve({
-        kind: 'done',
-        result,
-        times: { receivedAt: job.receivedAt, startedAt, finishedAt: absoluteNow() },
-      });
+      lastRunEnd = absoluteNow();
+      const times = { receivedAt: job.receivedAt, engineFreeAt: job.engineFreeAt, startedAt, finishedAt: lastRunEnd };
+      job.resolve({ kind: 'done', result, times });
     } catch (error) {
+      lastRunEnd = absoluteNow();
       job.reject(error);
     }
   }

@@ -22,7 +22,7 @@ export const PART_WORDS: Record<BudgetPart, string> = {
 export const PART_HINTS: Record<BudgetPart, string> = {
   capture: 'from the camera frame to the page handing it to the worker',
   transfer: 'the frame to the worker and the result back (messages, no copies)',
-  wait: 'in the worker behind the frame before it (at most one frame waits)',
+  wait: 'for the engine to finish the frame before it (at most one frame waits)',
   preprocess: 'pixels out of the frame, resize and value mapping in the worker',
   inference: 'the engine’s own run',
   postprocess: 'outputs to labels, boxes, mask or pose',
@@ -34,6 +34,8 @@ export interface FrameStamps {
   capturedAt: number;
   sentAt: number;
   receivedAt: number;
+  /** The worker's previous run ended (its thread may have held this frame's message until then). */
+  engineFreeAt: number;
   startedAt: number;
   finishedAt: number;
   answeredAt: number;
@@ -52,10 +54,13 @@ export type FrameParts = Record<BudgetPart, number> & { total: number };
 export function frameParts(s: FrameStamps): FrameParts {
   const worker = Math.max(0, s.finishedAt - s.startedAt);
   const inside = s.preprocessMs + s.inferenceMs + s.postprocessMs;
+  // A frame posted during a run that held the worker's thread could not be read before it ended:
+  // until then it waited for the engine; only the rest of the way is transfer.
+  const readable = Math.min(s.receivedAt, Math.max(s.sentAt, s.engineFreeAt));
   return {
     capture: Math.max(0, s.sentAt - s.capturedAt),
-    transfer: Math.max(0, s.receivedAt - s.sentAt) + Math.max(0, s.answeredAt - s.finishedAt),
-    wait: Math.max(0, s.startedAt - s.receivedAt),
+    transfer: Math.max(0, s.receivedAt - readable) + Math.max(0, s.answeredAt - s.finishedAt),
+    wait: Math.max(0, readable - s.sentAt) + Math.max(0, s.startedAt - s.receivedAt),
     preprocess: s.preprocessMs,
     inference: s.inferenceMs,
     postprocess: s.postprocessMs + Math.max(0, worker - inside),

@@ -23,7 +23,7 @@ export type PumpAnswer<R> =
   | {
       kind: 'done';
       result: R;
-      times: { receivedAt: number; startedAt: number; finishedAt: number };
+      times: { receivedAt: number; engineFreeAt: number; startedAt: number; finishedAt: number };
       stages?: WorkerStages;
     }
   | { kind: 'dropped' };

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { BUDGET_PARTS, FrameBudget, frameParts, type FrameStamps } from '../../../src/app/shared/frame-budget.ts';
 
 /** A frame captured at `t`: 2 ms to hand over, 1 ms there, `wait` behind another, its run, 1 ms back, 4 ms to paint. */
-function frame(t: number, inference: number, wait = 0): FrameStamps {
+function frame(t: number, inference: number, wait = 0, blocked = 0): FrameStamps {
   const sentAt = t + 2;
-  const receivedAt = sentAt + 1;
+  // `blocked`: a run held the worker's thread that long after the frame was posted.
+  const engineFreeAt = blocked > 0 ? sentAt + blocked : t - 100;
+  const receivedAt = Math.max(sentAt, engineFreeAt) + 1;
   const startedAt = receivedAt + wait;
   const finishedAt = startedAt + 3 + inference + 1 + 0.5; // 0.5 ms unaccounted in the worker
   const answeredAt = finishedAt + 1;
@@ -13,6 +15,7 @@ function frame(t: number, inference: number, wait = 0): FrameStamps {
     capturedAt: t,
     sentAt,
     receivedAt,
+    engineFreeAt,
     startedAt,
     finishedAt,
     answeredAt,
@@ -36,6 +39,13 @@ describe('frame budget', () => {
       draw: 4,
       total: 39.5,
     });
+    expect(BUDGET_PARTS.reduce((a, p) => a + parts[p], 0)).toBeCloseTo(parts.total, 9);
+  });
+
+  it('counts the time a message sat unread behind a run holding the worker as waiting, not transfer', () => {
+    const parts = frameParts(frame(1000, 20, 0.2, 12));
+    expect(parts.transfer).toBe(2);
+    expect(parts.wait).toBeCloseTo(12.2, 9);
     expect(BUDGET_PARTS.reduce((a, p) => a + parts[p], 0)).toBeCloseTo(parts.total, 9);
   });
 
