@@ -77,7 +77,7 @@ describe('reused LiteRT buffers', () => {
     expect(second.outputs[0]!.shape).not.toBe(first.outputs[0]!.shape);
     expect([...first.outputs[0]!.data]).toEqual(kept);
     // The caller may transfer or overwrite a result: the next run still answers correctly.
-    first.outputs[0]!.data.fill(0);
+    new Uint8Array(first.outputs[0]!.data.buffer).fill(0);
     first.outputs[0]!.shape.length = 0;
     const third = await model.run([a!]);
     expect([...third.outputs[0]!.data]).toEqual(kept);
