@@ -138,6 +138,7 @@ export class ModelSession {
       frame.close();
       throw error;
     }
+    const key = this.#key;
     const { displayWidth: width, displayHeight: height } = frame;
     const labels = request.labels ? await this.#labels(request.labels) : undefined;
     const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
@@ -152,6 +153,8 @@ export class ModelSession {
         ...(stages ? { stages } : {}),
       };
     } catch (error) {
+      // The model was switched while this frame ran, and unloaded under it: the next frame runs the new one.
+      if (this.#key !== key) return { kind: 'dropped' };
       if (errorCode(error) !== 'UNAVAILABLE') throw error;
       const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
       this.#fallingBack ??= accelerator()
