@@ -10,6 +10,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { overflowing } from './support/a11y.ts';
 import { largeHonestZip, manyClassesZip, manySamplesZip, overlapBombZip } from './support/hostile-zips.ts';
+import { uploadSamples } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
 
 const SCREENS = 'test-results/screens';
@@ -21,18 +22,6 @@ async function chooseZip(page: Page, name: string, zip: Uint8Array): Promise<voi
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: 'Import dataset ZIP…' }).click();
   await (await chooser).setFiles({ name, mimeType: 'application/zip', buffer: Buffer.from(zip) });
-}
-
-async function upload(page: Page, className: string, names: FixtureName[]): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: `Upload images to ${className}` }).click();
-  await (
-    await chooser
-  ).setFiles(
-    await Promise.all(
-      names.map(async (name) => ({ name, mimeType: 'image/bmp', buffer: Buffer.from(await readFixture(name)) })),
-    ),
-  );
 }
 
 /** Starts measuring the longest gap between animation frames on the page's main thread. */
@@ -236,8 +225,8 @@ test.describe('failures while training', () => {
       localStorage.setItem('reef.modelBaseUrl', `${location.origin}/__mirror`);
     });
     await page.goto('/#/train');
-    await upload(page, 'Class 1', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
-    await upload(page, 'Class 2', ['bird.bmp', 'imprinting_dog_train_0.bmp', 'grace_hopper.bmp']);
+    await uploadSamples(page, 'Class 1', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
+    await uploadSamples(page, 'Class 2', ['bird.bmp', 'imprinting_dog_train_0.bmp', 'grace_hopper.bmp']);
     await expect(count(page, 'Class 2')).toHaveText('3 samples');
     await page.getByRole('button', { name: 'Download the extractor' }).click();
     const train = page.getByRole('button', { name: 'Train model' });

@@ -6,8 +6,8 @@
  * double (its outputs come from the CPU twin): no figure here is a hardware result.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { readFixture, type FixtureName } from '../support/fixtures.ts';
-import { pickImage } from './support/library.ts';
+import type { FixtureName } from '../support/fixtures.ts';
+import { pickImage, uploadSamples } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
 import { useVirtualCoral } from './support/virtual-build.ts';
 import { connectCoral, installFirmware, mirrorModels, virtualUsb } from './support/virtual-coral-ui.ts';
@@ -22,22 +22,6 @@ const OTHERS: FixtureName[] = [
   'grace_hopper.bmp',
 ];
 
-async function upload(page: Page, className: string, names: FixtureName[]): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: `Upload images to ${className}` }).click();
-  await (
-    await chooser
-  ).setFiles(
-    await Promise.all(
-      names.map(async (name, i) => ({
-        name: `${i}-${name}`,
-        mimeType: 'image/bmp',
-        buffer: Buffer.from(await readFixture(name)),
-      })),
-    ),
-  );
-}
-
 /** Devices page: connect the virtual Coral and flash it from the firmware fixture. */
 async function connect(page: Page): Promise<void> {
   await mirrorModels(page, coral.origin);
@@ -48,8 +32,8 @@ async function connect(page: Page): Promise<void> {
 async function prepareDataset(page: Page, copies: number): Promise<void> {
   await page.evaluate(() => (location.hash = '#/train'));
   for (let i = 0; i < copies; i++) {
-    await upload(page, 'Class 1', CATS);
-    await upload(page, 'Class 2', OTHERS);
+    await uploadSamples(page, 'Class 1', CATS, (name, i) => `${i}-${name}`);
+    await uploadSamples(page, 'Class 2', OTHERS, (name, i) => `${i}-${name}`);
   }
   await expect(page.getByText(`${OTHERS.length * copies} samples`)).toBeVisible();
   const download = page.getByRole('button', { name: 'Download the extractor' });

@@ -1,21 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { readFixture, type FixtureName } from '../support/fixtures.ts';
 import { overflowing, unlabelledControls } from './support/a11y.ts';
-import { pickImage } from './support/library.ts';
+import { pickImage, uploadSamples } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
-
-async function upload(page: Page, className: string, names: FixtureName[]): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: `Upload images to ${className}` }).click();
-  await (
-    await chooser
-  ).setFiles(
-    await Promise.all(
-      names.map(async (name) => ({ name, mimeType: 'image/bmp', buffer: Buffer.from(await readFixture(name)) })),
-    ),
-  );
-}
 
 const count = (page: Page, className: string) =>
   page.locator(`[data-class="${className}"]`).getByTestId('sample-count');
@@ -58,7 +45,7 @@ test.describe('training studio', () => {
     await page.keyboard.up(' ');
     const birdRecorded = Number((await count(page, 'bird').textContent())?.split(' ')[0]);
 
-    await upload(page, 'bird', ['bird.bmp', 'imprinting_dog_train_0.bmp']);
+    await uploadSamples(page, 'bird', ['bird.bmp', 'imprinting_dog_train_0.bmp']);
     await expect(count(page, 'bird')).toHaveText(`${birdRecorded + 2} samples`);
     await expect(page.getByRole('list', { name: 'Samples of bird' }).getByRole('img')).toHaveCount(birdRecorded + 2);
 
@@ -117,8 +104,8 @@ test.describe('training studio', () => {
     await page.getByRole('button', { name: 'Download the extractor' }).click();
     await expect(page.getByRole('button', { name: 'Train model' })).toBeDisabled({ timeout: 60_000 });
     // The fake camera shows cat.bmp: five copies of it in Class 1, five of bird.bmp in Class 2.
-    await upload(page, 'Class 1', ['cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp']);
-    await upload(page, 'Class 2', ['bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp']);
+    await uploadSamples(page, 'Class 1', ['cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp', 'cat.bmp']);
+    await uploadSamples(page, 'Class 2', ['bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp', 'bird.bmp']);
     await expect(count(page, 'Class 2')).toHaveText('5 samples');
     await page.getByRole('button', { name: 'Start camera' }).click();
     const preview = page.getByTestId('imprint-preview');
@@ -150,7 +137,7 @@ test.describe('training studio', () => {
       'my_model/metadata.json': strToU8(JSON.stringify({ labels: ['mug', 'plant'], imageSize: 32 })),
     });
     await page.goto('/#/train');
-    await upload(page, 'Class 1', ['cat.bmp', 'bird.bmp', 'grace_hopper.bmp', 'imprinting_dog_train_0.bmp']);
+    await uploadSamples(page, 'Class 1', ['cat.bmp', 'bird.bmp', 'grace_hopper.bmp', 'imprinting_dog_train_0.bmp']);
     await expect(count(page, 'Class 1')).toHaveText('4 samples');
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Import a Teachable Machine model…' }).click();
@@ -196,8 +183,8 @@ test.describe('training studio', () => {
     await page.mouse.down();
     await expect.poll(async () => Number((await count(page, 'cat').textContent())?.split(' ')[0])).toBeGreaterThan(2);
     await page.mouse.up();
-    await upload(page, 'cat', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
-    await upload(page, 'other', [
+    await uploadSamples(page, 'cat', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
+    await uploadSamples(page, 'other', [
       'bird.bmp',
       'imprinting_dog_train_0.bmp',
       'imprinting_hotdog_train_0.bmp',
