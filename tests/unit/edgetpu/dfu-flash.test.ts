@@ -3,6 +3,7 @@ import { checkFirmware, flashFirmware, type FlashProgress } from '../../../src/l
 import { openEdgeTpu } from '../../../src/lib/edgetpu/driver/edge-tpu.ts';
 import { personalityOf } from '../../../src/lib/edgetpu/usb/identity.ts';
 import { readFixture } from '../../support/fixtures.ts';
+import { expectTestconv1Output } from './driver-checks.ts';
 import { fixtureProgram, testconv1Twin } from '../../emulator/node-fixtures.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
 
@@ -36,10 +37,7 @@ describe('firmware flash (DFU) on the virtual Coral', () => {
 
     const tpu = await openEdgeTpu(app!);
     const model = await tpu.load(bytes);
-    const [out] = await model.run([await readFixture('testconv1-test-input.bin')]);
-    expect(
-      Buffer.from(out!.data as Uint8Array).equals(Buffer.from(await readFixture('testconv1-expected-output.bin'))),
-    ).toBe(true);
+    await expectTestconv1Output(model);
     expect(coral.violations).toEqual([]);
     await tpu.close();
 

@@ -13,7 +13,7 @@ import { DmaReportLedger } from '../../../src/lib/edgetpu/driver/dma-reports.ts'
 import { DFU_STATE } from '../../../src/lib/edgetpu/usb/dfu.ts';
 import { ReefError } from '../../../src/lib/errors.ts';
 import { readFixture } from '../../support/fixtures.ts';
-import { expectOutput, failure } from './driver-checks.ts';
+import { expectTestconv1Output, failure } from './driver-checks.ts';
 import { coralWith, firmwareImage } from '../../emulator/node-fixtures.ts';
 import { EmulatedUsb } from '../../emulator/usb-host.ts';
 import { VirtualCoral } from '../../emulator/virtual-coral.ts';
@@ -35,10 +35,7 @@ const golden = async () => ({
   expected: await readFixture('testconv1-expected-output.bin'),
 });
 
-async function expectCorrect(model: EdgeTpuModel): Promise<void> {
-  const { input, expected } = await golden();
-  await expectOutput(model, input, expected);
-}
+const expectCorrect = expectTestconv1Output;
 
 async function opened(
   coral: VirtualCoral,
