@@ -23,7 +23,9 @@ import {
   decodePoses,
   detect,
   imageToTensor,
+  inputLayout,
   maskForImage,
+  yuvToTensor,
   type ClassScore,
   type DetectedObject,
   type Labels,
@@ -31,6 +33,7 @@ import {
   type PreparedInput,
   type RgbaImage,
   type SegmentClass,
+  type YuvImage,
 } from '../lib/tasks/index.ts';
 import { readModel } from '../lib/tflite/index.ts';
 import { liteRtBaseUrl } from './litert-files.ts';
@@ -107,13 +110,13 @@ type TaskOutput = TaskResult extends infer R
 let readback: OffscreenCanvasRenderingContext2D | undefined;
 
 /**
- * Pixels of any image the page can post, at the image's own size. Resizing happens after this, in
- * TypeScript (tasks' rgb-tensor.ts): measured in Chromium 156 on 2 cores, a 640×480 camera frame to
- * a 224×224 input takes 3.8 ms this way (drawImage 1.0 + getImageData 1.0 + one-pass resize and
- * value mapping 1.8) against 3.7–4.0 ms for OffscreenCanvas drawImage-resize + getImageData(224²),
- * and 3.9 ms for VideoFrame.copyTo(RGBA) + the same pass; at 128×128, 2.5 ms against 2.3–3.0 ms. A
- * tie, so the TypeScript path stays: its bytes equal the CLI's for the same pixels, while the
- * canvas' own resize differs by up to 46 levels (mean 1.8).
+ * Pixels of any image the page can post, at the image's own size (camera frames in I420/NV12 skip
+ * this: yuvPlanes below). Resizing happens after this, in TypeScript (tasks' rgb-tensor.ts):
+ * measured in Chromium 156 on 2 cores, a 640×480 frame to a 224×224 input takes 3.8 ms this way
+ * (drawImage 1.0 + getImageData 1.0 + one-pass resize and value mapping 1.8) against 3.7–4.5 ms
+ * for OffscreenCanvas drawImage-resize + getImageData(224²): a tie, so the TypeScript pass stays,
+ * as its bytes equal the CLI's for the same pixels (the canvas' own resize differs by up to 46
+ * levels, mean 1.8).
  */
 export function toRgba(image: WorkerImage): RgbaImage {
   if ('data' in image) return { width: image.width, height: image.height, data: image.data };
@@ -132,6 +135,29 @@ export function toRgba(image: WorkerImage): RgbaImage {
   readback.clearRect(0, 0, width, height);
   readback.drawImage(image, 0, 0);
   return { width, height, data: readback.getImageData(0, 0, width, height).data };
+}
+
+/**
+ * A camera frame's YUV planes, copied without conversion (yuv-tensor.ts says why this is the
+ * fastest path), for an RGB input; undefined for anything else (bitmaps, RGB frames, grayscale
+ * inputs), which go through toRgba.
+ */
+async function yuvPlanes(image: WorkerImage, input: TensorInfo | undefined): Promise<YuvImage | undefined> {
+  if (typeof VideoFrame === 'undefined' || !(image instanceof VideoFrame)) return undefined;
+  if ((image.format !== 'I420' && image.format !== 'NV12') || !input || inputLayout(input).channels !== 3)
+    return undefined;
+  const data = new Uint8Array(image.allocationSize());
+  const planes = await image.copyTo(data);
+  const space = image.colorSpace;
+  return {
+    width: image.visibleRect?.width ?? image.codedWidth,
+    height: image.visibleRect?.height ?? image.codedHeight,
+    format: image.format,
+    data,
+    planes: planes.map((p) => ({ offset: p.offset, stride: p.stride })),
+    matrix: space.matrix === 'bt709' ? 'bt709' : 'bt601',
+    fullRange: space.fullRange ?? false,
+  };
 }
 
 export class WorkerEngines {
@@ -206,11 +232,20 @@ export class WorkerEngines {
     const list = options.labels ?? own;
     const labels: Labels | undefined = list ? new Map(list.map((l, i) => [i, l])) : undefined;
     const started = performance.now();
-    const rgba = toRgba(image);
-    // Bitmaps and frames arrive transferred: this worker owns them now, and frames hold decoder memory.
-    if ('close' in image) image.close();
-    checkTaskModel(model);
-    const prepared = imageToTensor(rgba, model.inputs[0]!, { fit: task === 'detect' ? 'letterbox' : 'stretch' });
+    const fit = task === 'detect' ? 'letterbox' : 'stretch';
+    let rgba: { width: number; height: number };
+    let prepared: PreparedInput;
+    try {
+      checkTaskModel(model);
+      const yuv = await yuvPlanes(image, model.inputs[0]);
+      rgba = yuv ?? toRgba(image);
+      prepared = yuv
+        ? yuvToTensor(yuv, model.inputs[0], { fit })
+        : imageToTensor(rgba as RgbaImage, model.inputs[0]!, { fit });
+    } finally {
+      // Bitmaps and frames arrive transferred: this worker owns them now, and frames hold decoder memory.
+      if ('close' in image) image.close();
+    }
     const preprocessMs = performance.now() - started;
     const result = await model.run([prepared.data]);
     const decoded = performance.now();
@@ -224,7 +259,7 @@ export class WorkerEngines {
     task: TaskResult['task'],
     result: RunResult,
     prepared: PreparedInput,
-    rgba: RgbaImage,
+    rgba: { width: number; height: number },
     labels: Labels | undefined,
     options: TaskOptions,
   ): TaskOutput {

@@ -13,12 +13,14 @@ export {
 export { checkTaskModel } from './task-model.ts';
 export { openImageBitmap } from './image-bitmap.ts';
 export { resizeRegion, type Rect, type Resample } from './resize.ts';
+export type { YuvImage } from './yuv-tensor.ts';
 export {
   encodePixels,
   fitImage,
   fitRegion,
   imageToTensor,
   inputLayout,
+  yuvToTensor,
   type Fit,
   type InputLayout,
   type Normalization,

@@ -9,6 +9,7 @@ import { checkImage, luma, type RgbaImage } from './image.ts';
 import { resizeRegion, type Rect, type Resample } from './resize.ts';
 import { pixelTable } from './pixel-table.ts';
 import { writeRgbTensor } from './rgb-tensor.ts';
+import { writeRgbTensorFromYuv, type YuvImage } from './yuv-tensor.ts';
 
 export type Fit = 'stretch' | 'crop' | 'letterbox';
 
@@ -197,4 +198,35 @@ export function encodePixels(
         reason: 'unsupported-input-type',
       });
   }
+}
+
+/**
+ * A camera frame's YUV planes → an RGB model input (yuv-tensor.ts), with the same fit and region as
+ * imageToTensor. Grayscale inputs go through RGBA instead (the caller converts).
+ */
+export function yuvToTensor(
+  image: YuvImage,
+  input: TensorInfo | undefined,
+  options: Omit<PreprocessOptions, 'resample'> = {},
+): PreparedInput {
+  if (!input) {
+    throw new ReefError('INVALID_ARGUMENT', 'the model has no inputs: there is nothing to feed an image into', {
+      reason: 'no-inputs',
+    });
+  }
+  const layout = inputLayout(input);
+  if (layout.channels !== 3) {
+    throw new ReefError('INVALID_ARGUMENT', `input ${input.name} is not RGB: convert the frame to RGBA first`, {
+      reason: 'not-an-rgb-input',
+    });
+  }
+  const fit = options.fit ?? 'stretch';
+  const table = pixelTable(input, 3, options.normalization);
+  const region = fitRegion(image.width, image.height, layout.width, layout.height, fit);
+  const { width, height } = contentSize(image, layout, region, fit);
+  const data = new (table.constructor as Uint8ArrayConstructor)(layout.width * layout.height * 3);
+  const source = fit === 'letterbox' ? { x: 0, y: 0, width: image.width, height: image.height } : region;
+  const target = { out: data, width: layout.width, height: layout.height, contentWidth: width, contentHeight: height };
+  writeRgbTensorFromYuv(image, source, target, table);
+  return { data, region, inputWidth: layout.width, inputHeight: layout.height };
 }
