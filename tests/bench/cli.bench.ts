@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '../support/fixtures.ts';
+import { median } from './support/stats.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
@@ -49,7 +50,6 @@ function time(args: string[]): Timing {
     const [, user, sys] = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr) ?? [];
     cpus.push((Number(user) + Number(sys)) * 1000);
   }
-  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   return { wall: median(walls), cpu: median(cpus) };
 }
 

@@ -17,6 +17,7 @@ import { twinCompute } from '../emulator/node-twin.ts';
 import { VirtualCoral } from '../emulator/virtual-coral.ts';
 import { readFixture } from '../support/fixtures.ts';
 import { cpuEngine } from '../unit/runtime/support.ts';
+import { median } from './support/stats.ts';
 
 const COMPILED = 'mobilenet_v1_0.25_128_quant_edgetpu.tflite';
 const TWIN = 'mobilenet_v1_0.25_128_quant.tflite';
@@ -51,7 +52,6 @@ for (let i = 0; i < RUNS; i++) {
   await engines.run(onWasm.id, [input]);
   wasmMs.push(performance.now() - t);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const tpu = median(tpuMs);
 const wasm = median(wasmMs);
 if (coral.violations.length) throw new Error(`protocol violations: ${coral.violations.join('; ')}`);
