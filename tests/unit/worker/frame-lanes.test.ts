@@ -8,7 +8,10 @@ import { afterQueuedMessages, FrameSlots, LatestFrameSlot, type FrameOutcome } f
 
 class Frame {
   closed = false;
-  constructor(readonly id: number) {}
+  readonly id: number;
+  constructor(id: number) {
+    this.id = id;
+  }
   close(): void {
     this.closed = true;
   }
