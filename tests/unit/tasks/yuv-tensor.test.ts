@@ -1,6 +1,6 @@
 /** Camera frames from their YUV planes (yuv-tensor.ts) against the RGBA path on the same picture. */
 import { describe, expect, it } from 'vitest';
-import type { TensorInfo } from '../../../src/lib/runtime/index.ts';
+import type { TensorArray, TensorInfo } from '../../../src/lib/runtime/index.ts';
 import { classify, imageToTensor, yuvToTensor, type RgbaImage, type YuvImage } from '../../../src/lib/tasks/index.ts';
 import { cpuEngine, fixtureImage, fixtureLabels } from '../runtime/support.ts';
 import { readFixture } from '../../support/fixtures.ts';
@@ -111,7 +111,8 @@ describe('YUV frames to RGB inputs', () => {
       const fromRgba = imageToTensor(even, input, { fit });
       expect(fromYuv.region).toEqual(fromRgba.region);
       let sum = 0;
-      for (let i = 0; i < fromYuv.data.length; i++) sum += Math.abs(fromYuv.data[i]! - fromRgba.data[i]!);
+      for (let i = 0; i < fromYuv.data.length; i++)
+        sum += Math.abs(Number(fromYuv.data[i]!) - Number(fromRgba.data[i]!));
       // Only quantisation of the YUV round trip and chroma subsampling differ.
       expect(sum / fromYuv.data.length, fit).toBeLessThan(3);
       const nv12 = yuvToTensor(toNv12(i420), input, { fit });
@@ -124,7 +125,7 @@ describe('YUV frames to RGB inputs', () => {
     const labels = await fixtureLabels('imagenet_labels.txt');
     const cat = await fixtureImage('cat.bmp');
     const even: RgbaImage = { width: 512, height: 340, data: cat.data.subarray(0, 512 * 340 * 4) };
-    const top = async (data: Uint8Array | Int8Array | Float32Array | BigInt64Array) =>
+    const top = async (data: TensorArray) =>
       classify((await model.run([data])).outputs[0]!, { topK: 3, labels }).map((c) => c.label);
     const viaYuv = await top(yuvToTensor(toI420(even), model.inputs[0]).data);
     const viaRgba = await top(imageToTensor(even, model.inputs[0]).data);
