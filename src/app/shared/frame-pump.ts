@@ -69,6 +69,7 @@ export class FramePump<R> {
     this.#video = video;
     this.#running = true;
     this.budget.reset();
+    this.lastFrameAt = performance.now();
     this.#callback = video.requestVideoFrameCallback((_now, meta) => this.#onFrame(meta));
   }
 
@@ -78,9 +79,13 @@ export class FramePump<R> {
     this.#video = undefined;
   }
 
+  /** When the video last presented a frame (performance.now()), to notice a camera that stalls. */
+  lastFrameAt = 0;
+
   #onFrame(meta: VideoFrameCallbackMetadata): void {
     const video = this.#video;
     if (!this.#running || !video) return;
+    this.lastFrameAt = performance.now();
     this.#callback = video.requestVideoFrameCallback((_now, m) => this.#onFrame(m));
     if (this.#outstanding >= MAX_OUTSTANDING) {
       this.budget.drop();

@@ -32,6 +32,9 @@ function readSaved(): SavedChoices | undefined {
   }
 }
 
+/** How often Live looks for a camera that stopped sending frames. */
+const STALL_CHECK_MS = 1000;
+
 /** No model chosen, or one the chosen engine cannot run (the page already says why). */
 class NothingToRun extends Error {
   static readonly noModel = 'Choose a model first: download one on the Models page or import a .tflite file.';
@@ -156,9 +159,20 @@ export class LiveState {
     // Autoplay can be held back (hidden or off-screen video); playing it is always allowed muted.
     if (el.paused) el.play().catch(() => undefined);
     this.#pump.start(el);
+    // A camera that sends no frames (e.g. just released elsewhere) is nudged and restarted by the
+    // camera's own stall check, as Kiosk and Train get from grab().
+    clearInterval(this.#stallCheck);
+    this.#stallCheck = setInterval(() => {
+      if (!this.running || performance.now() - this.#pump.lastFrameAt < STALL_CHECK_MS) return;
+      if (el.paused) el.play().catch(() => undefined);
+      void this.camera.grab(el).then((bitmap) => bitmap?.close());
+    }, STALL_CHECK_MS);
   }
 
+  #stallCheck: ReturnType<typeof setInterval> | undefined;
+
   stop(): void {
+    clearInterval(this.#stallCheck);
     this.#pump.stop();
     this.running = false;
     this.camera.stop();
@@ -234,6 +248,7 @@ export class LiveState {
 
   /** After any failure no result stays on screen: the old overlay would look like this run's. */
   #fail(error: unknown): void {
+    clearInterval(this.#stallCheck);
     this.#pump.stop();
     this.running = false;
     this.result = undefined;
