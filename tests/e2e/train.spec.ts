@@ -27,6 +27,7 @@ test.describe('training studio', () => {
     await page.getByRole('button', { name: 'Start camera' }).click();
     await expect(page.getByRole('button', { name: 'Stop camera' })).toBeVisible();
     const record = page.getByRole('button', { name: 'Hold to record cat' });
+    await expect(record).toBeEnabled();
     await record.hover();
     await page.mouse.down();
     await expect(record).toHaveAttribute('aria-pressed', 'true');
@@ -181,7 +182,10 @@ test.describe('training studio', () => {
     await expect(record).toBeEnabled();
     await record.hover();
     await page.mouse.down();
-    await expect.poll(async () => Number((await count(page, 'cat').textContent())?.split(' ')[0])).toBeGreaterThan(2);
+    await expect(record).toHaveAttribute('aria-pressed', 'true');
+    await expect
+      .poll(async () => Number((await count(page, 'cat').textContent())?.split(' ')[0]), { timeout: 30_000 })
+      .toBeGreaterThan(2);
     await page.mouse.up();
     await uploadSamples(page, 'cat', ['cat.bmp', 'imprinting_cat_train_0.bmp', 'imprinting_cat_test_0.bmp']);
     await uploadSamples(page, 'other', [

@@ -200,12 +200,15 @@ export class TrainState {
   }
 
   /** Starts capturing frames for `classId` until `stopRecording()` (button released). */
-  startRecording(classId: string, video: HTMLVideoElement | undefined): void {
-    if (!video || !this.camera.active || this.#capturing) return;
+  startRecording(classId: string, video: () => HTMLVideoElement | undefined): void {
+    if (!this.camera.active || this.#capturing) return;
     this.#capturing = classId;
     this.recordingClass = classId;
     const capture = async (): Promise<void> => {
-      const frame = await this.camera.grab(video);
+      // Read the element on each tick: a press right as the camera starts, before its video element
+      // is bound, still records from the first frame the element shows.
+      const element = video();
+      const frame = element ? await this.camera.grab(element) : undefined;
       const dataset = this.dataset;
       // A frame grabbed after the release is not the person's; one grabbed before it is kept.
       if (!frame || !dataset || this.#capturing !== classId) {
