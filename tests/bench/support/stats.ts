@@ -11,22 +11,6 @@ export function median(values: readonly number[]): number {
   return percentile(values, 0.5);
 }
 
-export interface Summary {
-  median: number;
-  p90: number;
-  min: number;
-  max: number;
-}
-
-export function summarize(values: readonly number[]): Summary {
-  return {
-    median: median(values),
-    p90: percentile(values, 0.9),
-    min: Math.min(...values),
-    max: Math.max(...values),
-  };
-}
-
 /** `a / b` as printed beside a figure, e.g. `1.23×`. */
 export function ratio(a: number, b: number, digits = 2): string {
   return `${(a / b).toFixed(digits)}×`;
