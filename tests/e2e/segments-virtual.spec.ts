@@ -234,6 +234,14 @@ test('the two-segment SSD runs pipelined on two virtual Corals from Live and Ben
   await expect.poll(() => page.locator('svg[aria-label="Detected objects"] rect').count()).toBeGreaterThan(0);
   await expect(page.getByTestId('detections').locator('li').first()).toBeVisible();
 
+  // Benchmark follows plug and unplug while open: the unplugged stick is no longer offered.
+  await page.goto(`${origin}/#/benchmark`);
+  const second = page.getByRole('checkbox', { name: 'Edge TPU usb:1' });
+  await expect(second).toBeChecked();
+  await virtualUsb(page, 'unplug', 1);
+  await expect(second).toHaveCount(0);
+  await expect(page.getByRole('checkbox', { name: 'Edge TPU usb:0' })).toBeChecked();
+
   expect(watch.pageErrors).toEqual([]);
   expect(watch.consoleErrors).toEqual([]);
   expect(await watch.cspViolations()).toEqual([]);

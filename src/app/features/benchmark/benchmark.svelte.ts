@@ -4,6 +4,7 @@ import { csvFileName, summarize, speedups, toCsv, type BenchmarkRow } from './be
 import { saveFile } from '../../shared/download.ts';
 import { acceleratorChoices, decisionWords, engineWords } from '../../shared/engine-words.ts';
 import { errorMessage, errorReason } from '../../shared/errors.ts';
+import { watchDevices, type DeviceWatch } from '../../shared/device-watch.ts';
 import { benchmarkModel, type BenchmarkResult } from '../../shared/inference-client.ts';
 import { ModelChoicesState } from '../../shared/model-choices.svelte.ts';
 
@@ -38,14 +39,36 @@ export class BenchmarkState {
       // The worker could not list its engines: WASM and the TPUs are still offered.
       this.accelerators = [];
     }
-    try {
-      this.devices = (await accelerator().refreshDevices()).filter((d) => d.state === 'ready').map((d) => d.id);
-      if (this.devices.length > 0) this.selectedEngines = [...this.devices, 'wasm'];
-    } catch {
-      // No WebUSB here: WASM is the only engine to measure.
-      this.devices = [];
-    }
+    if (this.#stopped) return;
+    this.#watch?.stop();
+    // Follows plug and unplug while the page is open: a Coral plugged in is offered (and picked),
+    // one unplugged is no longer offered nor picked.
+    let first = true;
+    this.#watch = watchDevices(
+      (list) => {
+        const ready = list.filter((d) => d.state === 'ready' || d.state === 'busy').map((d) => d.id);
+        const added = ready.filter((id) => !this.devices.includes(id));
+        const kept = this.selectedEngines.filter((e) => !e.startsWith('usb:') || ready.includes(e));
+        this.devices = ready;
+        if (first && ready.length > 0) this.selectedEngines = [...ready, 'wasm'];
+        else if (added.length > 0 || kept.length !== this.selectedEngines.length)
+          this.selectedEngines = [...added, ...kept];
+        first = false;
+      },
+      // No WebUSB here (or the worker went away): WASM and the GPU are still offered.
+      { onError: () => (this.devices = []) },
+    );
   }
+
+  /** Stops following the devices (the page closed). */
+  stop(): void {
+    this.#stopped = true;
+    this.#watch?.stop();
+    this.#watch = undefined;
+  }
+
+  #watch: DeviceWatch | undefined;
+  #stopped = false;
 
   toggle(list: 'selectedModels' | 'selectedEngines', key: string, on: boolean): void {
     const current = this[list].filter((k) => k !== key);
