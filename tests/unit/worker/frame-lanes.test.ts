@@ -5,37 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { afterQueuedMessages, FrameSlots, LatestFrameSlot, type FrameOutcome } from '../../../src/worker/frame-slot.ts';
-
-class Frame {
-  closed = false;
-  readonly id: number;
-  constructor(id: number) {
-    this.id = id;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
-
-/** An engine whose runs end when the test says so (by frame id), recording what it was given. */
-function heldEngine() {
-  const ran: number[] = [];
-  const release = new Map<number, () => void>();
-  const run = (frame: Frame): Promise<number> => {
-    ran.push(frame.id);
-    return new Promise((resolve) => release.set(frame.id, () => resolve(frame.id * 10)));
-  };
-  const finish = async (id: number): Promise<void> => {
-    await until(() => release.has(id));
-    release.get(id)!();
-  };
-  return { ran, run, finish };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await afterQueuedMessages();
-  expect(condition()).toBe(true);
-}
+import { Frame, heldEngine, until } from './held-frames.ts';
 
 describe('frame lanes', () => {
   it('runs two frames at once on two lanes, one waits (newest wins), a finished lane takes it', async () => {

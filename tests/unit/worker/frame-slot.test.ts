@@ -1,37 +1,7 @@
 /** Camera frames in the worker: one runs, one waits, the newest wins, nothing piles up. */
 import { describe, expect, it } from 'vitest';
-import { afterQueuedMessages, FrameSlots, LatestFrameSlot, type FrameOutcome } from '../../../src/worker/frame-slot.ts';
-
-class Frame {
-  closed = false;
-  readonly id: number;
-  constructor(id: number) {
-    this.id = id;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
-
-/** An engine whose runs finish when the test says so, recording which frames it was given. */
-function heldEngine() {
-  const ran: number[] = [];
-  const release: (() => void)[] = [];
-  const run = (frame: Frame): Promise<number> => {
-    ran.push(frame.id);
-    return new Promise((resolve) => release.push(() => resolve(frame.id * 10)));
-  };
-  const finishNext = async (): Promise<void> => {
-    await until(() => release.length > 0);
-    release.shift()!();
-  };
-  return { ran, run, finishNext };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await afterQueuedMessages();
-  expect(condition()).toBe(true);
-}
+import { FrameSlots, LatestFrameSlot, type FrameOutcome } from '../../../src/worker/frame-slot.ts';
+import { Frame, heldEngine, until } from './held-frames.ts';
 
 describe('LatestFrameSlot', () => {
   it('runs the first frame, keeps only the newest of those that come meanwhile, and closes the rest', async () => {
