@@ -4,6 +4,7 @@
 // them over, and times its stages from the events it sends. The baseline is a plain tfjs fit of
 // the same head on the same data in a second worker on the same backend (baseline.worker.ts).
 import { proxy, wrap } from 'comlink';
+import { seededRandom } from '../../../../src/lib/learn/dataset.ts';
 import { DatasetStore, openReefDb } from '../../../../src/lib/store/index.ts';
 import type { TrainingApi, TrainingEvent } from '../../../../src/worker/training-api.ts';
 import { installTransferHandlers } from '../../../../src/worker/transfer-handlers.ts';
@@ -36,18 +37,6 @@ export interface BenchResult {
   warmUp: WorkerRun;
   run: WorkerRun;
   baseline: BaselineFit;
-}
-
-/** mulberry32: the same synthetic data on every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A 1×1 24-bit BMP: every sample must be a raster image; its pixels do not matter here. */
