@@ -12,6 +12,7 @@ import type { CliIo } from './command.ts';
 import { readInputFile } from './input-files.ts';
 import { readAllImages } from './learn-data.ts';
 import { nodeLiteRtLoader } from './litert-node.ts';
+import { edgeTpuCheckLine } from './edgetpu-check-line.ts';
 
 /** A ZIP, or a folder with metadata.json beside model.json: what Teachable Machine's export gives. */
 export async function isTeachableExport(path: string): Promise<boolean> {
@@ -74,9 +75,7 @@ export async function quantizeTeachableExport(
           `${options.cpuOut}: the CPU model (same int8 graph, float input x/127-1 and float probabilities out, labels embedded); runs in WASM`,
           agreementLine('Edge TPU model', result.agreement, on),
           agreementLine('CPU model', result.cpuAgreement, on),
-          summary.edgetpuCompatible
-            ? 'Edge TPU: every op can be mapped (compile with edgetpu_compiler)'
-            : `Edge TPU: ${summary.unsupported.length} problem(s): ${summary.unsupported.map((u) => u.reason).join('; ')}`,
+          edgeTpuCheckLine(summary),
         ].join('\n'),
       );
     return 0;

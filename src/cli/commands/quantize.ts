@@ -8,6 +8,7 @@ import { readAllImages } from '../learn-data.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
 import { isTeachableExport, quantizeTeachableExport } from '../teachable-quantize.ts';
 import { cpuOutPath } from '../cpu-out-path.ts';
+import { edgeTpuCheckLine } from '../edgetpu-check-line.ts';
 
 const USAGE = `Usage: reef quantize <model.json> --data <dir> --out <model.tflite>
                      [--io uint8|int8] [--calibration minmax|percentile:P] [--input-range MIN,MAX] [--json]
@@ -172,9 +173,7 @@ export const command: Command = {
               .map(([op, n]) => `${op}×${n}`)
               .join(', ')}`,
             `calibrated on ${images.length} images; folded: ${result.report.folded.join(', ') || 'nothing'}`,
-            summary.edgetpuCompatible
-              ? 'Edge TPU: every op can be mapped (compile with edgetpu_compiler)'
-              : `Edge TPU: ${summary.unsupported.length} problem(s): ${summary.unsupported.map((u) => u.reason).join('; ')}`,
+            edgeTpuCheckLine(summary),
           ].join('\n'),
         );
       return 0;
