@@ -1,7 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { overflowing } from './support/a11y.ts';
-import { readFixture } from '../support/fixtures.ts';
-import { importFixtures } from './support/library.ts';
+import { importFixtures, uploadSamples } from './support/library.ts';
 import { watchPage } from './support/page-watch.ts';
 
 const SHOTS = '/tmp/reef-i';
@@ -113,17 +112,12 @@ test.describe('start page', () => {
       .poll(async () => Number((await cats.textContent())?.split(' ')[0]), { timeout: 30_000 })
       .toBeGreaterThan(7);
     await page.mouse.up();
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByRole('button', { name: 'Upload images to bird' }).click();
-    await (
-      await chooser
-    ).setFiles(
-      await Promise.all(
-        (['bird.bmp', 'imprinting_dog_train_0.bmp', 'grace_hopper.bmp', 'imprinting_hotdog_train_0.bmp'] as const).map(
-          async (name) => ({ name, mimeType: 'image/bmp', buffer: Buffer.from(await readFixture(name)) }),
-        ),
-      ),
-    );
+    await uploadSamples(page, 'bird', [
+      'bird.bmp',
+      'imprinting_dog_train_0.bmp',
+      'grace_hopper.bmp',
+      'imprinting_hotdog_train_0.bmp',
+    ]);
     await expect(page.locator('[data-class="bird"]').getByTestId('sample-count')).toHaveText('4 samples');
 
     const scratch = page.getByTestId('scratch-training');
