@@ -248,10 +248,10 @@ export class WorkerEngines {
     }
     const preprocessMs = performance.now() - started;
     const result = await model.run([prepared.data]);
-    const decoded = performance.now();
+    const ran = performance.now();
     const base = { engine: result.engine, device: result.device, ms: result.ms };
     const output = this.#decode(task, result, prepared, rgba, labels, options);
-    const stages = { preprocessMs, inferenceMs: result.ms, postprocessMs: performance.now() - decoded };
+    const stages = { preprocessMs, inferenceMs: result.ms, postprocessMs: performance.now() - ran };
     return { ...base, ...output, stages };
   }
 
