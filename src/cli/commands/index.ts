@@ -26,7 +26,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     load: async () => (await import('./doctor.ts')).command,
   },
   run: {
-    summary: 'run a model on an image: classify, detect, segment or pose (--device cpu)',
+    summary:
+      'run a model, or a *_segment_K_of_N set, on images: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
     load: async () => (await import('./run.ts')).command,
   },
   train: {

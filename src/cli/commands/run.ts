@@ -25,6 +25,11 @@ import {
 import type { Command } from '../command.ts';
 import { decodeImageFile } from '../image-file.ts';
 import { createEngineForDevice } from '../run/engine-for-device.ts';
+import { runInLanes } from '../run/image-lanes.ts';
+import type { LadderEngineOptions } from '../run/ladder-engine.ts';
+import { readSegmentFiles, segmentArgs } from '../run/segment-files.ts';
+import { loadSegments } from '../run/segmented-engine.ts';
+import { orderSegments, type SegmentFile } from '../../lib/edgetpu/index.ts';
 import { readInputFile, readInputText } from '../input-files.ts';
 import { cpuTwinFile } from '../run/cpu-twin-file.ts';
 import { listImages } from '../run/image-list.ts';
@@ -38,11 +43,18 @@ const MAX_REPEAT = 100_000;
 type Task = (typeof TASKS)[number];
 
 const USAGE = `Usage: reef run <model.tflite> <image|directory>... [options]
+       reef run <x_segment_0_of_N_edgetpu.tflite> [<x_segment_K_of_N_edgetpu.tflite>...] <image|directory>... --device usb[:N]
 
 Runs a model on images (BMP, PNG or JPEG; a directory stands for the images in it) and prints
 the results. The model is loaded once. With one image the result takes several lines; with more,
 one line (or one JSON object with --json) per image, printed as each image is done. An image that
 cannot be read stops the run with an error naming it.
+
+A model compiled in segments (*_segment_K_of_N_edgetpu.tflite) is given by all its files or by one
+of them (the others are found beside it by name) and is checked as one set before it runs. It
+needs Edge TPUs: --device usb:N runs every segment on that TPU in turn; usb (or auto) puts segment
+k on the k-th ready TPU, and with several images one image per TPU is in flight (pipelined).
+cpu, wasm and webgpu refuse it: there is no CPU twin of segments.
 
 Options:
   --task classify|detect|segment|pose   what the model does (default: guessed from its outputs)
@@ -199,7 +211,8 @@ export async function runRepeated(
 
 export const command: Command = {
   name: 'run',
-  summary: 'run a model on an image: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
+  summary:
+    'run a model, or a *_segment_K_of_N set, on images: classify, detect, segment or pose (--device cpu|auto|usb:N|webgpu)',
   usage: USAGE,
   async run(args, io, deps) {
     const { values, positionals } = parseOptions({
@@ -225,7 +238,9 @@ export const command: Command = {
       io.out(USAGE);
       return 0;
     }
-    const [modelFile, ...imageArgs] = positionals;
+    const segmentSet = await segmentArgs(positionals);
+    const modelFile = positionals[0];
+    const imageArgs = segmentSet ? segmentSet.images : positionals.slice(1);
     if (!modelFile || imageArgs.length === 0) {
       io.err(USAGE);
       return 2;
@@ -247,7 +262,14 @@ export const command: Command = {
         reason: 'bad-repeat',
       });
     }
-    const bytes = await readInputFile(modelFile);
+    if (segmentSet && values['cpu-twin']) {
+      throw new ReefError('INVALID_ARGUMENT', '--cpu-twin: a model compiled in segments has no CPU twin', {
+        reason: 'bad-option',
+      });
+    }
+    const segmentFiles = segmentSet ? await readSegmentFiles(segmentSet.files) : undefined;
+    // A segment set's labels and class outputs are its last segment's.
+    const bytes = segmentFiles ? lastSegment(segmentFiles).bytes : await readInputFile(modelFile);
     const { files: imageFiles, fromDirectory } = await listImages(imageArgs);
     const single = imageFiles.length === 1 && repeat === 1 && !fromDirectory;
     if (!single && (values.mask || values.overlay)) {
@@ -262,25 +284,23 @@ export const command: Command = {
       ? parseLabels(await readInputText(values.labels))
       : labelsFrom(readModel(bytes).labels);
     // Checked before any engine starts, so a wrong twin fails fast.
-    const twin = await cpuTwinFile(modelFile, bytes, values['cpu-twin']);
+    const twin = segmentFiles ? undefined : await cpuTwinFile(modelFile, bytes, values['cpu-twin']);
     if (twin?.found && !values.json) io.err(`CPU twin: ${twin.path} (beside the model, same inputs and outputs)`);
-    const engine = await createEngineForDevice(values.device, {
+    const usbOptions = {
       log: io.err,
       ...(deps ? { openUsb: deps.usb } : {}),
       ...(values.trace ? { trace: values.trace } : {}),
-    });
+    };
+    const opened = segmentFiles
+      ? await loadSegments(segmentFiles, values.device, usbOptions)
+      : await loadModel(values.device, bytes, twin?.bytes, usbOptions);
     try {
-      const model = await engine.load(bytes, twin ? { cpuTwin: twin.bytes } : {});
+      const { model } = opened;
       const task = (values.task as Task | undefined) ?? guessTask(model.outputs);
       const classes = outputClasses(task, model.outputs);
       const fitted = labels && task === 'classify' && classes ? alignLabels(labels, classes) : labels;
       if (fitted && values.labels) {
-        try {
-          checkLabelsFit(labelsMismatch(values.labels, fitted, task, model.outputs), values.strict, io.err);
-        } catch (error) {
-          model.dispose();
-          throw error;
-        }
+        checkLabelsFit(labelsMismatch(values.labels, fitted, task, model.outputs), values.strict, io.err);
       }
       const taskOptions = {
         topK,
@@ -288,12 +308,18 @@ export const command: Command = {
         ...(threshold !== undefined ? { threshold } : {}),
       };
       if (!single) {
-        for (const [i, file] of imageFiles.entries()) {
-          const image = i === 0 ? first : decodeImageFile(await readInputFile(file), file);
-          const line = await runRepeated(model, image, task, taskOptions, repeat);
-          io.out(values.json ? JSON.stringify({ image: file, ...line.json }) : `${file}  ${line.text}`);
-        }
-        model.dispose();
+        // A segment set spread over several TPUs takes one image per TPU at once (pipelined).
+        await runInLanes(
+          imageFiles.length,
+          opened.lanes,
+          async (i) => {
+            const file = imageFiles[i]!;
+            const image = i === 0 ? first : decodeImageFile(await readInputFile(file), file);
+            return { file, line: await runRepeated(model, image, task, taskOptions, repeat) };
+          },
+          ({ file, line }) =>
+            io.out(values.json ? JSON.stringify({ image: file, ...line.json }) : `${file}  ${line.text}`),
+        );
         return 0;
       }
       const image = first;
@@ -305,7 +331,6 @@ export const command: Command = {
         );
       }
       if (out.mask && values.overlay) await writeFile(values.overlay, encodeBmp(overlayMask(image, out.mask)));
-      model.dispose();
       if (values.json) io.out(JSON.stringify(out.json));
       else {
         io.out(`${task} on ${out.result.engine} (${out.result.device}), ${out.result.ms.toFixed(1)} ms`);
@@ -313,7 +338,35 @@ export const command: Command = {
       }
       return 0;
     } finally {
-      engine.dispose();
+      await opened.close();
     }
   },
 };
+
+/** A single-file model on the engine `spec` names, with its CPU twin when it has one. */
+async function loadModel(
+  spec: string,
+  bytes: Uint8Array,
+  cpuTwin: Uint8Array | undefined,
+  options: LadderEngineOptions,
+): Promise<{ model: LoadedModel; lanes: number; close(): Promise<void> }> {
+  const engine = await createEngineForDevice(spec, options);
+  try {
+    const model = await engine.load(bytes, cpuTwin ? { cpuTwin } : {});
+    return {
+      model,
+      lanes: 1,
+      async close() {
+        model.dispose();
+        engine.dispose();
+      },
+    };
+  } catch (error) {
+    engine.dispose();
+    throw error;
+  }
+}
+
+function lastSegment(files: readonly SegmentFile[]): SegmentFile {
+  return orderSegments(files).at(-1)!;
+}

@@ -14,7 +14,7 @@ import {
 } from '../../lib/edgetpu/index.ts';
 import { ReefError } from '../../lib/errors.ts';
 import { loadFirmware } from './firmware.ts';
-import { findCoral, permissionHint } from './node-usb.ts';
+import { findCoral, permissionHint, type CoralEntry } from './node-usb.ts';
 
 /** JSON lines, one per transfer, appended to `path` as they happen (survives a crash mid-run). */
 export function traceToFile(path: string): TraceRecorder {
@@ -43,28 +43,34 @@ export function parseClock(value: string | undefined): ClockPreset | undefined {
   });
 }
 
+/** `entry` running its firmware: flashed first when it is still its DFU bootloader (as libedgetpu on open). */
+export async function readyCoral(
+  usb: UsbHostLike,
+  entry: CoralEntry,
+  options: Pick<OpenCoralOptions, 'firmwareFile' | 'trace' | 'log'> = {},
+): Promise<CoralEntry> {
+  if (entry.personality !== 'dfu') return entry;
+  const log = options.log ?? (() => undefined);
+  log(`${entry.id} is in its DFU bootloader: flashing the firmware…`);
+  const firmware = await loadFirmware(options.firmwareFile, log);
+  const app = await flashFirmware(entry.device, firmware, {
+    usb,
+    label: entry.id,
+    ...(options.trace ? { trace: options.trace } : {}),
+  });
+  if (!app)
+    throw new ReefError('NOT_FOUND', 'the Coral did not come back after the firmware download', {
+      reason: 'no-device',
+    });
+  return { ...entry, device: app, personality: 'app' };
+}
+
 export async function openCoral(
   usb: UsbHostLike,
   options: OpenCoralOptions = {},
 ): Promise<{ tpu: EdgeTpu; id: string }> {
-  const log = options.log ?? (() => undefined);
-  let entry = await findCoral(usb, options.spec ?? 'usb');
-  let device: USBDevice = entry.device;
-  if (entry.personality === 'dfu') {
-    log(`${entry.id} is in its DFU bootloader: flashing the firmware…`);
-    const firmware = await loadFirmware(options.firmwareFile, log);
-    const app = await flashFirmware(device, firmware, {
-      usb,
-      label: entry.id,
-      ...(options.trace ? { trace: options.trace } : {}),
-    });
-    if (!app)
-      throw new ReefError('NOT_FOUND', 'the Coral did not come back after the firmware download', {
-        reason: 'no-device',
-      });
-    device = app;
-    entry = { ...entry, device: app, personality: 'app' };
-  }
+  const entry = await readyCoral(usb, await findCoral(usb, options.spec ?? 'usb'), options);
+  const device: USBDevice = entry.device;
   try {
     const tpu = await openEdgeTpu(device, {
       label: entry.id,
