@@ -7,7 +7,7 @@
  * version of the segments exists, so the virtual Coral's outputs are synthetic (deterministic in
  * the input bytes): a test double, never a hardware result.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +18,8 @@ import { main } from '../../../src/cli/reef.ts';
 import { DevicePool } from '../../../src/lib/edgetpu/index.ts';
 import { LiteRtRuntime, PartitionedEngine } from '../../../src/lib/runtime/index.ts';
 import { detect, imageToTensor, parseLabels } from '../../../src/lib/tasks/index.ts';
+import { FIRMWARE_FILE } from '../../../src/lib/zoo/index.ts';
+import { EmulatedUsb, VirtualCoral } from '../../emulator/index.ts';
 import { coralFarm, type CoralFarm } from '../../emulator/multi.ts';
 import { fixturePath, readFixture, readFixtureText, type FixtureName } from '../../support/fixtures.ts';
 
@@ -147,6 +149,30 @@ describe('reef run on a segment set, on virtual Corals', () => {
     });
     // Both segments on usb:0, nothing on usb:1.
     expect(uploadsPerCoral(farm)).toEqual([[SEG0, SEG1].sort(), []]);
+  });
+
+  it('flashes a Coral still in its bootloader (firmware from the cache) before running the set on it', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'reef-run-segments-cache-'));
+    try {
+      const firmware = await readFixture('apex_latest_single_ep.bin');
+      mkdirSync(join(cache, 'reef', 'files'), { recursive: true });
+      writeFileSync(join(cache, 'reef', 'files', FIRMWARE_FILE.sha256), firmware);
+      vi.stubEnv('XDG_CACHE_HOME', cache);
+      const usb = new EmulatedUsb();
+      const coral = new VirtualCoral({ usb });
+      for (const name of [SEG0, SEG1]) coral.registerModel(name, await readFixture(name));
+      const run = capture();
+      const args = ['run', seg0Path, imagePaths[0]!, '--device', 'usb:0', '--labels', labelsPath, '--json'];
+      expect(await main(args, run.io, { usb: async () => usb })).toBe(0);
+      expect(run.err.join('\n')).toContain('usb:0 is in its DFU bootloader: flashing the firmware');
+      expect(coral.personality).toBe('app');
+      const line = JSON.parse(run.out[0]!) as { objects: Detection[]; device: string };
+      expect(line.device).toBe('usb:0');
+      expectSameDetections(line.objects, expected[0]!);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it.each(['wasm', 'cpu', 'webgpu'])('refuses the set on --device %s with the reason, no result', async (device) => {
