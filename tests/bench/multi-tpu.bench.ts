@@ -8,12 +8,13 @@
  */
 import { DevicePool, type PooledModel } from '../../src/lib/edgetpu/devices/device-pool.ts';
 import { createSegmentPipeline, PipelinedRunner, type SegmentArray } from '../../src/lib/edgetpu/devices/pipeline.ts';
-import { LiteRtRuntime, PartitionedEngine } from '../../src/lib/runtime/index.ts';
+import { LiteRtRuntime, PartitionedEngine, SegmentedModel } from '../../src/lib/runtime/index.ts';
 import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
 import { syntheticOutputs, type ComputeFn } from '../emulator/app-function.ts';
 import type { EmulatedModel } from '../emulator/executable-model.ts';
 import { coralFarm } from '../emulator/multi.ts';
 import type { FixtureName } from '../support/fixtures.ts';
+import { median, ratio } from './support/stats.ts';
 
 const PER_REQUEST_MS = Number(process.env['REEF_BENCH_TPU_MS'] ?? 10);
 const LATENCY = { perTransferMs: 0, perByteMs: 0, perInferenceMs: PER_REQUEST_MS };
@@ -208,14 +209,59 @@ async function ssdPipeline(
   return { perSecond: FRAMES / seconds, stages, detections, hostMsEach: hostMs / FRAMES };
 }
 
+/** Printed beside every figure of the lanes section: what the figure is, and what it is not. */
+const VIRTUAL = 'virtual Coral (emulator latency model, host-side share), not hardware';
+
+/**
+ * The SSD set as one model, as Live and `reef run` load it (SegmentedModel over the segment
+ * pipeline), FRAMES frames: pipelined on 2 TPUs with one frame in flight per TPU (the worker's
+ * lanes: a lane takes the next frame when its result is back), or in turn on 1 TPU, one frame at a
+ * time. Same latency model and bus for both. Latency per frame is the model's own (run call to
+ * result), so a frame's wait behind the other lane's counts.
+ */
+async function ssdLanes(tpus: 1 | 2): Promise<{ perSecond: number; p50: number; lanes: number; hostMsEach: number }> {
+  const farm = await coralFarm(tpus, [SEG0, SEG1], { latency: LATENCY, compute: { [SEG1]: sparseScores }, ...BUS });
+  const pool = new DevicePool(farm.usb);
+  await pool.refresh();
+  const runtime = new LiteRtRuntime(nodeLiteRtLoader);
+  const sources = [SEG0, SEG1].map((name) => ({ name, bytes: farm.bytes.get(name)! }));
+  const pipeline = await createSegmentPipeline(pool, sources, {
+    devices: [...Array(tpus).keys()].map((k) => `usb:${k}`),
+    loadSegment: (bytes, tpu) => new PartitionedEngine({ runtime, tpu }).load(bytes),
+  });
+  const model = new SegmentedModel(pipeline, sources[0]!.bytes, sources[1]!.bytes);
+  const lanes = new Set(pipeline.devices).size;
+  const frames = [...Array(FRAMES).keys()].map((k) => [pattern(300 * 300 * 3, k)]);
+  await model.run(frames[0]!); // warm-up: parameters uploaded once per TPU
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  await Promise.all(
+    [...Array(lanes).keys()].map(async () => {
+      while (next < frames.length) latencies.push((await model.run(frames[next++]!)).ms);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const hostMs = cpuMs(process.cpuUsage(cpu));
+  await pipeline.close();
+  await pool.close();
+  runtime.discard();
+  if (farm.violations().length) throw new Error(`protocol violations: ${farm.violations().join('; ')}`);
+  return { perSecond: FRAMES / seconds, p50: median(latencies), lanes, hostMsEach: hostMs / FRAMES };
+}
+
+/** `REEF_BENCH_SECTIONS=lanes` (comma list of independent, ssd, tpu-only, lanes) runs only those. */
+const SECTIONS = new Set((process.env['REEF_BENCH_SECTIONS'] ?? 'independent,ssd,tpu-only,lanes').split(','));
+
 console.log(
   `virtual Coral latency model: ${PER_REQUEST_MS} ms per request, ` +
     (BUS_BYTES_PER_MS > 0 ? `one shared USB bus at ${BUS_BYTES_PER_MS / 1000} MB/s` : 'no bus cost') +
     `; best of ${REPEATS} (emulator figures, not hardware)`,
 );
-console.log(`\n4 independent models × ${RUNS_PER_MODEL} inferences`);
 const independent = new Map<number, number>();
-for (const tpus of [1, 2, 4]) {
+if (SECTIONS.has('independent')) console.log(`\n4 independent models × ${RUNS_PER_MODEL} inferences`);
+for (const tpus of SECTIONS.has('independent') ? [1, 2, 4] : []) {
   const r = await best(() => independentModels(tpus));
   independent.set(tpus, r.perSecond);
   console.log(
@@ -223,9 +269,10 @@ for (const tpus of [1, 2, 4]) {
       `ratio to 1 TPU: ${(r.perSecond / independent.get(1)!).toFixed(2)}x`,
   );
 }
-console.log(`\nSSD MobileNet v2 COCO, 2 segments, ${FRAMES} frames (segment 1's CPU tail in WASM)`);
 const ssd = new Map<number, number>();
-for (const tpus of [1, 2, 4]) {
+if (SECTIONS.has('ssd'))
+  console.log(`\nSSD MobileNet v2 COCO, 2 segments, ${FRAMES} frames (segment 1's CPU tail in WASM)`);
+for (const tpus of SECTIONS.has('ssd') ? [1, 2, 4] : []) {
   const r = await best(() => ssdPipeline(tpus));
   ssd.set(tpus, r.perSecond);
   console.log(
@@ -234,9 +281,9 @@ for (const tpus of [1, 2, 4]) {
       `ratio to 1 TPU: ${(r.perSecond / ssd.get(1)!).toFixed(2)}x`,
   );
 }
-console.log(`\nSSD 2 segments, Edge TPU ops only (CPU tail left out), ${FRAMES} frames`);
 const tpuOnly = new Map<number, number>();
-for (const tpus of [1, 2, 4]) {
+if (SECTIONS.has('tpu-only')) console.log(`\nSSD 2 segments, Edge TPU ops only (CPU tail left out), ${FRAMES} frames`);
+for (const tpus of SECTIONS.has('tpu-only') ? [1, 2, 4] : []) {
   const { perSecond, hostMsEach } = await best(() => ssdTpuOnly(tpus));
   tpuOnly.set(tpus, perSecond);
   console.log(
@@ -244,7 +291,30 @@ for (const tpus of [1, 2, 4]) {
       `ratio to 1 TPU: ${(perSecond / tpuOnly.get(1)!).toFixed(2)}x`,
   );
 }
-console.log(
-  `\nscaling at 2 TPUs (goal ≥ 1.8x): independent models ${(independent.get(2)! / independent.get(1)!).toFixed(2)}x, ` +
-    `SSD pipeline ${(ssd.get(2)! / ssd.get(1)!).toFixed(2)}x, its TPU part ${(tpuOnly.get(2)! / tpuOnly.get(1)!).toFixed(2)}x`,
-);
+if (SECTIONS.has('independent') && SECTIONS.has('ssd') && SECTIONS.has('tpu-only'))
+  console.log(
+    `\nscaling at 2 TPUs (goal ≥ 1.8x): independent models ${(independent.get(2)! / independent.get(1)!).toFixed(2)}x, ` +
+      `SSD pipeline ${(ssd.get(2)! / ssd.get(1)!).toFixed(2)}x, its TPU part ${(tpuOnly.get(2)! / tpuOnly.get(1)!).toFixed(2)}x`,
+  );
+
+if (SECTIONS.has('lanes')) {
+  console.log(
+    `\nSSD 2 segments as one model (as Live and \`reef run\` load it), the same ${FRAMES} frames: pipelined on 2 TPUs ` +
+      `(one frame in flight per TPU) vs in turn on 1 TPU (one frame at a time); latency = each frame's run call to result`,
+  );
+  const inTurn = await best(() => ssdLanes(1));
+  const pipelined = await best(() => ssdLanes(2));
+  for (const [label, r] of [
+    ['in turn, 1 TPU  ', inTurn],
+    ['pipelined, 2 TPU', pipelined],
+  ] as const) {
+    console.log(
+      `  ${label}: ${r.perSecond.toFixed(1)} frames/s, latency p50 ${r.p50.toFixed(1)} ms, ${r.lanes} frame(s) in flight, ` +
+        `host CPU ${r.hostMsEach.toFixed(1)} ms/frame [${VIRTUAL}]`,
+    );
+  }
+  console.log(
+    `  pipelined / in turn: throughput ${ratio(pipelined.perSecond, inTurn.perSecond)}, ` +
+      `latency p50 ${ratio(pipelined.p50, inTurn.p50)} [${VIRTUAL}]`,
+  );
+}
