@@ -60,6 +60,11 @@ export class CameraState {
     }
   }
 
+  /** The started camera's video track (a new one after each start). */
+  get track(): MediaStreamTrack | undefined {
+    return this.stream?.getVideoTracks()[0];
+  }
+
   stop(): void {
     if (this.stream) stopTracks(this.stream);
     this.stream = undefined;

@@ -1,7 +1,9 @@
 /**
- * Where a camera frame's time goes, from capture to the overlay on screen, over the last frames:
+ * Where a camera frame's time goes, from capture to the overlay drawn, over the last frames:
  * frames per second, end-to-end p50 and p90, and the median of each part. The parts are measured
- * one after another on the same frame, so together they make its end-to-end time.
+ * one after another on the same frame, so together they make its end-to-end time. The wait from
+ * the overlay drawn to the display's next refresh (up to a refresh interval, whatever the pipeline
+ * does) is reported beside it, not in it.
  */
 
 /** In frame order: capture → page hands it over → worker → back → drawn. */
@@ -20,13 +22,13 @@ export const PART_WORDS: Record<BudgetPart, string> = {
 
 /** What the parts mean, for a tooltip. */
 export const PART_HINTS: Record<BudgetPart, string> = {
-  capture: 'from the camera frame to the page handing it to the worker',
+  capture: 'from the camera capturing the frame to the page handing it to the worker',
   transfer: 'the frame to the worker and the result back (messages, no copies)',
   wait: 'for the engine to finish the frame before it (at most one frame waits)',
   preprocess: 'pixels out of the frame, resize and value mapping in the worker',
   inference: 'the engine’s own run',
   postprocess: 'outputs to labels, boxes, mask or pose',
-  draw: 'result on the page until the overlay is painted',
+  draw: 'result back on the page until the overlay is drawn (it is on screen at the display’s next refresh)',
 };
 
 /** One frame's stamps: page times and the worker's, all absolute ms (timeOrigin + now()). */
@@ -39,13 +41,17 @@ export interface FrameStamps {
   startedAt: number;
   finishedAt: number;
   answeredAt: number;
+  /** The page's overlay update was done. */
   drawnAt: number;
+  /** The next animation frame after it: the browser paints the overlay then. */
+  paintedAt: number;
   preprocessMs: number;
   inferenceMs: number;
   postprocessMs: number;
 }
 
-export type FrameParts = Record<BudgetPart, number> & { total: number };
+/** `total`: capture to overlay drawn; `paint`: from drawn to the next animation frame, not in `total`. */
+export type FrameParts = Record<BudgetPart, number> & { total: number; paint: number };
 
 /**
  * The parts of one frame. The worker's run is split by its own measured steps; what it spent
@@ -66,6 +72,7 @@ export function frameParts(s: FrameStamps): FrameParts {
     postprocess: s.postprocessMs + Math.max(0, worker - inside),
     draw: Math.max(0, s.drawnAt - s.answeredAt),
     total: Math.max(0, s.drawnAt - s.capturedAt),
+    paint: Math.max(0, s.paintedAt - s.drawnAt),
   };
 }
 
@@ -76,6 +83,10 @@ export interface BudgetSummary {
   p90: number;
   /** Median of each part over the window. */
   parts: Record<BudgetPart, number>;
+  /** Median wait from the overlay drawn to the display's next refresh (not in p50/p90). */
+  paint: number;
+  /** End-to-end p50 to that refresh: capture to the overlay on screen. */
+  p50ToPaint: number;
   /** Frames in the window. */
   frames: number;
   /** Frames not run since the start: replaced by a newer one while waiting, or skipped while the engine was full. */
@@ -114,21 +125,23 @@ export class FrameBudget {
   summary(): BudgetSummary {
     const frames = this.#frames;
     const totals = frames.map((f) => f.total).sort((a, b) => a - b);
-    const parts = Object.fromEntries(
-      BUDGET_PARTS.map((p) => [
-        p,
-        quantile(
-          frames.map((f) => f[p]).sort((a, b) => a - b),
-          0.5,
-        ),
-      ]),
-    ) as Record<BudgetPart, number>;
+    const median = (values: number[]): number =>
+      quantile(
+        values.sort((a, b) => a - b),
+        0.5,
+      );
+    const parts = Object.fromEntries(BUDGET_PARTS.map((p) => [p, median(frames.map((f) => f[p]))])) as Record<
+      BudgetPart,
+      number
+    >;
     const span = frames.length > 1 ? frames[frames.length - 1]!.drawnAt - frames[0]!.drawnAt : 0;
     return {
       fps: span > 0 ? ((frames.length - 1) * 1000) / span : 0,
       p50: quantile(totals, 0.5),
       p90: quantile(totals, 0.9),
       parts,
+      paint: median(frames.map((f) => f.paint)),
+      p50ToPaint: median(frames.map((f) => f.total + f.paint)),
       frames: frames.length,
       dropped: this.#dropped,
     };

@@ -1,9 +1,18 @@
 /**
- * The page's half of the camera frame path: every frame the video presents becomes a VideoFrame
+ * The page's half of the camera frame path: every frame the camera delivers becomes a VideoFrame
  * (no pixel copy: it shares the camera's buffer) transferred to the worker as it comes, where one
  * runs and one waits, the newest winning (src/worker/frame-slot.ts). The page never reads pixels,
  * never waits for a result before sending the next frame, and draws results in frame order.
+ *
+ * Frames are read from the camera track with a MediaStreamTrackProcessor where the browser has one
+ * (Chromium): as the camera delivers them, 2–4 ms after capture on the fake camera here. Elsewhere
+ * the video element's requestVideoFrameCallback hands them over, at the display's refresh (on a
+ * 60 Hz display up to 17 ms later; 13 ms median measured here). Chromium 156 has no
+ * MediaStreamTrackProcessor in workers and cannot transfer a track, only the processor's stream:
+ * read in the worker, frames reached it 1.6 ms sooner than through the page when idle, but the page
+ * would then lose the frames it counts (sent, dropped, outstanding) and the stall check.
  */
+import { CaptureClock } from './capture-clock.ts';
 import { FrameBudget, type FrameStamps } from './frame-budget.ts';
 
 /**
@@ -37,12 +46,24 @@ export interface WorkerStages {
 export interface FramePumpHandlers<R> {
   /** Sends one frame (ownership passes on: transfer it). */
   send(frame: VideoFrame, id: number): Promise<PumpAnswer<R>>;
-  /** A newer result to show; called in frame order. */
+  /**
+   * A newer result to show; called in frame order. The overlay must be drawn when it returns (the
+   * frame's end-to-end time ends then; the screen shows it at its next refresh).
+   */
   show(result: R, id: number): void;
   /** A frame failed: the pump has stopped. */
   fail(error: unknown): void;
-  /** A shown result was painted and the budget counts it (the page copies the figures then). */
+  /** A shown result reached the next animation frame and the budget counts it (the page copies the figures then). */
   drawn?(): void;
+}
+
+/** The breakout box's reader of a camera track (Chromium; not in TypeScript's DOM types yet). */
+export type TrackProcessorConstructor = new (init: { track: MediaStreamTrack }) => {
+  readonly readable: ReadableStream<VideoFrame>;
+};
+
+function browserTrackProcessor(): TrackProcessorConstructor | undefined {
+  return (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor }).MediaStreamTrackProcessor;
 }
 
 export class FramePump<R> {
@@ -52,41 +73,113 @@ export class FramePump<R> {
   shownId = 0;
   #outstanding = 0;
   #running = false;
+  /** Bumped by every start and stop: a reader or callback of an earlier run ends. */
+  #run = 0;
   #video: HTMLVideoElement | undefined;
   #callback = 0;
+  #stopSource: (() => void) | undefined;
   readonly #handlers: FramePumpHandlers<R>;
+  readonly #processor: TrackProcessorConstructor | undefined;
 
-  constructor(handlers: FramePumpHandlers<R>) {
+  /** `processor`: the MediaStreamTrackProcessor to read tracks with (tests pass theirs); none: the video's frame callbacks. */
+  constructor(
+    handlers: FramePumpHandlers<R>,
+    processor: TrackProcessorConstructor | undefined = browserTrackProcessor(),
+  ) {
     this.#handlers = handlers;
+    this.#processor = processor;
   }
 
   get running(): boolean {
     return this.#running;
   }
 
-  start(video: HTMLVideoElement): void {
+  /** How frames are read: from the camera track as delivered, or as the video presents them. */
+  source: 'track' | 'video' | undefined;
+  /** The camera track read (a restarted camera has a new one). */
+  track: MediaStreamTrack | undefined;
+
+  /** Starts sending frames of `track` (read as the camera delivers them) or else of what `video` presents. */
+  start(video: HTMLVideoElement, track?: MediaStreamTrack): void {
     this.stop();
+    const run = this.#run;
     this.#video = video;
     this.#running = true;
     this.budget.reset();
     this.lastFrameAt = performance.now();
-    this.#callback = video.requestVideoFrameCallback((_now, meta) => this.#onFrame(meta));
+    if (track && this.#processor) {
+      this.source = 'track';
+      this.track = track;
+      this.#readTrack(this.#processor, track, video, run);
+    } else {
+      this.source = 'video';
+      this.#callback = video.requestVideoFrameCallback((_now, meta) => this.#onPresented(meta, run));
+    }
   }
 
   stop(): void {
+    this.#run++;
     this.#running = false;
     if (this.#video) this.#video.cancelVideoFrameCallback(this.#callback);
     this.#video = undefined;
+    this.#stopSource?.();
+    this.#stopSource = undefined;
+    this.source = undefined;
+    this.track = undefined;
   }
 
-  /** When the video last presented a frame (performance.now()), to notice a camera that stalls. */
+  /** When the camera last delivered a frame (performance.now()), to notice a camera that stalls. */
   lastFrameAt = 0;
 
-  #onFrame(meta: VideoFrameCallbackMetadata): void {
+  /**
+   * Reads a clone of the track (stopping it leaves the page's video playing) until stop. Every
+   * frame read is sent or closed here: a camera has few buffers, and one frame never closed stalls
+   * it. The video's presented frames only calibrate the capture clock.
+   */
+  #readTrack(
+    Processor: TrackProcessorConstructor,
+    track: MediaStreamTrack,
+    video: HTMLVideoElement,
+    run: number,
+  ): void {
+    const clone = track.clone();
+    const reader = new Processor({ track: clone }).readable.getReader();
+    this.#stopSource = () => {
+      reader.cancel().catch(() => undefined);
+      clone.stop();
+    };
+    const clock = new CaptureClock();
+    const calibrate = (meta: VideoFrameCallbackMetadata): void => {
+      if (run !== this.#run || meta.captureTime === undefined) return;
+      clock.presented(performance.timeOrigin + meta.captureTime);
+      if (!clock.calibrated) this.#callback = video.requestVideoFrameCallback((_now, m) => calibrate(m));
+    };
+    this.#callback = video.requestVideoFrameCallback((_now, meta) => calibrate(meta));
+    const next = (): void => {
+      reader.read().then(
+        (read) => {
+          if (read.done) return;
+          const frame = read.value;
+          if (run !== this.#run) {
+            frame.close();
+            return;
+          }
+          this.#take(frame, clock.read(frame.timestamp, absoluteNow()));
+          next();
+        },
+        // The track ended (the camera stopped or was restarted): the stall check starts again.
+        () => undefined,
+      );
+    };
+    next();
+  }
+
+  /** A frame the video presented (no track reader): made into a VideoFrame only when it can go. */
+  #onPresented(meta: VideoFrameCallbackMetadata, run: number): void {
     const video = this.#video;
-    if (!this.#running || !video) return;
+    if (run !== this.#run || !video) return;
     this.lastFrameAt = performance.now();
-    this.#callback = video.requestVideoFrameCallback((_now, m) => this.#onFrame(m));
+    this.#callback = video.requestVideoFrameCallback((_now, m) => this.#onPresented(m, run));
     if (this.#outstanding >= MAX_OUTSTANDING) {
       this.budget.drop();
       return;
@@ -100,6 +193,21 @@ export class FramePump<R> {
       // The video lost its frame (camera stopped between callback and here): nothing to send.
       return;
     }
+    this.#send(frame, capturedAt);
+  }
+
+  /** A frame read from the track: sent, or closed and counted dropped while the worker is full. */
+  #take(frame: VideoFrame, capturedAt: number): void {
+    this.lastFrameAt = performance.now();
+    if (this.#outstanding >= MAX_OUTSTANDING) {
+      frame.close();
+      this.budget.drop();
+      return;
+    }
+    this.#send(frame, capturedAt);
+  }
+
+  #send(frame: VideoFrame, capturedAt: number): void {
     const id = ++this.sentId;
     this.#outstanding++;
     const sentAt = absoluteNow();
@@ -123,19 +231,25 @@ export class FramePump<R> {
     }
     this.shownId = id;
     this.#handlers.show(answer.result, id);
-    const stages = answer.stages ?? { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-    // The overlay is drawn by the next animation frame, just before the browser paints it.
+    const drawnAt = absoluteNow();
+    // The browser paints the drawn overlay after its next animation frame: the wait for the
+    // display's refresh is reported beside the frame's end-to-end time, not in it.
     requestAnimationFrame(() => {
       const stamps: FrameStamps = {
         capturedAt,
         sentAt,
         ...answer.times,
         answeredAt,
-        drawnAt: absoluteNow(),
-        ...stages,
+        drawnAt,
+        paintedAt: absoluteNow(),
+        ...stages(answer),
       };
       this.budget.add(stamps);
       this.#handlers.drawn?.();
     });
   }
+}
+
+function stages(answer: PumpAnswer<unknown> & { kind: 'done' }): WorkerStages {
+  return answer.stages ?? { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
 }

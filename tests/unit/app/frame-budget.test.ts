@@ -2,8 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET_PARTS, FrameBudget, frameParts, type FrameStamps } from '../../../src/app/shared/frame-budget.ts';
 
-/** A frame captured at `t`: 2 ms to hand over, 1 ms there, `wait` behind another, its run, 1 ms back, 4 ms to paint. */
-function frame(t: number, inference: number, wait = 0, blocked = 0): FrameStamps {
+/**
+ * A frame captured at `t`: 2 ms to hand over, 1 ms there, `wait` behind another, its run, 1 ms
+ * back, 4 ms to draw, then `paint` ms to the next animation frame.
+ */
+function frame(t: number, inference: number, wait = 0, blocked = 0, paint = 9): FrameStamps {
   const sentAt = t + 2;
   // `blocked`: a run held the worker's thread that long after the frame was posted.
   const engineFreeAt = blocked > 0 ? sentAt + blocked : t - 100;
@@ -20,6 +23,7 @@ function frame(t: number, inference: number, wait = 0, blocked = 0): FrameStamps
     finishedAt,
     answeredAt,
     drawnAt: answeredAt + 4,
+    paintedAt: answeredAt + 4 + paint,
     preprocessMs: 3,
     inferenceMs: inference,
     postprocessMs: 1,
@@ -38,6 +42,7 @@ describe('frame budget', () => {
       postprocess: 1.5,
       draw: 4,
       total: 39.5,
+      paint: 9,
     });
     expect(BUDGET_PARTS.reduce((a, p) => a + parts[p], 0)).toBeCloseTo(parts.total, 9);
   });
@@ -63,6 +68,25 @@ describe('frame budget', () => {
     expect(s.dropped).toBe(4);
     budget.reset();
     expect(budget.summary()).toMatchObject({ frames: 0, fps: 0, p50: 0, dropped: 0 });
+  });
+
+  it('keeps the wait for the display refresh out of end to end and reports it beside it', () => {
+    const budget = new FrameBudget(10);
+    // The same pipeline, drawn at different points of the display's 16.7 ms refresh.
+    for (let i = 0; i < 10; i++) budget.add(frame(i * 50, 10, 0, 0, i + 1));
+    const s = budget.summary();
+    const pipeline = frameParts(frame(0, 10)).total;
+    expect(s.p50).toBeCloseTo(pipeline, 9);
+    expect(s.p90).toBeCloseTo(pipeline, 9);
+    expect(s.paint).toBe(6);
+    expect(s.p50ToPaint).toBeCloseTo(pipeline + 6, 9);
+    // The parts still make up end to end: the paint wait is in none of them.
+    const parts = frameParts(frame(0, 10, 3, 0, 16));
+    expect(parts.total).toBeCloseTo(
+      BUDGET_PARTS.reduce((a, p) => a + parts[p], 0),
+      9,
+    );
+    expect(parts.total).toBeCloseTo(frameParts(frame(0, 10, 3, 0, 1)).total, 9);
   });
 
   it('p90 follows the slow tail', () => {

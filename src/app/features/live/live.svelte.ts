@@ -1,4 +1,5 @@
 /** The Live page: a camera or an image, a model, an engine, and the latest result drawn over it. */
+import { flushSync } from 'svelte';
 import type { DeviceInfo, EngineDecision } from '../../../worker/accelerator-api.ts';
 import { ReefError } from '../../../lib/errors.ts';
 import { openImageBitmap } from '../../../lib/tasks/image-bitmap.ts';
@@ -158,12 +159,16 @@ export class LiveState {
     this.budget = undefined;
     // Autoplay can be held back (hidden or off-screen video); playing it is always allowed muted.
     if (el.paused) el.play().catch(() => undefined);
-    this.#pump.start(el);
+    this.#pump.start(el, this.camera.track);
     // A camera that sends no frames (e.g. just released elsewhere) is nudged and restarted by the
     // camera's own stall check, as Kiosk and Train get from grab().
     clearInterval(this.#stallCheck);
     this.#stallCheck = setInterval(() => {
-      if (!this.running || performance.now() - this.#pump.lastFrameAt < STALL_CHECK_MS) return;
+      if (!this.running) return;
+      // A restarted camera has a new track: the pump reads that one from now on.
+      const track = this.camera.track;
+      if (this.#pump.source === 'track' && track && track !== this.#pump.track) this.#pump.start(el, track);
+      if (performance.now() - this.#pump.lastFrameAt < STALL_CHECK_MS) return;
       if (el.paused) el.play().catch(() => undefined);
       void this.camera.grab(el).then((bitmap) => bitmap?.close());
     }, STALL_CHECK_MS);
@@ -180,8 +185,11 @@ export class LiveState {
 
   /** Where each camera frame's time went, over the last frames (undefined before the first). */
   budget = $state.raw<BudgetSummary | undefined>(undefined);
-  /** Ids of the last frame sent to the worker and of the one whose result is shown, when last drawn. */
-  frameIds = $state({ sent: 0, shown: 0 });
+  /**
+   * Ids of the last frame sent to the worker and of the one whose result is shown, when last drawn,
+   * and where frames come from: the camera track as delivered, or the video at each refresh.
+   */
+  frameIds = $state({ sent: 0, shown: 0, source: '' });
 
   readonly #pump: FramePump<InferenceResult> = new FramePump<InferenceResult>({
     send: (frame) => {
@@ -196,6 +204,8 @@ export class LiveState {
       this.result = result;
       this.decision = this.#session.decision;
       this.error = undefined;
+      // The overlay is drawn now, not in a later microtask: the frame's end-to-end time ends here.
+      flushSync();
     },
     fail: (error) => this.#fail(error),
     drawn: () => this.#showBudget(),
@@ -204,7 +214,7 @@ export class LiveState {
   #showBudget(): void {
     this.budget = this.#pump.budget.summary();
     this.fps = this.budget.fps;
-    this.frameIds = { sent: this.#pump.sentId, shown: this.#pump.shownId };
+    this.frameIds = { sent: this.#pump.sentId, shown: this.#pump.shownId, source: this.#pump.source ?? '' };
   }
 
   async pickImage(file: File): Promise<void> {
