@@ -273,6 +273,7 @@ export class AcceleratorApi {
       engine: options.engine ?? 'cpu',
       ...(cpuTwin ? { cpuTwin } : {}),
       ...(name ? { name } : {}),
+      ...('wait' in options && options.wait ? { wait: true } : {}),
     });
   }
 
@@ -391,7 +392,8 @@ export class AcceleratorApi {
     decision: TpuModelInfo['decision'];
     segments?: SegmentPlacement[];
   }> {
-    const info = await this.loadModel(source, options);
+    // Timed runs must all be on one engine: no calibration may finish in the background under them.
+    const info = await this.loadModel(source, { ...options, wait: true });
     try {
       const inputs = patternInputs(info.inputs);
       const timed = await timeRuns(() => this.#tpuEngines.run(info.id, inputs), iterations, onProgress);

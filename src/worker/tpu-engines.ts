@@ -18,6 +18,7 @@ import {
   PartitionedEngine,
   SegmentedModel,
   wasmFactory,
+  type CalibrationOptions,
   type CandidateFigure,
   type ChoiceCache,
   type EdgeTpuOpRunner,
@@ -44,6 +45,8 @@ export interface TpuLoadOptions {
   cpuTwin?: Uint8Array;
   /** Shown in the device list (models placed on a TPU). */
   name?: string;
+  /** `auto`: wait for the whole calibration (benchmarks) instead of finishing it in the background. */
+  wait?: boolean;
 }
 
 /** The ladder's decision as plain data for the page (see LadderDecision). */
@@ -55,6 +58,8 @@ export interface EngineDecision {
   figures: CandidateFigure[];
   skipped: SkippedEngine[];
   calibrationMs: number;
+  /** While `calibrating`: the engines still measured in the background (the model runs on WASM meanwhile). */
+  pending?: string[];
 }
 
 export interface EngineChoice {
@@ -78,14 +83,20 @@ export interface SegmentPlacement {
 }
 
 export type TpuModelInfo = LoadedModelInfo & EngineChoice & { segments?: SegmentPlacement[] };
-export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'>;
-export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'>;
+/**
+ * `decision`: set on the first result after the ladder's choice changed (a calibration that went on
+ * in the background settled and the model moved to the winner), so the page shows the new one.
+ */
+export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'> & { decision?: EngineDecision };
+export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'> & { decision?: EngineDecision };
 
 export interface TpuEnginesOptions {
   /** More rungs (WebGPU, WebNN in the browser worker). */
   engines?: EngineFactory[];
   /** Where `auto` keeps its measured choices (IndexedDB in the worker). */
   cache?: ChoiceCache;
+  /** The calibration's limits (tests); DEFAULT_CALIBRATION otherwise. */
+  calibration?: CalibrationOptions;
 }
 
 interface Entry {
@@ -98,6 +109,8 @@ interface Entry {
   /** The TPU it was placed on (for messages after it went away); undefined off the TPU. */
   device: string | undefined;
   name: string | undefined;
+  /** The choice changed since the last result: the next result carries it. */
+  changed?: boolean;
 }
 
 /**
@@ -153,7 +166,10 @@ export class TpuEngines {
     );
     registry.register(wasmFactory({ load: (bytes, loadOptions) => cpu.cpuEngine().load(bytes, loadOptions) }));
     for (const factory of options.engines ?? []) registry.register(factory);
-    this.#ladder = new EngineLadder(registry, options.cache ? { cache: options.cache } : {});
+    this.#ladder = new EngineLadder(registry, {
+      ...(options.cache ? { cache: options.cache } : {}),
+      ...(options.calibration ? { calibration: options.calibration } : {}),
+    });
   }
 
   has(id: string): boolean {
@@ -177,13 +193,40 @@ export class TpuEngines {
       engine: options.engine ?? 'auto',
       ...(options.cpuTwin ? { cpuTwin: options.cpuTwin } : {}),
       ...(options.name ? { name: options.name } : {}),
+      ...(options.wait ? { wait: true } : {}),
     });
-    return this.#keep(id, loaded, {
+    const info = await this.#keep(id, loaded, {
       bytes,
       cpuTwin: options.cpuTwin,
       name: options.name,
       device: loaded.engine === 'edgetpu' ? loaded.device : undefined,
     });
+    const entry = this.#entries.get(id)!;
+    void loaded.settled?.then((settled) => {
+      // Unloaded or reloaded meanwhile: that entry's choice is not this one.
+      if (!settled || ![...this.#entries.values()].includes(entry)) return;
+      entry.choice = this.#choice({ ...settled, requested: entry.choice.requested }, settled.fallback);
+      entry.changed = true;
+    });
+    return info;
+  }
+
+  /** The choice of a model as its results and the page state it (plain data for comlink). */
+  #choice(loaded: Omit<LadderModel, 'model'>, fallback: string | undefined): EngineChoice {
+    const { decision } = loaded;
+    return {
+      requested: loaded.requested,
+      ...(fallback ? { fallback } : {}),
+      decision: {
+        kind: loaded.engine,
+        label: loaded.label,
+        how: decision.how,
+        figures: decision.figures,
+        skipped: decision.skipped,
+        calibrationMs: decision.calibrationMs,
+        ...(decision.pending ? { pending: decision.pending } : {}),
+      },
+    };
   }
 
   /**
@@ -238,19 +281,7 @@ export class TpuEngines {
     fallback: string | undefined = loaded.fallback,
   ): Promise<TpuModelInfo> {
     const info = await this.#cpu.adopt(loaded.model, base.bytes);
-    const { decision } = loaded;
-    const choice: EngineChoice = {
-      requested: loaded.requested,
-      ...(fallback ? { fallback } : {}),
-      decision: {
-        kind: loaded.engine,
-        label: loaded.label,
-        how: decision.how,
-        figures: decision.figures,
-        skipped: decision.skipped,
-        calibrationMs: decision.calibrationMs,
-      },
-    };
+    const choice = this.#choice(loaded, fallback);
     this.#entries.set(id, { ...base, innerId: info.id, choice });
     return { ...info, id, ...choice };
   }
@@ -305,8 +336,7 @@ export class TpuEngines {
   async run(id: string, inputs: TensorArray[]): Promise<TpuRunResult> {
     const entry = this.#get(id);
     const result: TpuRunResult = await this.#guard(entry, () => this.#cpu.run(entry.innerId, inputs));
-    if (entry.choice.fallback) result.fallback = entry.choice.fallback;
-    return result;
+    return this.#stamp(entry, result);
   }
 
   async runTask(
@@ -319,7 +349,16 @@ export class TpuEngines {
     const result: TpuTaskResult = await this.#guard(entry, () =>
       this.#cpu.runTask(entry.innerId, image, task, options),
     );
+    return this.#stamp(entry, result);
+  }
+
+  /** What every result says of its model's choice: the fallback, and a choice that changed. */
+  #stamp<T extends TpuRunResult | TpuTaskResult>(entry: Entry, result: T): T {
     if (entry.choice.fallback) result.fallback = entry.choice.fallback;
+    if (entry.changed) {
+      entry.changed = false;
+      result.decision = entry.choice.decision;
+    }
     return result;
   }
 

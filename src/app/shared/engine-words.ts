@@ -33,6 +33,8 @@ export function decisionWords(decision: EngineDecision): string {
       return 'the model is compiled for it';
     case 'only-engine':
       return 'the only engine here that can run it';
+    case 'calibrating':
+      return `${figures(decision)} so far; measuring ${(decision.pending ?? []).join(', ')} in the background, and the faster correct one takes over`;
     case 'calibrated':
       return `fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms)`;
     case 'cached':

@@ -104,12 +104,14 @@ export class ModelSession {
       frame.close();
       throw error;
     }
+    const key = this.#key;
     const { width, height } = frame;
     const labels = request.labels ? await this.#labels(request.labels) : undefined;
     const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
     const copy = await createImageBitmap(frame);
     try {
       const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, options);
+      this.#noteDecision(result, key);
       return toInferenceResult(result, width, height);
     } catch (error) {
       // The TPU went away (unplugged, wedged): move this model to WASM and run the frame again.
@@ -124,6 +126,12 @@ export class ModelSession {
   }
 
   #fallingBack: Promise<unknown> | undefined;
+
+  /** A calibration that finished in the background moved the model: show the new choice. */
+  #noteDecision(result: object, key: string): void {
+    const { decision } = result as { decision?: EngineDecision };
+    if (decision && this.#key === key) this.decision = decision;
+  }
 
   /**
    * One camera frame through the worker's frame slot (newest wins). A TPU that went away moves the
@@ -145,6 +153,7 @@ export class ModelSession {
     try {
       const answer = await accelerator().runFrame(id, transfer(frame, [frame]), request.task, options);
       if (answer.kind === 'dropped') return answer;
+      this.#noteDecision(answer.result, key);
       const { stages } = answer.result;
       return {
         kind: 'done',

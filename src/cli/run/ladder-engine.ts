@@ -131,6 +131,9 @@ export function createLadderEngine(spec: string, options: LadderEngineOptions = 
     async load(bytes, loadOptions = {}) {
       last = await ladder.load(bytes, {
         engine: spec,
+        // A command's runs follow at once and it exits after them: one engine throughout, and the
+        // whole calibration remembered for the next command.
+        wait: true,
         ...(loadOptions.cpuTwin ? { cpuTwin: loadOptions.cpuTwin } : {}),
       });
       if (spec === 'auto') options.log?.(decisionLine(last));

@@ -92,7 +92,7 @@ describe('timeRuns', () => {
     };
     return model;
   }
-  const options = { runs: 5, budgetMs: 1000, margin: 1.25, capMs: 500 };
+  const options = { runs: 5, budgetMs: 1000, margin: 1.25, capMs: 500, blockMs: 60_000 };
 
   it('stops once the runs agree within half the margin, and not before two runs', async () => {
     const steady = timed([10, 10.5, 30]);

@@ -34,6 +34,18 @@ export interface FakeEngineSpec {
   loadDelayMs?: number;
   runThrows?: string;
   edgeTpuOps?: boolean;
+  /** Real milliseconds every run takes (to see runs of two engines overlap, or not). */
+  runDelayMs?: number;
+  /**
+   * Shared by engines: how many runs are in progress now, and the most ever at once. A loaded
+   * model's first run (the calibration's untimed warm-up) is not counted.
+   */
+  activity?: RunActivity;
+}
+
+export interface RunActivity {
+  now: number;
+  most: number;
 }
 
 const IO: TensorInfo = { name: 'x', dtype: 'float32', shape: [1, 8], scale: 0, zeroPoint: 0 };
@@ -95,6 +107,10 @@ export class FakeEngine implements EngineFactory {
         // Run 0 of this loaded model is its warm-up.
         this.runs++;
         if (this.spec.runThrows) throw new Error(this.spec.runThrows);
+        const activity = run > 0 ? this.spec.activity : undefined;
+        if (activity) activity.most = Math.max(activity.most, ++activity.now);
+        if (this.spec.runDelayMs) await new Promise((r) => setTimeout(r, this.spec.runDelayMs));
+        if (activity) activity.now--;
         const x = inputs[0] as Float32Array;
         const data = x.map((v) => Math.max(0, v) + (this.spec.error ?? 0));
         return { outputs: [{ ...IO, name: 'y', data }], engine: this.kind, device: placed, ms: this.#ms(run++) };

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import {
   LiteRtRuntime,
+  DEFAULT_CALIBRATION,
   MemoryChoiceCache,
   type EngineFactory,
   type LoadedModel,
@@ -50,10 +51,12 @@ function gpuRung(ms: number, offset: number): EngineFactory {
   };
 }
 
-function worker(rung: EngineFactory): TpuEngines {
+/** `blockMs`: how long a load waits for the whole calibration (the rest goes on in the background). */
+function worker(rung: EngineFactory, blockMs = 60_000): TpuEngines {
   return new TpuEngines(undefined, new WorkerEngines(() => cpuEngine()), () => new LiteRtRuntime(nodeLiteRtLoader), {
     engines: [rung],
     cache: new MemoryChoiceCache(),
+    calibration: { ...DEFAULT_CALIBRATION, blockMs },
   });
 }
 
@@ -73,6 +76,33 @@ describe('the worker on the ladder', () => {
     expect(result.task === 'classify' && result.classes[0]!.label).toBe('tiger cat');
     // Plain data for comlink: the decision survives structured cloning.
     expect(structuredClone(info.decision)).toEqual(info.decision);
+  });
+
+  it('classifies on WASM at once when the calibration outlasts the wait, then on the winner, saying so once', async () => {
+    const engines = worker(gpuRung(0.001, 0), 0);
+    const info = await engines.load(await readFixture('mobilenet_v1_0.25_128_quant.tflite'), { engine: 'auto' });
+    expect(info).toMatchObject({ engine: 'litert-wasm', device: 'cpu' });
+    expect(info.decision).toMatchObject({ kind: 'wasm', how: 'calibrating', pending: ['GPU (test rung)'] });
+    const cat = await fixtureImage('cat.bmp');
+    const results: { engine: string; label: string | false; decision: string | undefined }[] = [];
+    // A camera's frames: every one is classified, whichever engine runs it.
+    let after = -1;
+    while (results.length < 500 && (after < 0 || results.length < after + 3)) {
+      const r = await engines.runTask(info.id, cat, 'classify', { topK: 1 });
+      results.push({
+        engine: r.engine,
+        label: r.task === 'classify' && r.classes[0]!.label,
+        decision: r.decision?.how,
+      });
+      if (r.decision) after = results.length;
+      // Frames come as events: the background calibration's timers and I/O get their turns between.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(results[0]!.engine).toBe('litert-wasm');
+    expect(results.every((r) => r.label === 'tiger cat')).toBe(true);
+    // One result says the choice changed, and how; the model runs on the winner from then on.
+    expect(results.filter((r) => r.decision).map((r) => r.decision)).toEqual(['calibrated']);
+    expect(results.slice(after).map((r) => r.engine)).toEqual(['test-gpu', 'test-gpu', 'test-gpu']);
   });
 
   it('never picks a rung that is faster but 4 quantization steps off', async () => {

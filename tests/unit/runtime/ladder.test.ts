@@ -13,12 +13,13 @@ import {
   type ChoiceCache,
 } from '../../../src/lib/runtime/ladder/index.ts';
 import { readFixture } from '../../support/fixtures.ts';
-import { FakeEngine, tinyFloatModel, type FakeEngineSpec } from './ladder-fakes.ts';
+import { sha256Hex } from '../../../src/lib/sha256.ts';
+import { FakeEngine, tinyFloatModel, type FakeEngineSpec, type RunActivity } from './ladder-fakes.ts';
 
 function ladderOf(
   specs: FakeEngineSpec[],
   cache: ChoiceCache = new MemoryChoiceCache(),
-  calibration: CalibrationOptions = { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 5000 },
+  calibration: CalibrationOptions = { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 5000, blockMs: 60_000 },
 ) {
   const registry = new EngineRegistry();
   const engines = specs.map((s) => new FakeEngine(s));
@@ -82,7 +83,7 @@ describe('auto picks by measurement', () => {
         { kind: 'webnn', ms: [25, 1, 1, 1, 1] },
       ],
       new MemoryChoiceCache(),
-      { runs: 5, budgetMs: 1000, margin: 1.25, capMs: 5000 },
+      { runs: 5, budgetMs: 1000, margin: 1.25, capMs: 5000, blockMs: 60_000 },
     );
     const result = await ladder.load(tinyFloatModel());
     expect(result.engine).toBe('webgpu');
@@ -111,7 +112,7 @@ describe('auto picks by measurement', () => {
         { kind: 'webgpu', ms: [40, 90], warmUpMs: 400 },
       ],
       new MemoryChoiceCache(),
-      { runs: 5, budgetMs: 150, margin: 1.25, capMs: 5000 },
+      { runs: 5, budgetMs: 150, margin: 1.25, capMs: 5000, blockMs: 60_000 },
     );
     const result = await ladder.load(tinyFloatModel());
     const cost = Object.fromEntries(result.decision.figures.map((f) => [f.engine, f.cost]));
@@ -127,7 +128,7 @@ describe('auto picks by measurement', () => {
         { kind: 'webgpu', ms: 1, loadDelayMs: 300 },
       ],
       new MemoryChoiceCache(),
-      { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 100 },
+      { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 100, blockMs: 60_000 },
     );
     const result = await ladder.load(tinyFloatModel());
     // The reference has no cap (everything is judged by it); the GPU is not measured.
@@ -215,6 +216,95 @@ describe('auto picks by measurement', () => {
       { kind: 'webgpu', ms: 1 },
     ]);
     await expect(ladder.load(tinyFloatModel())).rejects.toThrow('LiteRT could not prepare op 0');
+  });
+});
+
+describe('a calibration that outlasts the wait goes on in the background', () => {
+  const slowGpu = (activity?: RunActivity): FakeEngineSpec[] => [
+    { kind: 'wasm', ms: 10, ...(activity ? { activity, runDelayMs: 5 } : {}) },
+    { kind: 'webgpu', ms: 2, loadDelayMs: 150, ...(activity ? { activity, runDelayMs: 5 } : {}) },
+  ];
+  const blocking = { runs: 3, budgetMs: 1000, margin: 1.25, capMs: 5000, blockMs: 40 };
+
+  it('hands the model out on WASM at once, then moves it to the faster engine between two runs', async () => {
+    const cache = new MemoryChoiceCache();
+    const { ladder, engines } = ladderOf(slowGpu(), cache, blocking);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.engine).toBe('wasm');
+    expect(result.decision.how).toBe('calibrating');
+    expect(result.decision.pending).toEqual(['fake webgpu']);
+    expect(result.decision.figures.map((f) => f.engine)).toEqual(['wasm']);
+    // The person's runs go on meanwhile, on WASM.
+    expect((await result.model.run([new Float32Array(8)])).engine).toBe('wasm');
+    const settled = await result.settled;
+    expect(settled?.engine).toBe('webgpu');
+    expect(settled?.label).toBe('fake webgpu');
+    expect(settled?.decision.how).toBe('calibrated');
+    expect(settled?.decision.figures.map((f) => [f.engine, f.medianMs])).toEqual([
+      ['webgpu', 2],
+      ['wasm', 10],
+    ]);
+    // The same model object now runs on the GPU; WASM's copy was released, once.
+    expect(result.model.engine).toBe('webgpu');
+    expect((await result.model.run([new Float32Array(8)])).engine).toBe('webgpu');
+    expect(engines[0]!.disposed).toBe(1);
+    expect(engines[1]!.disposed).toBe(0);
+    // Remembered like any calibration: the next load takes the GPU without measuring.
+    const again = await ladder.load(tinyFloatModel());
+    expect([again.engine, again.decision.how, again.settled]).toEqual(['webgpu', 'cached', undefined]);
+  });
+
+  it("never lets a timed run share its turn with a person's run", async () => {
+    const activity: RunActivity = { now: 0, most: 0 };
+    const { ladder } = ladderOf(slowGpu(activity), new MemoryChoiceCache(), blocking);
+    const result = await ladder.load(tinyFloatModel());
+    expect(result.decision.how).toBe('calibrating');
+    const runs: Promise<unknown>[] = [];
+    // A camera's worth of runs while the GPU is loaded, warmed up and timed.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      runs.push(result.model.run([new Float32Array(8)]));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await Promise.all(runs);
+    await result.settled;
+    expect(activity.most).toBe(1);
+  });
+
+  it('keeps WASM when the late engine disagrees, and says why', async () => {
+    const { ladder, engines } = ladderOf(
+      [
+        { kind: 'wasm', ms: 10 },
+        { kind: 'webgpu', ms: 1, loadDelayMs: 100, error: 0.5 },
+      ],
+      new MemoryChoiceCache(),
+      blocking,
+    );
+    const result = await ladder.load(tinyFloatModel());
+    const settled = await result.settled;
+    expect(settled?.engine).toBe('wasm');
+    expect(settled?.decision.skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/^fake webgpu gave wrong outputs: output 0 differs from WASM/),
+    ]);
+    expect(result.model.engine).toBe('wasm');
+    expect(engines[0]!.disposed).toBe(0);
+    expect(engines[1]!.disposed).toBe(1);
+  });
+
+  it('stops when the model is unloaded first: nothing switches, nothing is remembered, all is released', async () => {
+    const cache = new MemoryChoiceCache();
+    const { ladder, engines } = ladderOf(slowGpu(), cache, blocking);
+    const result = await ladder.load(tinyFloatModel());
+    result.model.dispose();
+    expect(await result.settled).toBeUndefined();
+    await expect.poll(() => engines.map((e) => e.disposed)).toEqual([1, 1]);
+    expect(await cache.get(await sha256Hex(tinyFloatModel()))).toBeUndefined();
+  });
+
+  it('waits for the whole calibration when asked (benchmarks, the CLI)', async () => {
+    const { ladder } = ladderOf(slowGpu(), new MemoryChoiceCache(), blocking);
+    const result = await ladder.load(tinyFloatModel(), { wait: true });
+    expect([result.engine, result.decision.how, result.settled]).toEqual(['webgpu', 'calibrated', undefined]);
   });
 });
 

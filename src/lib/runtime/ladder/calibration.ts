@@ -50,9 +50,22 @@ export interface CalibrationOptions {
    * on small models too, and the GPU would never be measured on this machine.
    */
   capMs: number;
+  /**
+   * How long a load waits for the whole calibration, from its start. The WASM reference is always
+   * measured first, however long it takes; past this, the model is handed out on WASM and the
+   * other engines are measured in the background, the winner taking over between two runs
+   * (SwitchableModel). A real GPU compiles a small model's shaders within it; SwiftShader does not.
+   */
+  blockMs: number;
 }
 
-export const DEFAULT_CALIBRATION: CalibrationOptions = { runs: 5, budgetMs: 200, margin: 1.25, capMs: 3000 };
+export const DEFAULT_CALIBRATION: CalibrationOptions = {
+  runs: 5,
+  budgetMs: 200,
+  margin: 1.25,
+  capMs: 3000,
+  blockMs: 800,
+};
 
 /**
  * The same input every time for a model (so cached choices and benchmarks compare like with like):

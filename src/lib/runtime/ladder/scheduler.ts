@@ -38,6 +38,7 @@ import {
 import { engineSetKey, type CachedChoice, type CandidateFigure, type ChoiceCache } from './choice-cache.ts';
 import { engineLabel, type EngineFactory, type EngineKind, type EngineProbe, type EngineRegistry } from './registry.ts';
 import { sha256Hex } from '../../sha256.ts';
+import { SwitchableModel } from './switchable-model.ts';
 
 /** `auto`, `wasm` (or `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
@@ -55,14 +56,25 @@ export interface LadderDecision {
    * `requested`: the caller named the engine. `preferred`: compiled for the Edge TPU and a TPU is
    * ready. `only-engine`: one engine could run it, nothing to measure. `calibrated`: measured now. `cached`: measured earlier on the same engine set.
    */
-  how: 'requested' | 'preferred' | 'only-engine' | 'calibrated' | 'cached';
+  how: 'requested' | 'preferred' | 'only-engine' | 'calibrating' | 'calibrated' | 'cached';
   engineSet: string;
   /** Calibration figures of every engine that ran correctly (fastest first). */
   figures: CandidateFigure[];
   skipped: SkippedEngine[];
-  /** Wall time the calibration took (0 when nothing was measured now). */
+  /**
+   * Wall time the calibration took (0 when nothing was measured now). While `calibrating`: the
+   * time the load waited for it; the rest goes on in the background.
+   */
   calibrationMs: number;
+  /** While `calibrating`: the engines still being measured in the background. */
+  pending?: string[];
 }
+
+/**
+ * Where a background calibration settled: the model already runs there (the same `model` object
+ * the load returned). Undefined when the model was unloaded before it settled.
+ */
+export type LadderSettlement = Omit<LadderModel, 'model' | 'requested' | 'settled'>;
 
 export interface LadderModel {
   model: LoadedModel;
@@ -75,10 +87,21 @@ export interface LadderModel {
   /** Set when the model was meant for an engine it does not run on: why, in words. */
   fallback?: string;
   decision: LadderDecision;
+  /**
+   * Set when `auto` handed the model out on the WASM reference before its calibration was done
+   * (`decision.how === 'calibrating'`): resolves once the other engines are measured and the
+   * fastest correct one runs the model.
+   */
+  settled?: Promise<LadderSettlement | undefined>;
 }
 
 export interface LadderLoadOptions {
   engine?: EngineRequest;
+  /**
+   * Wait for the whole calibration (benchmarks, the CLI): never hand out a model whose engine may
+   * still change.
+   */
+  wait?: boolean;
   /** The CPU version of a compiled model: what engines without the Edge TPU op run. */
   cpuTwin?: Uint8Array;
   name?: string;
@@ -110,6 +133,24 @@ interface Ready {
   startMs: number;
   loadMs: number;
   warmUpMs: number;
+}
+
+/** A candidate that ran correctly, with its figures. */
+interface Measured {
+  candidate: Candidate;
+  model: LoadedModel;
+  figure: CandidateFigure;
+}
+
+/** Runs a calibration's timed run in its turn (see SwitchableModel.exclusive). */
+type Gate = <T>(work: () => Promise<T>) => Promise<T>;
+
+/** Whether `work` settles within `ms` (it goes on either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms <= 0) return false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
 }
 
 /** An engine runtime that has not started in this long is not going to (a GPU device, LiteRT). */
@@ -264,6 +305,7 @@ export class EngineLadder {
     requested: string,
     fallback: string | undefined,
     decision: LadderDecision,
+    settled?: Promise<LadderSettlement | undefined>,
   ): LadderModel {
     const device = model.device.replace(/\+cpu$/, '');
     return {
@@ -274,6 +316,7 @@ export class EngineLadder {
       requested,
       ...(fallback ? { fallback } : {}),
       decision,
+      ...(settled ? { settled } : {}),
     };
   }
 
@@ -380,7 +423,7 @@ export class EngineLadder {
         }
       }
     }
-    return this.#calibrate(key, candidates, skipped, engineSet, fallbackFrom, loadOptions);
+    return this.#calibrate(key, candidates, skipped, engineSet, fallbackFrom, loadOptions, options.wait === true);
   }
 
   async #calibrate(
@@ -390,6 +433,7 @@ export class EngineLadder {
     engineSet: string,
     fallbackFrom: (chosen: EngineFactory) => string | undefined,
     loadOptions: { name?: string },
+    wait: boolean,
   ): Promise<LadderModel> {
     const started = this.#now();
     const reference = candidates.find((c) => c.factory.kind === 'wasm');
@@ -423,15 +467,103 @@ export class EngineLadder {
       refPrepared.model.dispose();
       throw error;
     }
-    const measured: { candidate: Candidate; model: LoadedModel; figure: CandidateFigure }[] = [
-      {
-        candidate: reference,
-        model: refPrepared.model,
-        figure: this.#figure(reference, refPrepared, refTiming, 0, 0),
-      },
+    const measured: Measured[] = [
+      { candidate: reference, model: refPrepared.model, figure: this.#figure(reference, refPrepared, refTiming, 0, 0) },
     ];
-    for (const candidate of candidates) {
-      if (candidate === reference) continue;
+    const others = candidates.filter((c) => c !== reference);
+    // Timed runs of the others take turns with a person's runs once the model is handed out.
+    const handedOut: { gate: Gate; model?: SwitchableModel } = { gate: (work) => work() };
+    const rest = this.#measureOthers(others, refPrepared.outputs, measured, skipped, loadOptions, {
+      gate: (work) => handedOut.gate(work),
+      abandoned: () => handedOut.model?.disposed === true,
+    });
+    const settle = async (): Promise<{ factory: EngineFactory; model: LoadedModel; decision: LadderDecision }> => {
+      // Fastest first; equal times keep the ladder's order (measured is in priority order, sort is stable).
+      measured.sort((a, b) => a.figure.medianMs - b.figure.medianMs);
+      const best = measured[0]!;
+      const factory = best.candidate.factory;
+      const decision: LadderDecision = {
+        how: 'calibrated',
+        engineSet,
+        figures: measured.map((m) => m.figure),
+        skipped: [...skipped],
+        calibrationMs: this.#now() - started,
+      };
+      const choice: CachedChoice = {
+        engineSet,
+        engine: factory.kind,
+        device: best.figure.device,
+        figures: decision.figures,
+        skipped: skipped.filter((s) => candidates.some((c) => c.factory.kind === s.engine)),
+        calibrationMs: decision.calibrationMs,
+        at: Date.now(),
+      };
+      await this.#cache?.set(key, choice).catch(() => {
+        // A cache that cannot be written costs a calibration next time, never the load.
+      });
+      return { factory, model: best.model, decision };
+    };
+    const leftMs = this.#calibration.blockMs - (this.#now() - started);
+    if (wait || others.length === 0 || (await settlesWithin(rest, leftMs))) {
+      await rest;
+      const done = await settle();
+      for (const m of measured) if (m.model !== done.model) m.model.dispose();
+      return this.#answer(done.factory, done.model, 'auto', fallbackFrom(done.factory), done.decision);
+    }
+    // The others take longer than a person should wait (a GPU compiling its shaders): the model runs
+    // on the reference now, the rest is measured in the background, and the winner takes over.
+    const provisional = new SwitchableModel(refPrepared.model);
+    handedOut.model = provisional;
+    handedOut.gate = (work) => provisional.exclusive(work);
+    const settled = rest.then(async (): Promise<LadderSettlement | undefined> => {
+      if (provisional.disposed) {
+        for (const m of measured) if (m.model !== refPrepared.model) m.model.dispose();
+        return undefined;
+      }
+      const done = await settle();
+      for (const m of measured) if (m.model !== done.model && m.model !== refPrepared.model) m.model.dispose();
+      await provisional.switchTo(done.model);
+      const { engine, device, label, fallback, decision } = this.#answer(
+        done.factory,
+        done.model,
+        'auto',
+        fallbackFrom(done.factory),
+        done.decision,
+      );
+      return { engine, device, label, ...(fallback ? { fallback } : {}), decision };
+    });
+    return this.#answer(
+      reference.factory,
+      provisional,
+      'auto',
+      fallbackFrom(reference.factory),
+      {
+        how: 'calibrating',
+        engineSet,
+        figures: measured.map((m) => m.figure),
+        skipped: [...skipped],
+        calibrationMs: this.#now() - started,
+        pending: others.filter((c) => !measured.some((m) => m.candidate === c)).map((c) => c.factory.label),
+      },
+      settled,
+    );
+  }
+
+  /**
+   * Every candidate but the reference, one at a time: loaded and warmed up (held to the cap), its
+   * warm-up outputs checked against the reference's, then timed. Appends to `measured` and
+   * `skipped`; never throws (a failure is part of the answer).
+   */
+  async #measureOthers(
+    others: readonly Candidate[],
+    reference: readonly Tensor[],
+    measured: Measured[],
+    skipped: SkippedEngine[],
+    loadOptions: { name?: string },
+    background: { gate: Gate; abandoned: () => boolean },
+  ): Promise<void> {
+    for (const candidate of others) {
+      if (background.abandoned()) return;
       const { factory } = candidate;
       const p = await this.#prepare(candidate, loadOptions);
       if ('error' in p) {
@@ -445,7 +577,7 @@ export class EngineLadder {
         });
         continue;
       }
-      const agreement = compareOutputs(refPrepared.outputs, p.outputs);
+      const agreement = compareOutputs(reference, p.outputs);
       if (!agreement.ok) {
         // Wrong once is wrong: no timed run for it.
         skipped.push({
@@ -458,7 +590,15 @@ export class EngineLadder {
       }
       try {
         const best = Math.min(...measured.map((m) => m.figure.medianMs));
-        const timing = await timeRuns(p.model, p.inputs, this.#calibration, p.warmUpMs, best);
+        const gated: LoadedModel = {
+          inputs: p.model.inputs,
+          outputs: p.model.outputs,
+          engine: p.model.engine,
+          device: p.model.device,
+          run: (inputs) => background.gate(() => p.model.run(inputs)),
+          dispose: () => p.model.dispose(),
+        };
+        const timing = await timeRuns(gated, p.inputs, this.#calibration, p.warmUpMs, best);
         measured.push({
           candidate,
           model: p.model,
@@ -469,31 +609,6 @@ export class EngineLadder {
         skipped.push({ engine: factory.kind, reason: `${factory.label} failed: ${message(error)}` });
       }
     }
-    // Fastest first; equal times keep the ladder's order (measured is in priority order, sort is stable).
-    measured.sort((a, b) => a.figure.medianMs - b.figure.medianMs);
-    const [best, ...rest] = measured;
-    for (const r of rest) r.model.dispose();
-    const calibrationMs = this.#now() - started;
-    const figures = measured.map((m) => m.figure);
-    const choice: CachedChoice = {
-      engineSet,
-      engine: best!.candidate.factory.kind,
-      device: best!.figure.device,
-      figures,
-      skipped: skipped.filter((s) => candidates.some((c) => c.factory.kind === s.engine)),
-      calibrationMs,
-      at: Date.now(),
-    };
-    await this.#cache?.set(key, choice).catch(() => {
-      // A cache that cannot be written costs a calibration next time, never the load.
-    });
-    return this.#answer(best!.candidate.factory, best!.model, 'auto', fallbackFrom(best!.candidate.factory), {
-      how: 'calibrated',
-      engineSet,
-      figures,
-      skipped,
-      calibrationMs,
-    });
   }
 
   /** Starts `candidate`'s runtime (once per session; a no-op after) and returns how long it took. */
