@@ -15,6 +15,7 @@ import {
 } from './firmware.ts';
 import {
   TpuEngines,
+  type EngineChoice,
   type TpuLoadOptions,
   type TpuModelInfo,
   type TpuRunResult,
@@ -275,6 +276,14 @@ export class AcceleratorApi {
       ...(name ? { name } : {}),
       ...('wait' in options && options.wait ? { wait: true } : {}),
     });
+  }
+
+  /**
+   * The model's engine choice once `auto`'s calibration is done (see TpuEngines.settled): a load
+   * answered `calibrating` runs on WASM until then, and the page shows the final choice when it comes.
+   */
+  modelSettled(id: string): Promise<EngineChoice | undefined> {
+    return this.#tpuEngines.settled(id);
   }
 
   /**

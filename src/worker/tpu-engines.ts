@@ -83,12 +83,8 @@ export interface SegmentPlacement {
 }
 
 export type TpuModelInfo = LoadedModelInfo & EngineChoice & { segments?: SegmentPlacement[] };
-/**
- * `decision`: set on the first result after the ladder's choice changed (a calibration that went on
- * in the background settled and the model moved to the winner), so the page shows the new one.
- */
-export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'> & { decision?: EngineDecision };
-export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'> & { decision?: EngineDecision };
+export type TpuRunResult = RunResult & Pick<EngineChoice, 'fallback'>;
+export type TpuTaskResult = TaskResult & Pick<EngineChoice, 'fallback'>;
 
 export interface TpuEnginesOptions {
   /** More rungs (WebGPU, WebNN in the browser worker). */
@@ -109,8 +105,8 @@ interface Entry {
   /** The TPU it was placed on (for messages after it went away); undefined off the TPU. */
   device: string | undefined;
   name: string | undefined;
-  /** The choice changed since the last result: the next result carries it. */
-  changed?: boolean;
+  /** While `auto`'s calibration goes on in the background: its end (see `settled`). */
+  settling?: Promise<EngineChoice | undefined>;
 }
 
 /**
@@ -202,13 +198,27 @@ export class TpuEngines {
       device: loaded.engine === 'edgetpu' ? loaded.device : undefined,
     });
     const entry = this.#entries.get(id)!;
-    void loaded.settled?.then((settled) => {
-      // Unloaded or reloaded meanwhile: that entry's choice is not this one.
-      if (!settled || ![...this.#entries.values()].includes(entry)) return;
-      entry.choice = this.#choice({ ...settled, requested: entry.choice.requested }, settled.fallback);
-      entry.changed = true;
-    });
+    if (loaded.settled) {
+      entry.settling = loaded.settled.then((settled) => {
+        entry.settling = undefined;
+        // Unloaded meanwhile: nothing runs it any more.
+        if (!settled || ![...this.#entries.values()].includes(entry)) return undefined;
+        entry.choice = this.#choice({ ...settled, requested: entry.choice.requested }, settled.fallback);
+        return entry.choice;
+      });
+    }
     return info;
+  }
+
+  /**
+   * The model's choice once `auto`'s calibration is done: at once when it was done at load, else
+   * when the background measurement settles and the model runs on the winner. Undefined when the
+   * model was unloaded first.
+   */
+  async settled(id: string): Promise<EngineChoice | undefined> {
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
+    return entry.settling ?? entry.choice;
   }
 
   /** The choice of a model as its results and the page state it (plain data for comlink). */
@@ -336,7 +346,8 @@ export class TpuEngines {
   async run(id: string, inputs: TensorArray[]): Promise<TpuRunResult> {
     const entry = this.#get(id);
     const result: TpuRunResult = await this.#guard(entry, () => this.#cpu.run(entry.innerId, inputs));
-    return this.#stamp(entry, result);
+    if (entry.choice.fallback) result.fallback = entry.choice.fallback;
+    return result;
   }
 
   async runTask(
@@ -349,16 +360,7 @@ export class TpuEngines {
     const result: TpuTaskResult = await this.#guard(entry, () =>
       this.#cpu.runTask(entry.innerId, image, task, options),
     );
-    return this.#stamp(entry, result);
-  }
-
-  /** What every result says of its model's choice: the fallback, and a choice that changed. */
-  #stamp<T extends TpuRunResult | TpuTaskResult>(entry: Entry, result: T): T {
     if (entry.choice.fallback) result.fallback = entry.choice.fallback;
-    if (entry.changed) {
-      entry.changed = false;
-      result.decision = entry.choice.decision;
-    }
     return result;
   }
 

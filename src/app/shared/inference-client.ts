@@ -74,6 +74,15 @@ export class ModelSession {
   #id: Promise<string> | undefined;
   /** How the ladder chose the engine of the loaded model (figures, skipped engines and why). */
   decision: EngineDecision | undefined;
+  /**
+   * `onSettled`: the engine choice changed after the load — `auto`'s calibration finished in the
+   * background and the model now runs on the winner (a still image may be run again there).
+   */
+  readonly #onSettled: ((decision: EngineDecision) => void) | undefined;
+
+  constructor(onSettled?: (decision: EngineDecision) => void) {
+    this.#onSettled = onSettled;
+  }
 
   async #ensure(request: InferenceRequest): Promise<string> {
     const plan = loadPlan(request.model, request.engine);
@@ -86,6 +95,7 @@ export class ModelSession {
         .loadModel(planSource(plan), plan.options)
         .then((info) => {
           if (this.#key === key) this.decision = info.decision;
+          if (info.decision.how === 'calibrating') this.#follow(info.id, key);
           return info.id;
         });
       // A failed load is not cached: the next frame tries again.
@@ -104,14 +114,12 @@ export class ModelSession {
       frame.close();
       throw error;
     }
-    const key = this.#key;
     const { width, height } = frame;
     const labels = request.labels ? await this.#labels(request.labels) : undefined;
     const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
     const copy = await createImageBitmap(frame);
     try {
       const result = await accelerator().runTask(id, transfer(frame, [frame]), request.task, options);
-      this.#noteDecision(result, key);
       return toInferenceResult(result, width, height);
     } catch (error) {
       // The TPU went away (unplugged, wedged): move this model to WASM and run the frame again.
@@ -127,10 +135,18 @@ export class ModelSession {
 
   #fallingBack: Promise<unknown> | undefined;
 
-  /** A calibration that finished in the background moved the model: show the new choice. */
-  #noteDecision(result: object, key: string): void {
-    const { decision } = result as { decision?: EngineDecision };
-    if (decision && this.#key === key) this.decision = decision;
+  /** Waits for a calibration that goes on in the background, and shows its choice. */
+  #follow(id: string, key: string): void {
+    accelerator()
+      .modelSettled(id)
+      .then((choice) => {
+        if (!choice || this.#key !== key) return;
+        this.decision = choice.decision;
+        this.#onSettled?.(choice.decision);
+      })
+      .catch(() => {
+        // The worker went away: its watch says so; the load's choice stays on the page.
+      });
   }
 
   /**
@@ -153,7 +169,6 @@ export class ModelSession {
     try {
       const answer = await accelerator().runFrame(id, transfer(frame, [frame]), request.task, options);
       if (answer.kind === 'dropped') return answer;
-      this.#noteDecision(answer.result, key);
       const { stages } = answer.result;
       return {
         kind: 'done',

@@ -87,7 +87,12 @@ export class LiveState {
       return `No Coral connected: runs its CPU twin ${m.twin.name} in WebAssembly (${how}).`;
     return undefined;
   });
-  readonly #session = new ModelSession();
+  // A calibration that finished in the background moved the model: show the choice, and run a
+  // still image again so its result comes from the engine the page names.
+  readonly #session = new ModelSession((decision) => {
+    this.decision = decision;
+    if (this.source === 'image' && this.#image) void this.runImage();
+  });
   #image: ImageBitmap | undefined;
 
   async load(): Promise<void> {
