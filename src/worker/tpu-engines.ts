@@ -32,9 +32,10 @@ import {
   type RunResult,
   type SkippedEngine,
   type TensorArray,
+  segmentDevices,
+  segmentedRefusal,
 } from '../lib/runtime/index.ts';
 import { WorkerEngines, type LoadedModelInfo, type TaskOptions, type TaskResult, type WorkerImage } from './engines.ts';
-import { segmentDevices, segmentedRefusal } from './segmented-models.ts';
 
 /** `auto`, `wasm` (or its old name `cpu`), `webgpu`, `webnn`, `usb`, `usb:N`. */
 export type EngineRequest = string;
@@ -242,7 +243,7 @@ export class TpuEngines {
   /**
    * Loads a model compiled in segments as one model: checked as a set first (names and the tensors
    * of every cut), then segment k placed on its TPU with its CPU ops in LiteRT.js. Off the TPU, or
-   * with none ready, a typed refusal (segmented-models.ts); never a result from elsewhere.
+   * with none ready, a typed refusal (lib/runtime/segment-placement.ts); never a result from elsewhere.
    */
   async loadSegments(files: SegmentFileSource[], options: TpuLoadOptions = {}): Promise<TpuModelInfo> {
     const engine = options.engine ?? 'auto';

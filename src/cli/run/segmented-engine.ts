@@ -1,6 +1,6 @@
 /**
  * `reef run` on a model compiled in segments: the lib's segment pipeline behind one `LoadedModel`
- * (SegmentedModel), placed as the worker places it (src/worker/segmented-models.ts): `usb:N` runs
+ * (SegmentedModel), placed as the worker places it (src/lib/runtime/segment-placement.ts): `usb:N` runs
  * every segment on that TPU in turn, `usb`/`auto` puts segment k on the k-th ready TPU (pipelined
  * when there are several). Off the TPU it is the app's refusal with the same typed reason: no CPU
  * twin of segments exists, so there is nothing else to run.
@@ -14,8 +14,14 @@ import {
   type UsbHostLike,
 } from '../../lib/edgetpu/index.ts';
 import { ReefError } from '../../lib/errors.ts';
-import { LiteRtRuntime, PartitionedEngine, SegmentedModel } from '../../lib/runtime/index.ts';
-import { segmentDevices, segmentedRefusal } from '../../worker/segmented-models.ts';
+import {
+  LiteRtRuntime,
+  PartitionedEngine,
+  SegmentedModel,
+  segmentDevices,
+  segmentedRefusal,
+} from '../../lib/runtime/index.ts';
+
 import { nodeLiteRtLoader } from '../litert-node.ts';
 import { listCorals, nodeUsb } from '../usb/node-usb.ts';
 import { readyCoral, traceToFile } from '../usb/open-coral.ts';

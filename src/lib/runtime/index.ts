@@ -75,3 +75,4 @@ export {
   type LiteRtGpuEngineOptions,
 } from './engines/litert-gpu.ts';
 export * from './ladder/index.ts';
+export { segmentDevices, segmentedRefusal } from './segment-placement.ts';

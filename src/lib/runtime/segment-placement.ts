@@ -5,7 +5,7 @@
  * ready TPUs (one each while they last: pipelined); `usb:N` runs every segment on that TPU in
  * turn (each segment keeps its own parameter cache there).
  */
-import { ReefError } from '../lib/errors.ts';
+import { ReefError } from '../errors.ts';
 
 /** The reason every off-TPU refusal of a segment set carries. */
 const SEGMENTED_NEEDS_TPU = 'segmented-needs-tpu';
