@@ -98,4 +98,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The CLI and the browser worker are two hosts of the same lib, side by side: what both need
+    // lives in src/lib. (Later blocks replace the rule's options, so the patterns above repeat.)
+    files: ['src/lib/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/tests/**'], message: 'Test doubles are never imported by src/.' },
+            { group: ['**/app/**'], message: 'Imports go downward: lib and worker never import the page.' },
+            {
+              group: ['**/worker/**'],
+              message: 'The CLI and lib never import the browser worker: shared code lives in src/lib.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
