@@ -5,7 +5,8 @@
  * (first load in a fresh profile) and of the remembered choice (second load), as ratios against the
  * WASM engine measured in the same run, and what each engine's share of the calibration cost
  * (runtime start, load, warm-up, timed runs, why timing stopped). Goal: calibration ≤ 1 s per model
- * on this machine (printed as worst/goal).
+ * on this machine (printed as worst/goal), counted as what a load waits for: past 500 ms the
+ * model runs on WASM and the rest is measured in the background (printed beside it, in all).
  * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
  */
 import type { Page } from '@playwright/test';
@@ -31,6 +32,10 @@ interface EngineFigure {
 }
 interface AutoFigure {
   loadMs: number;
+  /** From the load call until the whole calibration settled (background included). */
+  settledMs: number;
+  /** The load's own answer: `calibrating` when the rest went on in the background. */
+  firstHow: string;
   how: string;
   label: string;
   calibrationMs: number;
@@ -64,6 +69,15 @@ async function measure(
         return { ok: false, loadMs: performance.now() - started, error: (error as Error).message };
       }
       const loadMs = performance.now() - started;
+      // `auto` may hand the model out on WASM and finish measuring in the background: wait for that
+      // end too (the figures and the pick are the settled ones; the wait is `loadMs`).
+      let settledMs = loadMs;
+      const firstHow = info.decision['how'] as string;
+      if (engine === 'auto') {
+        const settled = (await w.reef('modelSettled', [info.id])) as { decision: Record<string, unknown> } | undefined;
+        settledMs = performance.now() - started;
+        if (settled) info.decision = settled.decision;
+      }
       const times: number[] = [];
       try {
         for (let i = 0; i < (engine === 'auto' ? 0 : runs + 3); i++) {
@@ -75,7 +89,7 @@ async function measure(
       } finally {
         await w.reef('unloadModel', [info.id]);
       }
-      return { ok: true, loadMs, times, ...(info.decision as object) };
+      return { ok: true, loadMs, settledMs, firstHow, times, ...(info.decision as object) };
     },
     { model: Array.from(bytes), engine, runs },
   );
@@ -126,25 +140,31 @@ await withBuiltApp(PORT, async (origin) => {
   console.log(
     '\nauto: model'.padEnd(58),
     'pick'.padEnd(20),
-    'calibration',
-    '  cal/1 s goal',
-    ' cal/wasm run',
+    'load waits',
+    '  wait/1 s goal',
+    ' measured in all',
     ' 2nd load',
     ' 2nd how',
   );
   const calibrations: number[] = [];
+  const totals: number[] = [];
   for (const [name, bytes] of models) {
     const cold = await measure(fresh, bytes, 'auto', 0);
     const warm = await measure(fresh, bytes, 'auto', 0);
     const wasm = medians.get(name)?.get('wasm') ?? NaN;
+    // What a person waits for: the load call, calibration included as far as it blocks.
+    const waitMs = cold.loadMs;
     console.log(
       name.padEnd(57),
       (cold.label ?? '?').padEnd(20),
-      `${Math.round(cold.calibrationMs ?? 0)} ms`.padStart(11),
-      ratio(cold.calibrationMs ?? 0, 1000).padStart(14),
-      ratio(cold.calibrationMs ?? 0, wasm, 0).padStart(13),
+      `${Math.round(waitMs)} ms`.padStart(10),
+      ratio(waitMs, 1000).padStart(15),
+      `${Math.round(cold.calibrationMs ?? 0)} ms`.padStart(16),
       `${Math.round(warm.loadMs)} ms`.padStart(9),
       ` ${warm.how}`,
+    );
+    console.log(
+      `  the load answered ${cold.firstHow === 'calibrating' ? 'on WASM while the rest was measured in the background' : `"${cold.firstHow}"`}; settled ${Math.round(cold.settledMs ?? 0)} ms after the call; calibration ${ratio(cold.calibrationMs ?? 0, wasm, 0)} a WASM run`,
     );
     for (const f of cold.figures ?? []) {
       const c = f.cost;
@@ -156,10 +176,14 @@ await withBuiltApp(PORT, async (origin) => {
       );
     }
     for (const s of cold.skipped ?? []) console.log(`  skipped: ${s.reason}`);
-    calibrations.push(cold.calibrationMs ?? 0);
+    calibrations.push(waitMs);
+    totals.push(cold.calibrationMs ?? 0);
   }
   console.log(
-    `calibration per model: median ${Math.round(median(calibrations))} ms, worst ${Math.round(Math.max(...calibrations))} ms; worst/goal (1 s): ${ratio(Math.max(...calibrations), 1000)}`,
+    `calibration a load waits for, per model: median ${Math.round(median(calibrations))} ms, worst ${Math.round(Math.max(...calibrations))} ms; worst/goal (1 s): ${ratio(Math.max(...calibrations), 1000)}`,
+  );
+  console.log(
+    `whole calibration, background included: median ${Math.round(median(totals))} ms, worst ${Math.round(Math.max(...totals))} ms (SwiftShader compiles GPU shaders on the CPU)`,
   );
   await browser.close();
 });

@@ -64,7 +64,7 @@ export const DEFAULT_CALIBRATION: CalibrationOptions = {
   budgetMs: 200,
   margin: 1.25,
   capMs: 3000,
-  blockMs: 800,
+  blockMs: 500,
 };
 
 /**
