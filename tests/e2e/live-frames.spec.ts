@@ -80,6 +80,28 @@ test.describe('live frame path', () => {
     expect(watch.pageErrors).toEqual([]);
   });
 
+  test('reads the camera track as delivered and keeps going far past the camera’s few buffers', async ({ page }) => {
+    const watch = await watchPage(page);
+    await importFixtures(page, ['mobilenet_v1_0.25_128_quant.tflite']);
+    await startLive(page, 'mobilenet_v1_0.25_128_quant.tflite');
+    const budget = page.getByTestId('frame-budget');
+    // Chromium has MediaStreamTrackProcessor: frames come from the track, not the video's refresh.
+    await expect(budget).toHaveAttribute('data-frame-source', 'track');
+    // A camera frame never closed holds one of the camera's few buffers, and the camera stops after
+    // a handful: 150 frames (5 s at 30 fps) and more after them means every frame was let go.
+    await expect.poll(async () => (await readBudget(page)).sent, { timeout: 90_000 }).toBeGreaterThan(150);
+    const later = (await readBudget(page)).sent + 60;
+    await expect.poll(async () => (await readBudget(page)).sent, { timeout: 60_000 }).toBeGreaterThan(later);
+    const b = await readBudget(page);
+    expect(b.shown).toBeGreaterThan(100);
+    // The wait for the display's next refresh is shown beside end to end, not in it.
+    await expect(page.getByTestId('budget-paint')).toContainText('then on screen at the next refresh');
+    expect(Number(await page.getByTestId('budget-paint').getAttribute('data-to-paint-ms'))).toBeGreaterThanOrEqual(
+      b.e2e,
+    );
+    expect(watch.pageErrors).toEqual([]);
+  });
+
   test('a slow engine drops frames and shows a recent one: no backlog', async ({ page }) => {
     const watch = await watchPage(page);
     await importFixtures(page, ['deeplabv3_mnv2_dm05_pascal_quant.tflite']);

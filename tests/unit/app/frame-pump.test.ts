@@ -6,19 +6,60 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FramePump, type PumpAnswer, type TrackProcessorConstructor } from '../../../src/app/shared/frame-pump.ts';
 
+/** Camera frames open now, and the most ever open at once (Chromium's camera stops at two). */
+const buffers = { open: 0, mostOpen: 0 };
+
 /** A camera frame that counts its closes (a frame closed twice, or never, is a bug). */
 class Frame {
   closes = 0;
+  #opened = false;
   readonly n: number;
   readonly timestamp: number;
+  readonly format = 'I420';
+  readonly codedWidth = 2;
+  readonly codedHeight = 2;
+  readonly displayWidth = 2;
+  readonly displayHeight = 2;
+  readonly colorSpace = { toJSON: () => ({}) };
   constructor(n: number, timestamp = n * 33_333) {
     this.n = n;
     this.timestamp = timestamp;
+  }
+  /** The pump read it from the camera: it holds one of the camera's buffers until closed. */
+  open(): void {
+    this.#opened = true;
+    buffers.open++;
+    buffers.mostOpen = Math.max(buffers.mostOpen, buffers.open);
+  }
+  allocationSize(): number {
+    return 6;
+  }
+  async copyTo(buffer: ArrayBuffer): Promise<PlaneLayout[]> {
+    if (this.closes > 0) throw new Error('closed');
+    new Uint8Array(buffer).fill(this.n);
+    return [{ offset: 0, stride: 2 }];
+  }
+  close(): void {
+    if (this.closes === 0 && this.#opened) buffers.open--;
+    this.closes++;
+  }
+}
+
+/** A frame the page made of a camera frame's pixels (the VideoFrame(buffer, init) constructor). */
+class CopiedFrame {
+  closes = 0;
+  readonly n: number;
+  readonly timestamp: number;
+  constructor(buffer: ArrayBuffer, init: { timestamp: number }) {
+    this.n = new Uint8Array(buffer)[0]!;
+    this.timestamp = init.timestamp;
+    copies.push(this);
   }
   close(): void {
     this.closes++;
   }
 }
+let copies: CopiedFrame[] = [];
 
 class Track {
   stopped = false;
@@ -33,20 +74,40 @@ class Track {
   }
 }
 
-/** A MediaStreamTrackProcessor whose camera the test drives: `deliver` enqueues a frame. */
+/**
+ * A MediaStreamTrackProcessor whose camera the test drives: `deliver` queues a frame, which the
+ * stream hands out (and counts open) when the pump reads; after cancel nothing can be delivered.
+ */
 function fakeProcessor(): { Processor: TrackProcessorConstructor; deliver(f: Frame): void; tracks: Track[] } {
-  const controllers: ReadableStreamDefaultController<Frame>[] = [];
+  const queue: Frame[] = [];
+  let wake: (() => void) | undefined;
+  let cancelled = false;
   const tracks: Track[] = [];
   class Processor {
     readonly readable: ReadableStream<Frame>;
     constructor(init: { track: MediaStreamTrack }) {
       tracks.push(init.track as unknown as Track);
-      this.readable = new ReadableStream<Frame>({ start: (c) => void controllers.push(c) });
+      this.readable = new ReadableStream<Frame>(
+        {
+          pull: async (controller) => {
+            while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+            const frame = queue.shift()!;
+            frame.open();
+            controller.enqueue(frame);
+          },
+          cancel: () => void (cancelled = true),
+        },
+        { highWaterMark: 0 },
+      );
     }
   }
   return {
     Processor: Processor as unknown as TrackProcessorConstructor,
-    deliver: (f) => controllers.at(-1)!.enqueue(f),
+    deliver: (f) => {
+      if (cancelled) throw new Error('the stream was cancelled');
+      queue.push(f);
+      wake?.();
+    },
     tracks,
   };
 }
@@ -75,9 +136,9 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 /** A worker that holds each frame (as transferred: it closes it) until the test answers it. */
 function heldWorker(): {
   send(frame: VideoFrame, id: number): Promise<PumpAnswer<number>>;
-  held: { frame: Frame; id: number; answer(a: PumpAnswer<number>): void }[];
+  held: { frame: Frame | CopiedFrame; id: number; answer(a: PumpAnswer<number>): void }[];
 } {
-  const held: { frame: Frame; id: number; answer(a: PumpAnswer<number>): void }[] = [];
+  const held: { frame: Frame | CopiedFrame; id: number; answer(a: PumpAnswer<number>): void }[] = [];
   return {
     held,
     send: (frame, id) =>
@@ -106,6 +167,10 @@ function done(result: number): PumpAnswer<number> {
 
 beforeEach(() => {
   vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => setTimeout(() => cb(performance.now()), 0));
+  vi.stubGlobal('VideoFrame', CopiedFrame);
+  copies = [];
+  buffers.open = 0;
+  buffers.mostOpen = 0;
 });
 afterEach(() => vi.unstubAllGlobals());
 
@@ -139,6 +204,9 @@ describe('FramePump on a camera track', () => {
     expect(frames.map((f) => f.closes)).toEqual(frames.map(() => 1));
     expect(pump.sentId).toBe(200);
     expect(shown.at(-1)).toBe(200);
+    // The worker kept up: every frame went as it was, none was copied.
+    expect(copies).toHaveLength(0);
+    expect(buffers.mostOpen).toBe(1);
     // A clone was read, not the page's own track (its video keeps playing).
     expect(camera.tracks).toEqual(track.clones);
     pump.stop();
@@ -146,7 +214,7 @@ describe('FramePump on a camera track', () => {
     expect(track.stopped).toBe(false);
   });
 
-  it('closes and counts dropped the frames that come while the worker holds its most; no frame is closed twice', async () => {
+  it('copies frames that come while a camera frame is out, drops those over the cap, and closes each once', async () => {
     const camera = fakeProcessor();
     const worker = heldWorker();
     const shown: number[] = [];
@@ -158,9 +226,15 @@ describe('FramePump on a camera track', () => {
     const frames = Array.from({ length: 10 }, (_, i) => new Frame(i));
     for (const f of frames) camera.deliver(f);
     await settle();
-    // Four outstanding at most; the six over that were closed by the pump, the four it sent are the worker's.
+    // Four outstanding at most: frame 0 as it was, 1–3 as copies (the camera stops while two of its
+    // frames are open), in frame order with their own timestamps; the six over the cap were closed.
     expect(worker.held.map((h) => h.frame.n)).toEqual([0, 1, 2, 3]);
-    expect(frames.map((f) => f.closes)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(worker.held[0]!.frame).toBe(frames[0]);
+    expect(worker.held.slice(1).map((h) => h.frame)).toEqual(copies);
+    expect(copies.map((c) => c.timestamp)).toEqual([1, 2, 3].map((n) => frames[n]!.timestamp));
+    expect(frames.map((f) => f.closes)).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(buffers.open).toBe(1);
+    expect(buffers.mostOpen).toBeLessThanOrEqual(2);
     // The worker answers: frame 2 replaced frame 1 while it waited (newest wins), and frame 3's
     // result comes before frame 0's, which is then too old to show.
     worker.held[3]!.answer(done(3));
@@ -172,8 +246,9 @@ describe('FramePump on a camera track', () => {
     await settle();
     expect(shown).toEqual([3]);
     expect(frames.map((f) => f.closes)).toEqual(frames.map(() => 1));
+    expect(copies.map((c) => c.closes)).toEqual([1, 1, 1]);
     expect(pump.budget.summary().dropped).toBe(7);
-    // Room again: the next frame is sent.
+    // Room again, and no camera frame out: the next frame is sent as it is.
     const next = new Frame(10);
     camera.deliver(next);
     await settle();
