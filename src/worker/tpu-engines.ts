@@ -61,6 +61,8 @@ export interface EngineDecision {
   calibrationMs: number;
   /** While `calibrating`: the engines still measured in the background (the model runs on WASM meanwhile). */
   pending?: string[];
+  /** Calibrated partly in the background: how long the load waited for it. */
+  waitedMs?: number;
 }
 
 export interface EngineChoice {
@@ -236,6 +238,7 @@ export class TpuEngines {
         skipped: decision.skipped,
         calibrationMs: decision.calibrationMs,
         ...(decision.pending ? { pending: decision.pending } : {}),
+        ...(decision.waitedMs !== undefined ? { waitedMs: decision.waitedMs } : {}),
       },
     };
   }

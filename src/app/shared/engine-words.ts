@@ -36,7 +36,9 @@ export function decisionWords(decision: EngineDecision): string {
     case 'calibrating':
       return `${figures(decision)} so far; measuring ${(decision.pending ?? []).join(', ')} in the background, and the faster correct one takes over`;
     case 'calibrated':
-      return `fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms)`;
+      return decision.waitedMs === undefined
+        ? `fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms)`
+        : `fastest correct of ${figures(decision)} (measured now in ${Math.round(decision.calibrationMs)} ms, the first ${Math.round(decision.waitedMs)} ms before the first result)`;
     case 'cached':
       return `fastest correct of ${figures(decision)} (measured earlier, remembered)`;
   }

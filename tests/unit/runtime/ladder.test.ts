@@ -240,6 +240,9 @@ describe('a calibration that outlasts the wait goes on in the background', () =>
     expect(settled?.engine).toBe('webgpu');
     expect(settled?.label).toBe('fake webgpu');
     expect(settled?.decision.how).toBe('calibrated');
+    // What the load waited for, and the whole measurement after it.
+    expect(settled?.decision.waitedMs).toBe(result.decision.calibrationMs);
+    expect(settled!.decision.calibrationMs).toBeGreaterThan(result.decision.calibrationMs);
     expect(settled?.decision.figures.map((f) => [f.engine, f.medianMs])).toEqual([
       ['webgpu', 2],
       ['wasm', 10],

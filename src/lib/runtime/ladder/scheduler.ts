@@ -68,6 +68,8 @@ export interface LadderDecision {
   calibrationMs: number;
   /** While `calibrating`: the engines still being measured in the background. */
   pending?: string[];
+  /** Calibrated partly in the background: how long the load waited for it (the rest ran meanwhile). */
+  waitedMs?: number;
 }
 
 /**
@@ -513,6 +515,7 @@ export class EngineLadder {
     // The others take longer than a person should wait (a GPU compiling its shaders): the model runs
     // on the reference now, the rest is measured in the background, and the winner takes over.
     const provisional = new SwitchableModel(refPrepared.model);
+    const waitedMs = this.#now() - started;
     handedOut.model = provisional;
     handedOut.gate = (work) => provisional.exclusive(work);
     const settled = rest.then(async (): Promise<LadderSettlement | undefined> => {
@@ -521,6 +524,7 @@ export class EngineLadder {
         return undefined;
       }
       const done = await settle();
+      done.decision.waitedMs = waitedMs;
       for (const m of measured) if (m.model !== done.model && m.model !== refPrepared.model) m.model.dispose();
       await provisional.switchTo(done.model);
       const { engine, device, label, fallback, decision } = this.#answer(
@@ -542,7 +546,7 @@ export class EngineLadder {
         engineSet,
         figures: measured.map((m) => m.figure),
         skipped: [...skipped],
-        calibrationMs: this.#now() - started,
+        calibrationMs: waitedMs,
         pending: others.filter((c) => !measured.some((m) => m.candidate === c)).map((c) => c.factory.label),
       },
       settled,
