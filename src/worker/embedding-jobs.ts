@@ -51,7 +51,10 @@ export interface EmbedDatasetResult {
 
 /** What the embedder needs from the worker's engine ladder (TpuEngines). */
 export interface EmbedEngines {
-  load(bytes: Uint8Array, options: { engine: string; cpuTwin: Uint8Array; name: string }): Promise<TpuModelInfo>;
+  load(
+    bytes: Uint8Array,
+    options: { engine: string; cpuTwin: Uint8Array; name: string; wait?: boolean },
+  ): Promise<TpuModelInfo>;
   run(id: string, inputs: TensorArray[]): Promise<RunResult>;
   fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo>;
   unload(id: string): boolean;
@@ -103,6 +106,8 @@ export class EmbeddingJobs {
 
     let info = await this.#engines.load(request.extractor, {
       engine: request.engine,
+      // One engine for the whole job: `auto` may not finish measuring in the background mid-way.
+      wait: true,
       cpuTwin: request.cpuTwin,
       name: 'embedding extractor',
     });

@@ -29,7 +29,10 @@ export interface PreviewPrediction {
 }
 
 interface PreviewEngines {
-  load(bytes: Uint8Array, options: { engine: string; cpuTwin: Uint8Array; name: string }): Promise<TpuModelInfo>;
+  load(
+    bytes: Uint8Array,
+    options: { engine: string; cpuTwin: Uint8Array; name: string; wait?: boolean },
+  ): Promise<TpuModelInfo>;
   run(id: string, inputs: TensorArray[]): Promise<RunResult>;
   fallBackToWasm(id: string, why?: string): Promise<TpuModelInfo>;
   unload(id: string): boolean;
@@ -53,6 +56,8 @@ export class ImprintPreviewJobs {
     this.close();
     const info = await this.#engines.load(request.extractor, {
       engine: request.engine,
+      // One engine for the whole job: `auto` may not finish measuring in the background mid-way.
+      wait: true,
       cpuTwin: request.cpuTwin,
       name: 'imprinting preview',
     });
