@@ -164,15 +164,14 @@ export class LiveState {
     this.budget = undefined;
     // Autoplay can be held back (hidden or off-screen video); playing it is always allowed muted.
     if (el.paused) el.play().catch(() => undefined);
+    this.#video = el;
     this.#pump.start(el, this.camera.track);
     // A camera that sends no frames (e.g. just released elsewhere) is nudged and restarted by the
     // camera's own stall check, as Kiosk and Train get from grab().
     clearInterval(this.#stallCheck);
     this.#stallCheck = setInterval(() => {
       if (!this.running) return;
-      // A restarted camera has a new track: the pump reads that one from now on.
-      const track = this.camera.track;
-      if (this.#pump.source === 'track' && track && track !== this.#pump.track) this.#pump.start(el, track);
+      this.followCamera();
       if (performance.now() - this.#pump.lastFrameAt < STALL_CHECK_MS) return;
       if (el.paused) el.play().catch(() => undefined);
       void this.camera.grab(el).then((bitmap) => bitmap?.close());
@@ -180,6 +179,17 @@ export class LiveState {
   }
 
   #stallCheck: ReturnType<typeof setInterval> | undefined;
+  #video: HTMLVideoElement | undefined;
+
+  /**
+   * A camera restarted (stalled) or switched to another device has a new track: the pump reads
+   * that one from now on (its clone of the old one would keep the old camera open).
+   */
+  followCamera(): void {
+    const track = this.camera.track;
+    if (!this.running || !this.#video || this.#pump.source !== 'track' || !track || track === this.#pump.track) return;
+    this.#pump.start(this.#video, track);
+  }
 
   stop(): void {
     clearInterval(this.#stallCheck);
