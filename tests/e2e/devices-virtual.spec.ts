@@ -136,3 +136,23 @@ test('kiosk: flashes a replugged Coral by itself and moves between the TPU and W
   expect(watch.pageErrors).toEqual([]);
   expect(await watch.cspViolations()).toEqual([]);
 });
+
+test('the start page follows the Coral: plugged in, pulled out, plugged in again', async ({ page }) => {
+  test.setTimeout(120_000);
+  const watch = await watchPage(page);
+  await connectCoral(page, coral.origin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Start' }).click();
+  const way = page.locator('[data-way="coral"]');
+  await expect(way).toContainText('Your Coral is connected and needs its firmware');
+  await expect(way.getByRole('link', { name: 'Install the firmware' })).toBeVisible();
+
+  // A hand on the stick while the page stays open: no reload, no click.
+  await virtualUsb(page, 'unplug', 0);
+  await expect(way.getByRole('link', { name: 'Connect my Coral' })).toBeVisible();
+  await expect(way).not.toContainText('needs its firmware');
+  await virtualUsb(page, 'replug', 0);
+  await expect(way).toContainText('Your Coral is connected and needs its firmware');
+
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.pageErrors).toEqual([]);
+});

@@ -4,6 +4,7 @@
  */
 import type { DeviceInfo } from '../../../worker/accelerator-api.ts';
 import { accelerator } from '../../shared/accelerator.ts';
+import { watchDevices } from '../../shared/device-watch.ts';
 import { choicesFrom, type ModelChoice } from '../../shared/model-choices.svelte.ts';
 
 export class StartState {
@@ -13,7 +14,10 @@ export class StartState {
   usb = 'usb' in navigator;
   loaded = $state(false);
 
-  /** Reads what is here; returns the cleanup for the online/offline listeners. */
+  /**
+   * Reads what is here and follows the Corals (a stick plugged in or out while the page is open
+   * changes the first way); returns the cleanup for the listeners and the device watch.
+   */
   start(): () => void {
     const update = (): void => {
       this.online = navigator.onLine;
@@ -21,9 +25,18 @@ export class StartState {
     addEventListener('online', update);
     addEventListener('offline', update);
     void this.#load();
+    // Only devices granted before: listing them never opens the browser's USB prompt.
+    const watch = this.usb
+      ? watchDevices((list) => (this.devices = list), {
+          onError: () => {
+            // The start page only shortens the way; the Devices page says what went wrong.
+          },
+        })
+      : undefined;
     return () => {
       removeEventListener('online', update);
       removeEventListener('offline', update);
+      watch?.stop();
     };
   }
 
@@ -32,8 +45,6 @@ export class StartState {
       const api = accelerator();
       const [entries, files] = await Promise.all([api.catalog(), api.localFiles()]);
       this.models = choicesFrom(entries, files);
-      // Only devices granted before: listing them never opens the browser's USB prompt.
-      if (this.usb) this.devices = await api.refreshDevices().catch(() => []);
     } catch {
       // The start page only shortens the way; the pages it links to say what went wrong.
     } finally {
