@@ -7,6 +7,7 @@
 import { ReefError } from '../lib/errors.ts';
 import {
   WasmEngine,
+  modelRuntime,
   workerLiteRtLoader,
   type PartitionedEngine,
   type LoadedModel,
@@ -208,7 +209,8 @@ export class WorkerEngines {
       engine: model.engine,
       device: model.device,
       labels,
-      runtime: await this.#cpu().runtimeInfo(),
+      // The model's own thread count when the WASM engine chose one for it, else the engine's.
+      runtime: modelRuntime(model) ?? (await this.#cpu().runtimeInfo()),
     };
   }
 

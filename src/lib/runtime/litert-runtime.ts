@@ -17,6 +17,7 @@ import * as litert from '@litertjs/core';
 import { ReefError } from '../errors.ts';
 import { allocateTensorArray, BYTES_PER_ELEMENT, dtypeOfArray, type DType, type TensorArray } from './engine.ts';
 import { LiteRtLogCapture, liteRtLogError, type LiteRtStage } from './litert-log.ts';
+import type { ThreadChoice } from './thread-choice.ts';
 
 /** The Emscripten module LiteRT's glue script produces. */
 export type LiteRtWasmModule = ConstructorParameters<typeof litert.LiteRt>[0];
@@ -46,8 +47,10 @@ export interface LoadedLiteRt extends LiteRtVariantInfo {
 export interface LiteRtVariantInfo {
   /** `threaded`, `plain`, `compat`, … (the build that was loaded). */
   variant: string;
-  /** Threads LiteRT's CPU kernels may use. */
+  /** Threads LiteRT's CPU kernels may use (for one model: the threads it was compiled with). */
   threads: number;
+  /** For one model, how its thread count was chosen (thread-choice.ts); absent when there was no choice. */
+  threadChoice?: ThreadChoice;
 }
 
 type LiteRtWasm = litert.LiteRt['liteRtWasm'];
@@ -169,9 +172,11 @@ export class LiteRtRuntime {
   /**
    * Compiles a model that the partitioner has vetted (LiteRT does not reject unknown custom ops).
    * `opNumbers[k]`: the op index in the user's model of this graph's op k (for error messages).
+   * `threads`: for this graph's CPU kernels, at most the instance's (default: all of them).
    */
-  async compile(bytes: Uint8Array, opNumbers?: readonly number[]): Promise<LiteRtGraph> {
-    const { wasm, env, threads } = await this.#bindings();
+  async compile(bytes: Uint8Array, opNumbers?: readonly number[], threads?: number): Promise<LiteRtGraph> {
+    const { wasm, env, threads: most } = await this.#bindings();
+    const numThreads = Math.max(1, Math.min(most, Math.floor(threads ?? most)));
     const generation = this.#generation;
     const ptr = wasm._malloc(bytes.byteLength);
     wasm.HEAPU8.set(bytes, ptr);
@@ -184,7 +189,7 @@ export class LiteRtRuntime {
           model = wasm.loadModel(env, ptr, bytes.byteLength);
           compiled = await wasm.compileModel(env, model, {
             accelerator: 'wasm',
-            cpuOptions: { numThreads: threads },
+            cpuOptions: { numThreads },
             gpuOptions: {},
             webNNOptions: {},
           } as Parameters<LiteRtWasm['compileModel']>[2]);

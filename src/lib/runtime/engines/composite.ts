@@ -61,6 +61,8 @@ export type SubmodelExtractor = (
 export interface LoadOptions {
   /** The CPU version of a compiled model, run when no Edge TPU is available. */
   cpuTwin?: Uint8Array;
+  /** Threads for this model's LiteRT segments (default: all the runtime has); see thread-choice.ts. */
+  threads?: number;
 }
 
 export interface PartitionedEngineOptions {
@@ -74,7 +76,7 @@ export interface PartitionedEngineOptions {
 }
 
 type Step =
-  | { kind: 'litert'; segment: Segment; bytes: Uint8Array; graph: LiteRtGraph | undefined }
+  | { kind: 'litert'; segment: Segment; bytes: Uint8Array; graph: LiteRtGraph | undefined; threads?: number }
   | { kind: 'reef'; segment: Segment; opInputs: number[]; opOutputs: number[]; kernel: PreparedKernel }
   | { kind: 'edgetpu'; segment: Segment; opInputs: number[]; opOutputs: number[]; op: PreparedTpuOp };
 
@@ -140,14 +142,15 @@ export class PartitionedEngine implements Engine {
         partitionModel(narrowed.model, this.#kernels),
         writeModel(narrowed.model),
         isTwin,
+        options.threads,
       );
       return widenArgMaxOutputs(loaded, narrowed.outputPositions);
     }
     const partition = partitionModel(model, this.#kernels);
-    return this.#build(partition, bytes, isTwin);
+    return this.#build(partition, bytes, isTwin, options.threads);
   }
 
-  async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean): Promise<LoadedModel> {
+  async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean, threads?: number): Promise<LoadedModel> {
     const { model, subgraph, segments } = partition;
     const steps: Step[] = [];
     const knownInfo = new Map<number, TensorInfo>();
@@ -158,7 +161,13 @@ export class PartitionedEngine implements Engine {
           const segmentBytes = whole
             ? bytes
             : this.#extract(model, bytes, segment.ops[0]!, segment.ops.at(-1)!, segment.inputs, segment.outputs);
-          steps.push({ kind: 'litert', segment, bytes: segmentBytes, graph: undefined });
+          steps.push({
+            kind: 'litert',
+            segment,
+            bytes: segmentBytes,
+            graph: undefined,
+            ...(threads !== undefined ? { threads } : {}),
+          });
           continue;
         }
         const opIndex = segment.ops[0]!;
@@ -208,7 +217,7 @@ export class PartitionedEngine implements Engine {
   async #compile(step: Extract<Step, { kind: 'litert' }>): Promise<LiteRtGraph> {
     try {
       // A sliced segment numbers its ops from 0: errors name the op indices of the user's model.
-      return await this.#runtime.compile(step.bytes, step.segment.ops);
+      return await this.#runtime.compile(step.bytes, step.segment.ops, step.threads);
     } catch (error) {
       this.#runtime.discard();
       throw litertFailure(error, 'loading the model');

@@ -1,14 +1,73 @@
 /**
  * Reef's WASM engine: LiteRT.js behind the partitioner, with Reef kernels for what LiteRT.js lacks.
  * The same class runs in the accelerator worker (threaded build when cross-origin isolated) and in
- * Node for the CLI; only the `LiteRtLoader` differs.
+ * Node for the CLI; only the `LiteRtLoader` differs. With more than one thread available, each model
+ * is compiled with 1 thread and with all of them, timed, and keeps the faster (thread-choice.ts).
  */
-import { LiteRtRuntime, type LiteRtLoader } from '../litert-runtime.ts';
+import type { LoadedModel } from '../engine.ts';
+import { calibrationInputs } from '../ladder/calibration.ts';
+import { LiteRtRuntime, type LiteRtLoader, type LiteRtVariantInfo } from '../litert-runtime.ts';
 import type { ReefKernel } from '../kernels/registry.ts';
-import { PartitionedEngine, type SubmodelExtractor } from './composite.ts';
+import { chooseThreads, DEFAULT_THREAD_CHOICE } from '../thread-choice.ts';
+import { PartitionedEngine, type LoadOptions, type SubmodelExtractor } from './composite.ts';
+
+export interface WasmEngineOptions {
+  extract?: SubmodelExtractor;
+  kernels?: readonly ReefKernel[];
+  /** The per-model thread choice's measurement; false loads every model with all threads. */
+  threadChoice?: { runs: number; budgetMs: number } | false;
+}
+
+/** A model's own LiteRT build and thread count (with the choice's figures), as its load set them. */
+export function modelRuntime(model: LoadedModel): LiteRtVariantInfo | undefined {
+  return (model as { liteRtRuntime?: LiteRtVariantInfo }).liteRtRuntime;
+}
+
+function withRuntime(model: LoadedModel, liteRtRuntime: LiteRtVariantInfo): LoadedModel {
+  return Object.assign(model, { liteRtRuntime });
+}
 
 export class WasmEngine extends PartitionedEngine {
-  constructor(loader: LiteRtLoader, options: { extract?: SubmodelExtractor; kernels?: readonly ReefKernel[] } = {}) {
-    super({ runtime: new LiteRtRuntime(loader), ...options });
+  readonly #threadChoice: { runs: number; budgetMs: number } | false;
+
+  constructor(loader: LiteRtLoader, options: WasmEngineOptions = {}) {
+    const { threadChoice = DEFAULT_THREAD_CHOICE, ...rest } = options;
+    super({ runtime: new LiteRtRuntime(loader), ...rest });
+    this.#threadChoice = threadChoice;
+  }
+
+  override async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
+    const info = await this.runtimeInfo();
+    const most = info.threads;
+    if (options.threads !== undefined || most <= 1 || this.#threadChoice === false) {
+      const threads = Math.max(1, Math.min(most, options.threads ?? most));
+      return withRuntime(await super.load(bytes, options), { ...info, threads });
+    }
+    const all = await super.load(bytes, options);
+    let one: LoadedModel;
+    try {
+      one = await super.load(bytes, { ...options, threads: 1 });
+    } catch (error) {
+      all.dispose();
+      throw error;
+    }
+    const inputs = calibrationInputs(all.inputs);
+    const candidate = (model: LoadedModel, threads: number) => ({
+      threads,
+      run: async () => (await model.run(inputs)).outputs.map((o) => o.data),
+    });
+    try {
+      const choice = await chooseThreads([candidate(one, 1), candidate(all, most)], {
+        ...this.#threadChoice,
+        fallback: most,
+      });
+      const [keep, drop] = choice.threads === 1 ? [one, all] : [all, one];
+      drop.dispose();
+      return withRuntime(keep, { ...info, threads: choice.threads, threadChoice: choice });
+    } catch {
+      // A model that fails when it runs still loads, as without the choice: its runs report the failure.
+      one.dispose();
+      return withRuntime(all, info);
+    }
   }
 }
