@@ -89,10 +89,12 @@ function printRow(label: string, f: Figures, note = ''): void {
   );
 }
 
-async function newPage(b: Browser, origin: string): Promise<Page> {
+/** `withoutTrackReader`: the page has no MediaStreamTrackProcessor, so frames come at the video's refresh. */
+async function newPage(b: Browser, origin: string, withoutTrackReader = false): Promise<Page> {
   const context = await b.newContext({ baseURL: origin });
   // tsx (esbuild keepNames) wraps functions passed to page.evaluate in __name().
   await context.addInitScript('window.__name = (f) => f;');
+  if (withoutTrackReader) await context.addInitScript('delete window.MediaStreamTrackProcessor;');
   return context.newPage();
 }
 
@@ -119,6 +121,14 @@ try {
       printRow(`${model.label} · WASM`, figures, goal);
       await page.context().close();
     }
+    // Baseline in the same run: the same model with frames taken at the video's refresh (the
+    // fallback where the browser has no MediaStreamTrackProcessor).
+    const model = WASM_MODELS[1]!;
+    const page = await newPage(browser, origin, true);
+    await importFixtures(page, [model.name]);
+    const baseline = await measure(page, model.name, 'wasm');
+    printRow(`${model.label} · WASM (video)`, baseline, '  baseline: frames at the video refresh');
+    await page.context().close();
   });
 
   const coral = await startVirtualBuild(VIRTUAL_PORT);
