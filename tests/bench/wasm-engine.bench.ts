@@ -1,13 +1,22 @@
 /**
  * CPU inference in one Chromium run on the same inputs: Reef's WASM engine through the accelerator
  * worker (what the app does: comlink call, transfer in and out, partitioner, LiteRT bindings) vs
- * raw LiteRT.js threaded on the page vs tfjs-tflite with 2 threads, for MobileNet v1 224 (embedding
- * extractor), MobileNet v1 0.25/128, MoveNet Lightning and DeepLab v3. Medians of timed runs after
- * warm-up, inputs made before timing. Reef and raw LiteRT are measured first, model by model, run by
- * run in turn; tfjs-tflite after them all: its threads keep a core busy for a while after its last
- * run (0.25/128 measured right after it: 1.9 ms of call overhead instead of 0.2).
- * Per model it also prints the engine's own time in the worker and what the call adds to it.
- * (The Node CLI's wall times are in cli.bench.ts.)
+ * raw LiteRT.js threaded on the page (its default thread count, and 1 thread for comparison) vs
+ * tfjs-tflite with 2 threads, for MobileNet v1 224 (embedding extractor), MobileNet v1 0.25/128,
+ * MoveNet Lightning and DeepLab v3. Medians of timed runs after warm-up, inputs made before timing.
+ *
+ * Reef and raw LiteRT are measured two ways, model by model, and both are printed:
+ * - in blocks (the headline reef/raw): each engine runs a block of runs, blocks take turns, each
+ *   after a 50 ms idle gap. This is how a person uses an engine, one at a time, and drift still hits
+ *   every engine alike.
+ * - run by run in turn: each run starts right after the other engine's, while that engine's LiteRT
+ *   pool threads may still be spinning on the 2 cores, so each pays for the other's threads, a
+ *   cost neither has when used alone (and one that depends on the other's thread count).
+ * tfjs-tflite after them all: its threads keep a core busy for a while after its last run
+ * (0.25/128 measured right after it: 1.9 ms of call overhead instead of 0.2).
+ * Per model it also prints the thread count Reef chose at load and the figures it chose by, the
+ * engine's own time in the worker, what the call adds to it, and an empty call back to back and
+ * right after a run. (The Node CLI's wall times are in cli.bench.ts.)
  * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
  */
 import { narrowArgMaxOutputs } from '../../src/lib/runtime/arg-max-narrowing.ts';
@@ -19,6 +28,8 @@ import { launchChromium, withBuiltApp } from './support/browser.ts';
 const PORT = 4187;
 const WARMUP = 5;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 40);
+/** Idle time before each block of runs: the previous engine's spinning pool threads go to sleep. */
+const GAP_MS = 50;
 const MODELS: FixtureName[] = [
   'mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
   'mobilenet_v1_0.25_128_quant.tflite',
@@ -31,16 +42,38 @@ interface Timing {
   min: number;
 }
 
-/** Reef through the worker against raw LiteRT.js on the page, one model. */
-interface ReefVsRaw {
+/** Reef through the worker against raw LiteRT.js on the page, one model, measured one way. */
+interface Pair {
   reef: Timing;
   raw: Timing | string;
-  /** The engine's own time in the worker (RunResult.ms). */
+  /** The engine's own time in the worker (RunResult.ms) in these runs. */
   engine: Timing;
+}
+
+interface ReefVsRaw {
+  /** Each engine in blocks of runs, blocks taking turns with an idle gap: how a person uses one. */
+  blocks: Pair;
+  /** Run by run in turn: each run comes right after the other engine's. */
+  inTurn: Pair;
+  /** Raw LiteRT.js compiled with 1 thread, in the blocks. */
+  raw1: Timing | string;
   /** An empty call sent the moment a run came back. */
   afterRun: Timing;
+  /** Empty calls back to back, after an idle gap. */
+  backToBack: Timing;
   runs: number;
-  runtime: { variant: string; threads: number };
+  blockRuns: number;
+  runtime: {
+    variant: string;
+    threads: number;
+    threadChoice?: {
+      threads: number;
+      timings: { threads: number; medianMs: number; runs: number }[];
+      sameOutputs: boolean;
+      ms: number;
+    };
+  };
+  loadMs: number;
 }
 
 await withBuiltApp(PORT, async (origin) => {
@@ -49,7 +82,7 @@ await withBuiltApp(PORT, async (origin) => {
   await openHarness(page);
   const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
   console.log(
-    `Chromium ${browser.version()}, cross-origin isolated: ${env.isolated}, ${env.cores} cores, at least ${RUNS} runs a model`,
+    `Chromium ${browser.version()}, cross-origin isolated: ${env.isolated}, ${env.cores} cores, at least ${RUNS} runs a model and way`,
   );
   // The worker round trip alone: a comlink call that does nothing (version()), page to worker and back.
   const roundTrip = await page.evaluate(async () => {
@@ -71,7 +104,7 @@ await withBuiltApp(PORT, async (origin) => {
     reefVsRaw.set(
       name,
       await page.evaluate(
-        async ({ name, warmup, minRuns, rawModel }): Promise<ReefVsRaw> => {
+        async ({ name, warmup, minRuns, gapMs, rawModel }): Promise<ReefVsRaw> => {
           const w = window as unknown as {
             reef(method: string, args?: unknown[], transfer?: Transferable[]): Promise<unknown>;
             fixture(name: string): Promise<Uint8Array>;
@@ -93,13 +126,17 @@ await withBuiltApp(PORT, async (origin) => {
             const s = [...times].sort((a, b) => a - b);
             return { median: s[s.length >> 1]!, min: s[0]! };
           };
+          const idle = () => new Promise((resolve) => setTimeout(resolve, gapMs));
           const bytes = await w.fixture(name);
-          // Reef: the accelerator worker, one call per inference, input transferred each time.
+          // Reef: the accelerator worker, one call per inference, input transferred each time. Its
+          // load includes the per-model thread choice (a few timed runs with 1 thread and with all).
+          const loadStart = performance.now();
           const info = (await w.reef('loadModel', [bytes.slice()])) as {
             id: string;
             inputs: { dtype: string; shape: number[] }[];
-            runtime: { variant: string; threads: number };
+            runtime: ReefVsRaw['runtime'];
           };
+          const loadMs = performance.now() - loadStart;
           const shape = info.inputs[0]!.shape;
           const n = shape.reduce((a, b) => a * b, 1);
           // Inputs are made before timing starts, for both: filling a 224×224×3 pattern costs about as
@@ -107,32 +144,39 @@ await withBuiltApp(PORT, async (origin) => {
           const pattern = w.pattern(info.inputs[0]!.dtype, n);
           const copies: (Uint8Array | Float32Array)[] = [];
           // The engine's own time (RunResult.ms, measured in the worker): the rest is messaging.
-          const engineMs: number[] = [];
+          let engineMs: number[] = [];
           const reefRun = async () => {
             const input = copies.pop() ?? pattern.slice();
             const r = (await w.reef('runModel', [info.id, [input]], [input.buffer])) as { ms: number };
             engineMs.push(r.ms);
           };
-          // Raw LiteRT.js, threaded, on the page: tensor in, run, typed array out, delete.
+          // Raw LiteRT.js, threaded, on the page: tensor in, run, typed array out, delete. Its
+          // default thread count (all cores), and 1 thread for comparison.
           if (!w.litert.getGlobalLiteRtPromise()) await w.litert.loadLiteRt('/litert/', { threads: true });
-          let raw: Awaited<ReturnType<typeof w.litert.loadAndCompile>> | string;
-          try {
-            raw = await w.litert.loadAndCompile(rawModel ? new Uint8Array(rawModel) : bytes.slice(), {
-              accelerator: 'wasm',
-            });
-          } catch (e) {
-            raw = `fails: ${String(e).slice(0, 60)}`;
-          }
-          const rawRun = async () => {
-            if (typeof raw === 'string') return;
+          const compileRaw = async (threads?: number) => {
+            try {
+              return await w.litert.loadAndCompile(rawModel ? new Uint8Array(rawModel) : bytes.slice(), {
+                accelerator: 'wasm',
+                ...(threads ? { cpuOptions: { numThreads: threads } } : {}),
+              });
+            } catch (e) {
+              return `fails: ${String(e).slice(0, 60)}`;
+            }
+          };
+          const raw = await compileRaw();
+          const raw1 = await compileRaw(1);
+          const rawRunOf = (model: typeof raw) => async () => {
+            if (typeof model === 'string') return;
             const input = new w.litert.Tensor(pattern, shape);
-            const outs = await raw.run([input]);
+            const outs = await model.run([input]);
             for (const o of outs) {
               o.toTypedArray();
               o.delete();
             }
             input.delete();
           };
+          const rawRun = rawRunOf(raw);
+          const raw1Run = rawRunOf(raw1);
           // A 1 ms model gets more runs than a 40 ms one (about 1.5 s of runs each): a median of 40
           // runs of 1 ms moves with every hiccup of a shared machine.
           let fastest = Infinity;
@@ -141,26 +185,55 @@ await withBuiltApp(PORT, async (origin) => {
             await reefRun();
             fastest = Math.min(fastest, performance.now() - t);
             await rawRun();
+            await raw1Run();
           }
           const runs = Math.min(1000, Math.max(minRuns, Math.ceil(1500 / fastest)));
-          for (let i = 0; i < runs + 30; i++) copies.push(pattern.slice());
-          engineMs.length = 0;
-          // Both engines keep thread pools on the same 2 cores: alternate them run by run, so drift
-          // and background load hit both alike.
+          // Blocks of about 150 ms of runs (5 to 50 runs): long enough that a block is one engine
+          // running, short enough that many blocks take turns and drift hits every engine alike.
+          const blockRuns = Math.min(50, Math.max(5, Math.ceil(150 / fastest)));
+          for (let i = 0; i < 2 * runs + blockRuns + 30; i++) copies.push(pattern.slice());
+          const timed = async (run: () => Promise<void>, into: number[]) => {
+            const t = performance.now();
+            await run();
+            into.push(performance.now() - t);
+          };
+
+          // Run by run in turn, as this benchmark used to measure: each engine's run starts right
+          // after the other's, while the other's pool threads may still be spinning.
+          engineMs = [];
           const a: number[] = [];
           const b: number[] = [];
           for (let i = 0; i < runs; i++) {
-            let t = performance.now();
-            await reefRun();
-            a.push(performance.now() - t);
-            if (typeof raw === 'string') continue;
-            t = performance.now();
-            await rawRun();
-            b.push(performance.now() - t);
+            await timed(reefRun, a);
+            if (typeof raw !== 'string') await timed(rawRun, b);
           }
-          const engine = stats(engineMs);
+          const inTurn = { reef: stats(a), raw: typeof raw === 'string' ? raw : stats(b), engine: stats(engineMs) };
+
+          // In blocks: Reef, raw, raw with 1 thread, each after an idle gap that lets the previous
+          // engine's threads settle, until each has `runs` runs.
+          engineMs = [];
+          const blockTimes = { reef: [] as number[], raw: [] as number[], raw1: [] as number[] };
+          while (blockTimes.reef.length < runs) {
+            await idle();
+            for (let i = 0; i < blockRuns; i++) await timed(reefRun, blockTimes.reef);
+            if (typeof raw !== 'string') {
+              await idle();
+              for (let i = 0; i < blockRuns; i++) await timed(rawRun, blockTimes.raw);
+            }
+            if (typeof raw1 !== 'string') {
+              await idle();
+              for (let i = 0; i < blockRuns; i++) await timed(raw1Run, blockTimes.raw1);
+            }
+          }
+          const blocks = {
+            reef: stats(blockTimes.reef),
+            raw: typeof raw === 'string' ? raw : stats(blockTimes.raw),
+            engine: stats(engineMs),
+          };
+
           // The empty call again, sent the moment a run came back: the threads it wakes have just
           // been idle (the page) or busy (the worker) for a whole run, as in a run call.
+          await idle();
           const afterRun: number[] = [];
           for (let i = 0; i < 30; i++) {
             await reefRun();
@@ -168,18 +241,26 @@ await withBuiltApp(PORT, async (origin) => {
             await w.reef('version');
             afterRun.push(performance.now() - t);
           }
+          // And back to back, once the runs' threads had time to settle.
+          await idle();
+          const backToBack: number[] = [];
+          for (let i = 0; i < 100; i++) await timed(() => w.reef('version') as Promise<void>, backToBack);
           await w.reef('unloadModel', [info.id]);
           if (typeof raw !== 'string') raw.delete();
+          if (typeof raw1 !== 'string') raw1.delete();
           return {
-            reef: stats(a),
-            raw: typeof raw === 'string' ? raw : stats(b),
-            engine,
+            blocks,
+            inTurn,
+            raw1: typeof raw1 === 'string' ? raw1 : stats(blockTimes.raw1),
             afterRun: stats(afterRun),
+            backToBack: stats(backToBack),
             runs,
+            blockRuns,
             runtime: info.runtime,
+            loadMs,
           };
         },
-        { name, warmup: WARMUP, minRuns: RUNS, rawModel: await rawLiteRtModel(name) },
+        { name, warmup: WARMUP, minRuns: RUNS, gapMs: GAP_MS, rawModel: await rawLiteRtModel(name) },
       ),
     );
   }
@@ -246,32 +327,49 @@ await withBuiltApp(PORT, async (origin) => {
     typeof t === 'string' ? 'n/a'.padStart(12) : `${t.median.toFixed(2)} ms`.padStart(12);
   const ratio = (a: Timing, b: Timing | string) =>
     typeof b === 'string' ? 'n/a' : `${(a.median / b.median).toFixed(2)}x`;
+  const ms = (t: Timing) => `${t.median.toFixed(3)} ms`;
   console.log('model'.padEnd(56), 'reef worker', '  raw LiteRT', ' tfjs-tflite', '  reef/raw', ' reef/tfjs');
   for (const name of MODELS) {
     const result = reefVsRaw.get(name)!;
+    const { blocks, inTurn } = result;
     const tfl = tfjs.get(name)!;
     console.log(
       name.padEnd(56),
-      fmt(result.reef),
-      fmt(result.raw),
+      fmt(blocks.reef),
+      fmt(blocks.raw),
       fmt(tfl),
-      ratio(result.reef, result.raw).padStart(9),
-      ratio(result.reef, tfl).padStart(9),
+      ratio(blocks.reef, blocks.raw).padStart(9),
+      ratio(blocks.reef, tfl).padStart(9),
+    );
+    const choice = result.runtime.threadChoice;
+    console.log(
+      `  threads: Reef runs it with ${result.runtime.threads} (LiteRT ${result.runtime.variant})` +
+        (choice
+          ? `, chosen at load by ${choice.timings.map((t) => `${t.threads}: ${t.medianMs.toFixed(2)} ms`).join(' vs ')}` +
+            ` (median of ${choice.timings.map((t) => t.runs).join('/')} runs in the worker` +
+            `${choice.sameOutputs ? '' : ', outputs differed'}; the choice took ${choice.ms.toFixed(0)} ms` +
+            ` of a ${result.loadMs.toFixed(0)} ms load)`
+          : ' (no choice: one thread count available)'),
     );
     // What the worker adds on top of its engine: page → worker → page with the input and outputs.
-    const overhead = result.reef.median - result.engine.median;
+    const overhead = blocks.reef.median - blocks.engine.median;
     console.log(
-      `  ${result.runs} runs; in the worker: engine run ${result.engine.median.toFixed(2)} ms median` +
-        (typeof result.raw === 'string' ? '' : ` (${ratio(result.engine, result.raw)} raw)`) +
-        `; call overhead ${overhead.toFixed(3)} ms, goal <= 0.1 ms: ${(overhead / 0.1).toFixed(2)}x` +
-        `; an empty call right after a run: ${result.afterRun.median.toFixed(3)} ms`,
+      `  ${result.runs} runs each, blocks of ${result.blockRuns}; in the worker: engine run ${ms(blocks.engine)}` +
+        (typeof blocks.raw === 'string' ? '' : ` (${ratio(blocks.engine, blocks.raw)} raw)`) +
+        `; call overhead ${overhead.toFixed(3)} ms, goal <= 0.1 ms: ${(overhead / 0.1).toFixed(2)}x`,
+    );
+    console.log(
+      `  empty call: back to back ${ms(result.backToBack)}, right after a run ${ms(result.afterRun)}` +
+        `; raw LiteRT with 1 thread ${fmt(result.raw1).trim()} (reef/raw-1-thread ${ratio(blocks.reef, result.raw1)})`,
+    );
+    console.log(
+      `  run by run in turn: reef ${fmt(inTurn.reef).trim()} (engine ${ms(inTurn.engine)}), raw ${fmt(inTurn.raw).trim()}` +
+        `: reef/raw ${ratio(inTurn.reef, inTurn.raw)}`,
     );
     if (typeof tfl === 'string') console.log(`  tfjs-tflite: ${tfl}`);
-    if (typeof result.raw === 'string') console.log(`  raw LiteRT: ${result.raw}`);
+    if (typeof blocks.raw === 'string') console.log(`  raw LiteRT: ${blocks.raw}`);
     if (name.startsWith('deeplab'))
       console.log('  raw LiteRT runs DeepLab with its ARG_MAX, output as INT32 (its API cannot return INT64)');
-    if (name === MODELS[0])
-      console.log(`  (Reef worker runs LiteRT ${result.runtime.variant} with ${result.runtime.threads} threads)`);
   }
   console.log('goals: reef/raw <= 1.05x; reef/tfjs <= 1.0x on MobileNet 224 and <= 0.6x on MoveNet');
   await browser.close();

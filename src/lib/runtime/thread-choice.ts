@@ -49,7 +49,7 @@ export interface ThreadChoiceOptions {
   now?: () => number;
 }
 
-export const DEFAULT_THREAD_CHOICE = { runs: 5, budgetMs: 120 } as const;
+export const DEFAULT_THREAD_CHOICE = { runs: 5, budgetMs: 60 } as const;
 
 /** The fastest median; on a tie the candidate given first (callers put the fewest threads first). */
 export function fastestTiming(timings: readonly ThreadTiming[]): ThreadTiming {
