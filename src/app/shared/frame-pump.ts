@@ -1,16 +1,17 @@
 /**
  * The page's half of the camera frame path: every frame the camera delivers becomes a VideoFrame
- * (no pixel copy: it shares the camera's buffer) transferred to the worker as it comes, where one
- * runs and one waits, the newest winning (src/worker/frame-slot.ts). The page never reads pixels,
- * never waits for a result before sending the next frame, and draws results in frame order.
+ * transferred to the worker as it comes, where one runs and one waits, the newest winning
+ * (src/worker/frame-slot.ts). The page never converts pixels, never waits for a result before
+ * sending the next frame, and draws results in frame order.
  *
  * Frames are read from the camera track with a MediaStreamTrackProcessor where the browser has one
  * (Chromium): as the camera delivers them, 2–4 ms after capture on the fake camera here. Elsewhere
  * the video element's requestVideoFrameCallback hands them over, at the display's refresh (on a
- * 60 Hz display up to 17 ms later; 13 ms median measured here). Chromium 156 has no
- * MediaStreamTrackProcessor in workers and cannot transfer a track, only the processor's stream:
- * read in the worker, frames reached it 1.6 ms sooner than through the page when idle, but the page
- * would then lose the frames it counts (sent, dropped, outstanding) and the stall check.
+ * 60 Hz display up to 17 ms later; 12 ms median measured here, in the same run as 3.6 ms from the
+ * track). Chromium 156 has no MediaStreamTrackProcessor in workers and cannot transfer a track,
+ * only the processor's stream: read in the worker, frames reached it 1.6 ms sooner than through the
+ * page when idle, but the worker would then own the frame loop the page keeps here (frame ids,
+ * drops, the TPU → WASM fallback, model switches, the stall check); not done yet.
  */
 import { CaptureClock } from './capture-clock.ts';
 import { FrameBudget, type FrameStamps } from './frame-budget.ts';
