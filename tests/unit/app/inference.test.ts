@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../../src/app/shared/inference-client.ts';
-import { classRgb, toInferenceResult, type WorkerTaskResult } from '../../../src/app/shared/inference.ts';
+import { classRgb, paintMask, toInferenceResult, type WorkerTaskResult } from '../../../src/app/shared/inference.ts';
 import { summarizeOps, toInspection } from '../../../src/app/features/models/inspection.ts';
 
 const base = { engine: 'edgetpu', device: 'usb:0', ms: 2.5 };
@@ -53,6 +53,19 @@ describe('task results for the overlays', () => {
   it('gives every class a stable, distinct colour', () => {
     expect(classRgb(1)).toEqual(classRgb(1));
     expect(new Set([1, 2, 3, 4, 5].map((i) => classRgb(i).join())).size).toBe(5);
+  });
+
+  it('paints a mask in each class colour at alpha 140, the background clear', () => {
+    const mask = Uint8Array.from([0, 1, 15, 255, 1, 0]);
+    const pixels = new Uint8ClampedArray(mask.length * 4).fill(7);
+    paintMask(mask, pixels);
+    const at = (i: number) => Array.from(pixels.slice(i * 4, i * 4 + 4));
+    expect(at(0)).toEqual([0, 0, 0, 0]);
+    expect(at(5)).toEqual([0, 0, 0, 0]);
+    expect(at(1)).toEqual([...classRgb(1), 140]);
+    expect(at(4)).toEqual([...classRgb(1), 140]);
+    expect(at(2)).toEqual([...classRgb(15), 140]);
+    expect(at(3)).toEqual([...classRgb(255), 140]);
   });
 });
 
