@@ -70,6 +70,7 @@ interface ReefVsRaw {
       threads: number;
       timings: { threads: number; medianMs: number; runs: number }[];
       sameOutputs: boolean;
+      extraCostMs: number;
       ms: number;
     };
   };
@@ -347,6 +348,7 @@ await withBuiltApp(PORT, async (origin) => {
         (choice
           ? `, chosen at load by ${choice.timings.map((t) => `${t.threads}: ${t.medianMs.toFixed(2)} ms`).join(' vs ')}` +
             ` (median of ${choice.timings.map((t) => t.runs).join('/')} runs in the worker` +
+            `, more threads charged ${choice.extraCostMs.toFixed(2)} ms a run for the hop` +
             `${choice.sameOutputs ? '' : ', outputs differed'}; the choice took ${choice.ms.toFixed(0)} ms` +
             ` of a ${result.loadMs.toFixed(0)} ms load)`
           : ' (no choice: one thread count available)'),

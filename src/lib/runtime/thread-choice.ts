@@ -2,11 +2,12 @@
  * How many threads LiteRT's CPU kernels get for one model, chosen by measurement when it loads.
  *
  * Threads are not free: after each run LiteRT's pool threads spin before they sleep, and on a
- * 2-core machine they then compete with the worker and the page for the cores. Measured in
- * Chromium on 2 cores, MobileNet v1 0.25/128 ran at 1.07 ms with 1 thread and 1.17 ms with 2 in
- * the worker (call wall 1.24 vs 1.41 ms), while MobileNet 224 gains from 2 threads on an idle
- * machine. No rule of model size says where the line is on another machine, so each model is timed
- * with each candidate count and keeps the fastest.
+ * 2-core machine they then hold a core that the page and the worker need to pass the call and its
+ * result. Measured in Chromium on 2 cores (npm run bench -- wasm-engine), an empty call sent right
+ * after a run of MobileNet v1 0.25/128 took 0.35 ms with 2 threads and 0.055 ms with 1, so 2 threads
+ * lost there although their run alone was faster (0.91 vs 1.14 ms); MobileNet 224 and DeepLab run
+ * 1.6–1.7× faster with 2. The worker cannot time the page's side of that hop, so each run with more
+ * than one thread is charged `extraCostMs` (that measured difference) when the counts are compared.
  *
  * The candidates run in turn on the same input (drift and background load hit them alike): one
  * untimed warm-up each, whose outputs must be identical (threads split work, not arithmetic; were
@@ -29,6 +30,8 @@ export interface ThreadChoice {
   timings: ThreadTiming[];
   /** Whether every candidate's warm-up outputs were identical (if not, the default count is kept). */
   sameOutputs: boolean;
+  /** What each run with more than one thread was charged for the hop it slows (see above), in ms. */
+  extraCostMs: number;
   /** Wall time of the whole measurement (warm-ups included), in ms. */
   ms: number;
 }
@@ -46,16 +49,22 @@ export interface ThreadChoiceOptions {
   budgetMs: number;
   /** The count kept when outputs differ (the runtime's default). */
   fallback: number;
+  /** Charged to each run with more than one thread (see the module comment); default 0. */
+  extraCostMs?: number;
   now?: () => number;
 }
 
-export const DEFAULT_THREAD_CHOICE = { runs: 5, budgetMs: 60 } as const;
+export const DEFAULT_THREAD_CHOICE = { runs: 5, budgetMs: 60, extraCostMs: 0.3 } as const;
 
-/** The fastest median; on a tie the candidate given first (callers put the fewest threads first). */
-export function fastestTiming(timings: readonly ThreadTiming[]): ThreadTiming {
+/**
+ * The fastest median, runs with more than one thread charged `extraCostMs`; on a tie the candidate
+ * given first (callers put the fewest threads first).
+ */
+export function fastestTiming(timings: readonly ThreadTiming[], extraCostMs = 0): ThreadTiming {
+  const cost = (t: ThreadTiming) => t.medianMs + (t.threads > 1 ? extraCostMs : 0);
   let best = timings[0];
   if (!best) throw new Error('thread choice: no candidates');
-  for (const t of timings) if (t.medianMs < best.medianMs) best = t;
+  for (const t of timings) if (cost(t) < cost(best)) best = t;
   return best;
 }
 
@@ -107,6 +116,7 @@ export async function chooseThreads(
     medianMs: median(times[i]!),
     runs: times[i]!.length,
   }));
-  const threads = sameOutputs ? fastestTiming(timings).threads : options.fallback;
-  return { threads, timings, sameOutputs, ms: now() - started };
+  const extraCostMs = options.extraCostMs ?? 0;
+  const threads = sameOutputs ? fastestTiming(timings, extraCostMs).threads : options.fallback;
+  return { threads, timings, sameOutputs, extraCostMs, ms: now() - started };
 }

@@ -82,6 +82,42 @@ describe('chooseThreads', () => {
     expect(choice.threads).toBe(2);
   });
 
+  it('charges each threaded run the hop it slows: 2 threads must win by more than that', async () => {
+    const plan = [
+      { threads: 1, ms: [5, 1.14] },
+      { threads: 2, ms: [5, 0.91] },
+    ];
+    const charged = fakeCandidates(plan);
+    const choice = await chooseThreads(charged.candidates, {
+      runs: 3,
+      budgetMs: 100,
+      fallback: 2,
+      extraCostMs: 0.3,
+      now: charged.clock,
+    });
+    expect(choice.threads).toBe(1);
+    expect(choice.extraCostMs).toBe(0.3);
+    // The figures stay what was timed.
+    expect(choice.timings.map((t) => t.medianMs)).toEqual([expect.closeTo(1.14, 9), expect.closeTo(0.91, 9)]);
+    const free = fakeCandidates(plan);
+    expect(
+      (await chooseThreads(free.candidates, { runs: 3, budgetMs: 100, fallback: 2, now: free.clock })).threads,
+    ).toBe(2);
+    // A big model: 2 threads save far more than the charge.
+    const big = fakeCandidates([
+      { threads: 1, ms: [40, 30] },
+      { threads: 2, ms: [30, 18] },
+    ]);
+    const bigChoice = await chooseThreads(big.candidates, {
+      runs: 3,
+      budgetMs: 100,
+      fallback: 2,
+      extraCostMs: 0.3,
+      now: big.clock,
+    });
+    expect(bigChoice.threads).toBe(2);
+  });
+
   it('keeps the default count when the outputs differ, however fast the other is', async () => {
     const { clock, candidates } = fakeCandidates([
       { threads: 1, ms: [1], output: new Uint8Array([1, 2, 3]) },
@@ -134,7 +170,9 @@ describe('WasmEngine thread choice on a real model', () => {
       expect(t.medianMs).toBeGreaterThan(0);
     }
     expect([1, 2]).toContain(runtime.threads);
-    expect(runtime.threads).toBe(fastestTiming(runtime.threadChoice!.timings).threads);
+    expect(runtime.threads).toBe(
+      fastestTiming(runtime.threadChoice!.timings, runtime.threadChoice!.extraCostMs).threads,
+    );
     const one = await fixed.load(bytes, { threads: 1 });
     const two = await fixed.load(bytes, { threads: 2 });
     expect(modelRuntime(one)).toMatchObject({ threads: 1 });

@@ -15,7 +15,7 @@ export interface WasmEngineOptions {
   extract?: SubmodelExtractor;
   kernels?: readonly ReefKernel[];
   /** The per-model thread choice's measurement; false loads every model with all threads. */
-  threadChoice?: { runs: number; budgetMs: number } | false;
+  threadChoice?: { runs: number; budgetMs: number; extraCostMs?: number } | false;
 }
 
 /** A model's own LiteRT build and thread count (with the choice's figures), as its load set them. */
@@ -28,7 +28,7 @@ function withRuntime(model: LoadedModel, liteRtRuntime: LiteRtVariantInfo): Load
 }
 
 export class WasmEngine extends PartitionedEngine {
-  readonly #threadChoice: { runs: number; budgetMs: number } | false;
+  readonly #threadChoice: NonNullable<WasmEngineOptions['threadChoice']>;
 
   constructor(loader: LiteRtLoader, options: WasmEngineOptions = {}) {
     const { threadChoice = DEFAULT_THREAD_CHOICE, ...rest } = options;
