@@ -5,6 +5,10 @@
  * value table. Measured in Chromium 156 on 2 cores for a 640×480 I420 camera frame: 2.1 ms to a
  * 224×224 input against 5.3 ms by canvas readback + the RGB pass and 4.5 ms by OffscreenCanvas
  * drawImage-resize (0.9 against 3.1 and 3.0 ms at 128×128), so camera frames take this path.
+ * Tuned since to 0.83 ms on fresh camera frames (0.62 ms warm; `npm run bench -- yuv-tensor`,
+ * 0.38× the first version in the same run) with the same bytes: the arithmetic is unchanged
+ * (fixed-point weights would be faster but change bytes: 16-bit weights already move some), only
+ * its shape is (see sampleRgbBytes).
  */
 import { ReefError } from '../errors.ts';
 import type { PixelTable } from './pixel-table.ts';
@@ -142,10 +146,13 @@ interface PlaneLayout {
 }
 
 /**
- * The hot loop, always into a Uint8Array: luma bilinear, chroma from the nearest 2×2 sample, and
- * exactly the arithmetic of the first version (yuv-reference.ts in the tests), so the same bytes.
- * Rounding is `(v + 0.5) | 0` on [0.5, 254.5), which equals Math.round there (v + 0.5 is exact
- * except just below 0.5, which the first branch takes), without Math.round's float result.
+ * The hot loop, always into a Uint8Array (one element type: V8 keeps its stores monomorphic, and
+ * the table is applied after, per type, in table-map.ts): luma bilinear, chroma from the nearest
+ * 2×2 sample, with exactly the arithmetic of the first version (yuv-reference.ts in the tests),
+ * so the same bytes. The chroma products come from 256-entry tables, and rounding is
+ * `(v + 0.5) | 0` on [0.5, 254.5), which equals Math.round there (v + 0.5 is exact but just
+ * below 0.5, which the first branch takes) and yields an integer without a float round and clamp
+ * call.
  */
 function sampleRgbBytes(
   image: YuvImage,
