@@ -146,7 +146,8 @@ describe('WasmEngine thread choice on a real model', () => {
       return { ...(await nodeLiteRtLoader.load(hooks)), threads: 2 };
     },
   };
-  const engine = new WasmEngine(twoThreads, { threadChoice: { runs: 3, budgetMs: 50 } });
+  // Node's cold first runs are slower than Chromium's: every model counts as small here.
+  const engine = new WasmEngine(twoThreads, { threadChoice: { runs: 3, budgetMs: 50, firstRunLimitMs: 60_000 } });
   const fixed = new WasmEngine(twoThreads, { threadChoice: false });
   afterAll(() => {
     engine.dispose();
@@ -183,6 +184,15 @@ describe('WasmEngine thread choice on a real model', () => {
     expect(await outputsOf(two)).toEqual(reference);
     expect(await outputsOf(chosen)).toEqual(reference);
     for (const m of [chosen, one, two]) m.dispose();
+  });
+
+  it('keeps all threads for a model whose first run is over the limit, with no second compile', async () => {
+    const bigOnly = new WasmEngine(twoThreads, { threadChoice: { runs: 3, budgetMs: 50, firstRunLimitMs: 0 } });
+    const model = await bigOnly.load(await readFixture('mobilenet_v1_0.25_128_quant.tflite'));
+    expect(modelRuntime(model)).toMatchObject({ threads: 2 });
+    expect(modelRuntime(model)?.threadChoice).toBeUndefined();
+    expect((await outputsOf(model))[0]!.length).toBe(1001);
+    model.dispose();
   });
 
   it('a model that fails when it runs still loads, and its run reports the typed failure', async () => {

@@ -15,8 +15,15 @@ export interface WasmEngineOptions {
   extract?: SubmodelExtractor;
   kernels?: readonly ReefKernel[];
   /** The per-model thread choice's measurement; false loads every model with all threads. */
-  threadChoice?: { runs: number; budgetMs: number; extraCostMs?: number } | false;
+  threadChoice?: { runs: number; budgetMs: number; extraCostMs?: number; firstRunLimitMs?: number } | false;
 }
+
+/**
+ * A model whose first run (with all threads, allocation included) takes longer is not timed with 1
+ * thread (`firstRunLimitMs`). In Chromium on 2 cores first runs took 7–14 ms for MobileNet 0.25/128
+ * (1 thread wins there) and 45–95 ms for MobileNet 224 and MoveNet (2 threads win by far).
+ */
+const SMALL_MODEL_FIRST_RUN_MS = 25;
 
 /** A model's own LiteRT build and thread count (with the choice's figures), as its load set them. */
 export function modelRuntime(model: LoadedModel): LiteRtVariantInfo | undefined {
@@ -44,6 +51,19 @@ export class WasmEngine extends PartitionedEngine {
       return withRuntime(await super.load(bytes, options), { ...info, threads });
     }
     const all = await super.load(bytes, options);
+    const inputs = calibrationInputs(all.inputs);
+    // Only a small model can gain: 1 thread saves at most the hop its spinning pool slows (~0.3 ms)
+    // and costs a big model 1.6–1.7× its run. A first run (allocation included) over the limit says
+    // "big": it keeps all threads, and its load pays no second compile nor a noisy timing.
+    try {
+      const started = performance.now();
+      await all.run(inputs);
+      const limit = this.#threadChoice.firstRunLimitMs ?? SMALL_MODEL_FIRST_RUN_MS;
+      if (performance.now() - started > limit) return withRuntime(all, { ...info, threads: most });
+    } catch {
+      // A model that fails when it runs still loads, as without the choice: its runs report the failure.
+      return withRuntime(all, info);
+    }
     let one: LoadedModel;
     try {
       one = await super.load(bytes, { ...options, threads: 1 });
@@ -51,7 +71,6 @@ export class WasmEngine extends PartitionedEngine {
       all.dispose();
       throw error;
     }
-    const inputs = calibrationInputs(all.inputs);
     const candidate = (model: LoadedModel, threads: number) => ({
       threads,
       run: async () => (await model.run(inputs)).outputs.map((o) => o.data),
