@@ -351,7 +351,9 @@ await withBuiltApp(PORT, async (origin) => {
             `, more threads charged ${choice.extraCostMs.toFixed(2)} ms a run for the hop` +
             `${choice.sameOutputs ? '' : ', outputs differed'}; the choice took ${choice.ms.toFixed(0)} ms` +
             ` of a ${result.loadMs.toFixed(0)} ms load)`
-          : ' (no choice: one thread count available)'),
+          : result.runtime.threads > 1
+            ? ' (all cores, not timed with 1 thread: its first run was over 25 ms, a big model)'
+            : ' (no choice: one thread available)'),
     );
     // What the worker adds on top of its engine: page → worker → page with the input and outputs.
     const overhead = blocks.reef.median - blocks.engine.median;
