@@ -9,13 +9,11 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { decodeImageFile } from '../../src/cli/image-file.ts';
-import { nodeLiteRtLoader } from '../../src/cli/litert-node.ts';
-import { DevicePool } from '../../src/lib/edgetpu/index.ts';
-import { LiteRtRuntime, PartitionedEngine } from '../../src/lib/runtime/index.ts';
-import { detect, encodeBmp, imageToTensor, parseLabels, type RgbaImage } from '../../src/lib/tasks/index.ts';
+import { encodeBmp, parseLabels, type RgbaImage } from '../../src/lib/tasks/index.ts';
 import { CATALOG } from '../../src/lib/zoo/index.ts';
 import { coralFarm } from '../emulator/multi.ts';
 import { readFixture, readFixtureText, type FixtureName } from '../support/fixtures.ts';
+import { segmentSetDetections } from '../support/segment-detections.ts';
 import { watchPage } from './support/page-watch.ts';
 import { useVirtualCoral } from './support/virtual-build.ts';
 import {
@@ -66,33 +64,11 @@ test.beforeAll(async () => {
   const labels = new Map(Array.from({ length: size }, (_, i) => [i, parsed.get(i) ?? `class ${i}`]));
 
   const farm = await coralFarm(1, [SEG0, SEG1]);
-  const pool = new DevicePool(farm.usb);
-  await pool.refresh();
-  const runtime = new LiteRtRuntime(nodeLiteRtLoader);
-  try {
-    const load = (name: FixtureName) =>
-      new PartitionedEngine({ runtime, tpu: pool.opRunner({ device: 'usb:0', name }) }).load(farm.bytes.get(name)!);
-    const seg0 = await load(SEG0);
-    const seg1 = await load(SEG1);
-    const prepared = imageToTensor(image, seg0.inputs[0]!, { fit: 'letterbox' });
-    const features = (await seg0.run([prepared.data])).outputs.map((t) => t.data);
-    const objects = detect((await seg1.run(features)).outputs, {
-      threshold: 0.4,
-      region: prepared.region,
-      imageWidth: 300,
-      imageHeight: 300,
-      labels,
-    });
-    expected = objects.map((o) => ({
-      label: o.label,
-      box: { xmin: o.box.xmin / 300, ymin: o.box.ymin / 300, xmax: o.box.xmax / 300, ymax: o.box.ymax / 300 },
-    }));
-    seg0.dispose();
-    seg1.dispose();
-  } finally {
-    await pool.close();
-    runtime.discard();
-  }
+  const [objects] = await segmentSetDetections(farm, [SEG0, SEG1], [image], { device: 'usb:0', labels });
+  expected = objects!.map((o) => ({
+    label: o.label,
+    box: { xmin: o.box.xmin / 300, ymin: o.box.ymin / 300, xmax: o.box.xmax / 300, ymax: o.box.ymax / 300 },
+  }));
   expect(expected.length).toBeGreaterThan(0);
 });
 

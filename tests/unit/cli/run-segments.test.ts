@@ -13,15 +13,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliDeps } from '../../../src/cli/command.ts';
 import { decodeImageFile } from '../../../src/cli/image-file.ts';
-import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
 import { main } from '../../../src/cli/reef.ts';
-import { DevicePool } from '../../../src/lib/edgetpu/index.ts';
-import { LiteRtRuntime, PartitionedEngine } from '../../../src/lib/runtime/index.ts';
-import { detect, imageToTensor, parseLabels } from '../../../src/lib/tasks/index.ts';
+import { parseLabels } from '../../../src/lib/tasks/index.ts';
 import { FIRMWARE_FILE } from '../../../src/lib/zoo/index.ts';
 import { EmulatedUsb, VirtualCoral } from '../../emulator/index.ts';
 import { coralFarm, type CoralFarm } from '../../emulator/multi.ts';
 import { fixturePath, readFixture, readFixtureText, type FixtureName } from '../../support/fixtures.ts';
+import { segmentSetDetections } from '../../support/segment-detections.ts';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
@@ -66,35 +64,10 @@ beforeAll(async () => {
   imagePaths = await Promise.all(IMAGES.map((name) => fixturePath(name)));
   const labels = parseLabels(await readFixtureText('coco_labels.txt'));
 
+  const images = await Promise.all(IMAGES.map(async (name) => decodeImageFile(await readFixture(name), name)));
   const farm = await coralFarm(1, [SEG0, SEG1]);
-  const pool = new DevicePool(farm.usb);
-  await pool.refresh();
-  const runtime = new LiteRtRuntime(nodeLiteRtLoader);
-  try {
-    const load = (name: FixtureName) =>
-      new PartitionedEngine({ runtime, tpu: pool.opRunner({ device: 'usb:0', name }) }).load(farm.bytes.get(name)!);
-    const seg0 = await load(SEG0);
-    const seg1 = await load(SEG1);
-    expected = [];
-    for (const name of IMAGES) {
-      const image = decodeImageFile(await readFixture(name), name);
-      const prepared = imageToTensor(image, seg0.inputs[0]!, { fit: 'letterbox' });
-      const features = (await seg0.run([prepared.data])).outputs.map((t) => t.data);
-      const objects = detect((await seg1.run(features)).outputs, {
-        threshold: 0.4,
-        region: prepared.region,
-        imageWidth: image.width,
-        imageHeight: image.height,
-        labels,
-      });
-      expected.push(objects.map((o) => ({ label: o.label, score: o.score, box: o.box })));
-    }
-    seg0.dispose();
-    seg1.dispose();
-  } finally {
-    await pool.close();
-    runtime.discard();
-  }
+  const detections = await segmentSetDetections(farm, [SEG0, SEG1], images, { device: 'usb:0', labels });
+  expected = detections.map((objects) => objects.map((o) => ({ label: o.label, score: o.score, box: o.box })));
   // Without detections the comparison below would compare nothing.
   expect(expected.flat().length).toBeGreaterThan(0);
 });

@@ -7,13 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeLiteRtLoader } from '../../../src/cli/litert-node.ts';
-import { DevicePool, type PoolOpRunner } from '../../../src/lib/edgetpu/index.ts';
-import { LiteRtRuntime, PartitionedEngine, type LoadedModel } from '../../../src/lib/runtime/index.ts';
-import { detect, imageToTensor, type DetectedObject, type RgbaImage } from '../../../src/lib/tasks/index.ts';
+import { DevicePool } from '../../../src/lib/edgetpu/index.ts';
+import { LiteRtRuntime } from '../../../src/lib/runtime/index.ts';
+import type { DetectedObject, RgbaImage } from '../../../src/lib/tasks/index.ts';
 import { WorkerEngines, type DetectResult } from '../../../src/worker/engines.ts';
 import { TpuEngines } from '../../../src/worker/tpu-engines.ts';
 import { coralFarm, type CoralFarm } from '../../emulator/multi.ts';
 import type { FixtureName } from '../../support/fixtures.ts';
+import { segmentSetDetections } from '../../support/segment-detections.ts';
 import { cpuEngine, fixtureImage } from '../runtime/support.ts';
 
 const SEG0: FixtureName = 'ssd_mobilenet_v2_coco_quant_postprocess_segment_0_of_2_edgetpu.tflite';
@@ -31,29 +32,7 @@ beforeAll(async () => {
   farm = await coralFarm(3, [SEG0, SEG1]);
   files = [SEG1, SEG0].map((name) => ({ name, bytes: farm.bytes.get(name)! })); // out of order on purpose
   images = await Promise.all(IMAGES.map(fixtureImage));
-  const pool = new DevicePool(farm.usb);
-  await pool.refresh();
-  const load = (name: FixtureName, tpu: PoolOpRunner): Promise<LoadedModel> =>
-    new PartitionedEngine({ runtime, tpu }).load(farm.bytes.get(name)!);
-  const seg0 = await load(SEG0, pool.opRunner({ device: 'usb:2', name: 'reference 0' }));
-  const seg1 = await load(SEG1, pool.opRunner({ device: 'usb:2', name: 'reference 1' }));
-  expected = [];
-  for (const image of images) {
-    const prepared = imageToTensor(image, seg0.inputs[0]!, { fit: 'letterbox' });
-    const features = (await seg0.run([prepared.data])).outputs.map((t) => t.data);
-    const outputs = (await seg1.run(features)).outputs;
-    expected.push(
-      detect(outputs, {
-        threshold: 0.4,
-        region: prepared.region,
-        imageWidth: image.width,
-        imageHeight: image.height,
-      }),
-    );
-  }
-  seg0.dispose();
-  seg1.dispose();
-  await pool.close();
+  expected = await segmentSetDetections(farm, [SEG0, SEG1], images, { device: 'usb:2', runtime });
 }, 120_000);
 
 afterAll(() => runtime.discard());
