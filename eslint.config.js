@@ -21,6 +21,12 @@ const APP_IMPORTS = [
   { group: ['**/tests/**'], message: 'Test doubles are never imported by the app.' },
 ];
 
+/** What lib, worker and CLI may not import: test doubles and the page. */
+const BELOW_THE_PAGE = [
+  { group: ['**/tests/**'], message: 'Test doubles are never imported by src/.' },
+  { group: ['**/app/**'], message: 'Imports go downward: lib and worker never import the page.' },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -90,25 +96,21 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['**/tests/**'], message: 'Test doubles are never imported by src/.' },
-            { group: ['**/app/**'], message: 'Imports go downward: lib and worker never import the page.' },
-          ],
+          patterns: BELOW_THE_PAGE,
         },
       ],
     },
   },
   {
     // The CLI and the browser worker are two hosts of the same lib, side by side: what both need
-    // lives in src/lib. (Later blocks replace the rule's options, so the patterns above repeat.)
+    // lives in src/lib. (A later block replaces the rule's options, so BELOW_THE_PAGE is listed again.)
     files: ['src/lib/**', 'src/cli/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['**/tests/**'], message: 'Test doubles are never imported by src/.' },
-            { group: ['**/app/**'], message: 'Imports go downward: lib and worker never import the page.' },
+            ...BELOW_THE_PAGE,
             {
               group: ['**/worker/**'],
               message: 'The CLI and lib never import the browser worker: shared code lives in src/lib.',
