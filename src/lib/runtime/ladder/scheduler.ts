@@ -8,9 +8,11 @@
  * the choice is cached per model and engine set (choice-cache.ts). An engine that is unavailable,
  * cannot run the model, throws or disagrees is skipped, and its reason is part of the answer.
  *
- * The calibration's cost: every candidate loads and makes its warm-up run at once (untimed work),
- * then each is timed alone, with the early stops of calibration.ts (a time cap per candidate, out
- * at twice the best, decided by a margin); a candidate whose warm-up outputs disagree is never timed.
+ * The calibration's cost: one engine at a time, the WASM reference first, each loaded, warmed up
+ * (a candidate whose warm-up outputs disagree is never timed) and timed with the early stops of
+ * calibration.ts (a time cap per candidate, out at twice the best, decided by a margin). A load
+ * waits for it at most `blockMs`; past that the model runs on WASM and the rest is measured in the
+ * background, the winner taking over between two runs (SwitchableModel).
  *
  * One rung is not measured: a model compiled for the Edge TPU goes to a ready TPU (`preferred`).
  * The compiled model runs only there; what the other engines would run is a different model, its
@@ -146,14 +148,6 @@ interface Measured {
 
 /** Runs a calibration's timed run in its turn (see SwitchableModel.exclusive). */
 type Gate = <T>(work: () => Promise<T>) => Promise<T>;
-
-/** Whether `work` settles within `ms` (it goes on either way). */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  if (ms <= 0) return false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
-}
 
 /** An engine runtime that has not started in this long is not going to (a GPU device, LiteRT). */
 const START_LIMIT_MS = 15_000;
@@ -474,9 +468,9 @@ export class EngineLadder {
     ];
     const others = candidates.filter((c) => c !== reference);
     // Timed runs of the others take turns with a person's runs once the model is handed out.
-    const handedOut: { gate: Gate; model?: SwitchableModel } = { gate: (work) => work() };
+    const handedOut: { model?: SwitchableModel } = {};
     const rest = this.#measureOthers(others, refPrepared.outputs, measured, skipped, loadOptions, {
-      gate: (work) => handedOut.gate(work),
+      gate: (work) => (handedOut.model ? handedOut.model.exclusive(work) : work()),
       abandoned: () => handedOut.model?.disposed === true,
     });
     const settle = async (): Promise<{ factory: EngineFactory; model: LoadedModel; decision: LadderDecision }> => {
@@ -506,7 +500,16 @@ export class EngineLadder {
       return { factory, model: best.model, decision };
     };
     const leftMs = this.#calibration.blockMs - (this.#now() - started);
-    if (wait || others.length === 0 || (await settlesWithin(rest, leftMs))) {
+    // `rest` never rejects: only the wait can end this race early (and `rest` goes on regardless).
+    const inTime =
+      wait ||
+      others.length === 0 ||
+      (leftMs > 0 &&
+        (await withDeadline(rest, leftMs, 'the calibration outlasted the wait').then(
+          () => true,
+          () => false,
+        )));
+    if (inTime) {
       await rest;
       const done = await settle();
       for (const m of measured) if (m.model !== done.model) m.model.dispose();
@@ -517,7 +520,6 @@ export class EngineLadder {
     const provisional = new SwitchableModel(refPrepared.model);
     const waitedMs = this.#now() - started;
     handedOut.model = provisional;
-    handedOut.gate = (work) => provisional.exclusive(work);
     const settled = rest.then(async (): Promise<LadderSettlement | undefined> => {
       if (provisional.disposed) {
         for (const m of measured) if (m.model !== refPrepared.model) m.model.dispose();
@@ -644,22 +646,19 @@ export class EngineLadder {
    * arrives). Never throws: a failure is part of the answer.
    */
   async #prepare(candidate: Candidate, options: { name?: string }): Promise<Prepared> {
+    let late = false;
     try {
       const work = this.#loadAndWarm(candidate, options, await this.#start(candidate));
-      const late = Symbol('late');
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const cap = new Promise<typeof late>(
-        (resolve) => (timer = setTimeout(() => resolve(late), this.#calibration.capMs)),
-      );
-      const first = await Promise.race([work, cap]).finally(() => clearTimeout(timer));
-      if (first !== late) return first;
-      work.then(
-        (ready) => ready.model.dispose(),
-        () => {},
-      );
-      return { candidate, late: true };
+      return await withDeadline(work, this.#calibration.capMs, 'past the calibration cap', 'calibration-cap', () => {
+        late = true;
+        // The work cannot be cancelled: its model is released when it arrives.
+        work.then(
+          (ready) => ready.model.dispose(),
+          () => {},
+        );
+      });
     } catch (error) {
-      return { candidate, error };
+      return late ? { candidate, late: true } : { candidate, error };
     }
   }
 
