@@ -3,18 +3,10 @@
  * may import src/app/shared and its own files, never another feature's. Run the project's ESLint
  * config over a fixture feature (ignored by the normal lint run and by tsc).
  */
-import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { lintFixture, lintRepo } from './lint-fixture.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const fixtures = 'tests/unit/lint/fixtures/src/app/features';
-
-async function lint(file: string) {
-  // ignore: false lints the fixture tree although the config ignores it for `eslint .`.
-  const eslint = new ESLint({ cwd: root, ignore: false });
-  const [result] = await eslint.lintFiles([`${fixtures}/${file}`]);
-  return result!.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
-}
+const lint = (file: string) => lintFixture('tests/unit/lint/fixtures/src/app/features', file);
 
 describe('src/app features (ESLint)', () => {
   it("refuses an import of another feature's files", async () => {
@@ -33,8 +25,7 @@ describe('src/app features (ESLint)', () => {
   });
 
   it('passes the real src/app', async () => {
-    const eslint = new ESLint({ cwd: root });
-    const results = await eslint.lintFiles(['src/app/features/**/*.ts']);
+    const results = await lintRepo('src/app/features/**/*.ts');
     expect(results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-imports'))).toEqual([]);
   });
 });

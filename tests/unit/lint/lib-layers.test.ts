@@ -3,18 +3,10 @@
  * run the project's own ESLint config over a fixture tree that mirrors src/lib (ignored by the
  * normal lint run and by tsc) and see it fail on each forbidden import and pass on allowed ones.
  */
-import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { lintFixture, lintRepo } from './lint-fixture.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const fixtures = 'tests/unit/lint/fixtures/src/lib';
-
-async function lint(file: string) {
-  // ignore: false lints the fixture tree although the config ignores it for `eslint .`.
-  const eslint = new ESLint({ cwd: root, ignore: false });
-  const [result] = await eslint.lintFiles([`${fixtures}/${file}`]);
-  return result!.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
-}
+const lint = (file: string) => lintFixture('tests/unit/lint/fixtures/src/lib', file);
 
 describe('src/lib layering (ESLint)', () => {
   it('refuses an import that goes up the layers', async () => {
@@ -56,8 +48,7 @@ describe('src/lib layering (ESLint)', () => {
   });
 
   it('passes the real src/lib', async () => {
-    const eslint = new ESLint({ cwd: root });
-    const results = await eslint.lintFiles(['src/lib/**/*.ts']);
+    const results = await lintRepo('src/lib/**/*.ts');
     const layering = results.flatMap((r) =>
       r.messages.filter((m) => m.ruleId === 'reef/lib-layers').map((m) => `${r.filePath}: ${m.message}`),
     );
