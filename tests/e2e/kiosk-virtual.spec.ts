@@ -7,13 +7,7 @@
 import { expect, test } from '@playwright/test';
 import { watchPage } from './support/page-watch.ts';
 import { useVirtualCoral } from './support/virtual-build.ts';
-import {
-  connectCoral,
-  coralState,
-  downloadCatalogModel,
-  installFirmware,
-  mirrorModels,
-} from './support/virtual-coral-ui.ts';
+import { coralState, readyCoralWithMobileNet } from './support/virtual-coral-ui.ts';
 
 const coral = useVirtualCoral(Number(process.env['E2E_VIRTUAL_KIOSK_PORT'] ?? 4185));
 
@@ -22,9 +16,7 @@ test('kiosk on the Edge TPU survives a reload: the virtual Coral stays in app mo
 }) => {
   test.setTimeout(240_000);
   const watch = await watchPage(page);
-  await mirrorModels(page, coral.origin);
-  await installFirmware(page, await connectCoral(page, coral.origin), 'download');
-  await downloadCatalogModel(page, coral.origin, 'mobilenet-v1-0.25-128', 'MobileNet v1 0.25 (ImageNet)');
+  await readyCoralWithMobileNet(page, coral.origin);
 
   await page.goto(`${coral.origin}/?kiosk&model=mobilenet-v1-0.25-128&task=classify`);
   const topK = page.getByTestId('top-k');

@@ -6,13 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { watchPage } from './support/page-watch.ts';
 import { useVirtualCoral } from './support/virtual-build.ts';
-import {
-  connectCoral,
-  downloadCatalogModel,
-  installFirmware,
-  mirrorModels,
-  virtualUsb,
-} from './support/virtual-coral-ui.ts';
+import { virtualUsb, readyCoralWithMobileNet } from './support/virtual-coral-ui.ts';
 
 const coral = useVirtualCoral(Number(process.env['E2E_VIRTUAL_LIVE_PORT'] ?? 4184));
 
@@ -21,9 +15,7 @@ test('camera frames on usb:0 with the frame budget; unplugged mid-stream, the ca
 }) => {
   test.setTimeout(240_000);
   const watch = await watchPage(page);
-  await mirrorModels(page, coral.origin);
-  await installFirmware(page, await connectCoral(page, coral.origin), 'download');
-  await downloadCatalogModel(page, coral.origin, 'mobilenet-v1-0.25-128', 'MobileNet v1 0.25 (ImageNet)');
+  await readyCoralWithMobileNet(page, coral.origin);
 
   await page.goto(`${coral.origin}/#/live`);
   await page.getByLabel('Model', { exact: true }).selectOption({ label: 'MobileNet v1 0.25 (ImageNet)' });

@@ -81,3 +81,13 @@ export async function downloadCatalogModel(page: Page, origin: string, id: strin
   await entry.getByRole('button', { name: `Download ${name}` }).click();
   await expect(entry.getByTestId('cached')).toBeVisible({ timeout: 60_000 });
 }
+
+/**
+ * The usual opening of a virtual-Coral spec: catalog downloads from the mirror, the stick connected
+ * and flashed (firmware downloaded), and MobileNet v1 0.25 stored with its CPU twin.
+ */
+export async function readyCoralWithMobileNet(page: Page, origin: string): Promise<void> {
+  await mirrorModels(page, origin);
+  await installFirmware(page, await connectCoral(page, origin), 'download');
+  await downloadCatalogModel(page, origin, 'mobilenet-v1-0.25-128', 'MobileNet v1 0.25 (ImageNet)');
+}
