@@ -19,18 +19,17 @@ import {
   SegmentedModel,
   wasmFactory,
   type CalibrationOptions,
-  type CandidateFigure,
   type ChoiceCache,
   type EdgeTpuOpRunner,
   type EngineFactory,
   type EngineKind,
   type EngineProbe,
+  type LadderDecision,
   type LadderEntry,
   type LadderModel,
   type LiteRtRuntime,
   type LoadedModel,
   type RunResult,
-  type SkippedEngine,
   type TensorArray,
   segmentDevices,
   segmentedRefusal,
@@ -51,19 +50,11 @@ export interface TpuLoadOptions {
 }
 
 /** The ladder's decision as plain data for the page (see LadderDecision). */
-export interface EngineDecision {
+export type EngineDecision = Omit<LadderDecision, 'engineSet'> & {
   kind: EngineKind;
   /** Plain words: "Coral usb:0", "GPU (WebGPU)", "CPU (WebAssembly)". */
   label: string;
-  how: LadderModel['decision']['how'];
-  figures: CandidateFigure[];
-  skipped: SkippedEngine[];
-  calibrationMs: number;
-  /** While `calibrating`: the engines still measured in the background (the model runs on WASM meanwhile). */
-  pending?: string[];
-  /** Calibrated partly in the background: how long the load waited for it. */
-  waitedMs?: number;
-}
+};
 
 export interface EngineChoice {
   /** What the caller asked for. */
@@ -226,20 +217,12 @@ export class TpuEngines {
 
   /** The choice of a model as its results and the page state it (plain data for comlink). */
   #choice(loaded: Omit<LadderModel, 'model'>, fallback: string | undefined): EngineChoice {
-    const { decision } = loaded;
+    // Everything the ladder decided but the engine-set key, which is the cache's business.
+    const { engineSet: _, ...decision } = loaded.decision;
     return {
       requested: loaded.requested,
       ...(fallback ? { fallback } : {}),
-      decision: {
-        kind: loaded.engine,
-        label: loaded.label,
-        how: decision.how,
-        figures: decision.figures,
-        skipped: decision.skipped,
-        calibrationMs: decision.calibrationMs,
-        ...(decision.pending ? { pending: decision.pending } : {}),
-        ...(decision.waitedMs !== undefined ? { waitedMs: decision.waitedMs } : {}),
-      },
+      decision: { kind: loaded.engine, label: loaded.label, ...decision },
     };
   }
 
