@@ -2,7 +2,8 @@
  * CPU inference in one Chromium run on the same inputs: Reef's WASM engine through the accelerator
  * worker (what the app does: comlink call, transfer in and out, partitioner, LiteRT bindings) vs
  * raw LiteRT.js threaded on the page (its default thread count, and 1 thread for comparison) vs
- * tfjs-tflite with 2 threads, for MobileNet v1 224 (embedding extractor), MobileNet v1 0.25/128,
+ * raw LiteRT.js in a bare worker of its own (one message each way, input and outputs transferred,
+ * no Reef code: what any engine kept off the page pays) vs tfjs-tflite with 2 threads, for MobileNet v1 224 (embedding extractor), MobileNet v1 0.25/128,
  * MoveNet Lightning and DeepLab v3. Medians of timed runs after warm-up, inputs made before timing.
  *
  * Reef and raw LiteRT are measured two ways, model by model, and both are printed:
@@ -14,8 +15,9 @@
  *   cost neither has when used alone (and one that depends on the other's thread count).
  * tfjs-tflite after them all: its threads keep a core busy for a while after its last run
  * (0.25/128 measured right after it: 1.9 ms of call overhead instead of 0.2).
- * Per model it also prints the thread count Reef chose at load and the figures it chose by, the
- * engine's own time in the worker, what the call adds to it, and an empty call back to back and
+ * Reef/bare splits Reef/raw in two: bare/raw is what running in a worker costs on this machine (the
+ * hops and LiteRT itself running slower off the main thread), reef/bare what Reef's code adds.
+ * Per model it also prints the thread count Reef runs it with, the engine's own time in the worker, what the call adds to it, and an empty call back to back and
  * right after a run. (The Node CLI's wall times are in cli.bench.ts.)
  * Uses the e2e harness page (tests/e2e/support/engine-harness.ts) beside the built app.
  */
@@ -46,6 +48,8 @@ interface Timing {
 interface Pair {
   reef: Timing;
   raw: Timing | string;
+  /** Raw LiteRT.js in a bare worker (the harness's BARE_WORKER): the same hops as Reef, no Reef code. */
+  bare: Timing | string;
   /** The engine's own time in the worker (RunResult.ms) in these runs. */
   engine: Timing;
 }
@@ -57,6 +61,8 @@ interface ReefVsRaw {
   inTurn: Pair;
   /** Raw LiteRT.js compiled with 1 thread, in the blocks. */
   raw1: Timing | string;
+  /** LiteRT's own time in the bare worker (measured there), in the blocks. */
+  bareEngine: Timing | undefined;
   /** An empty call sent the moment a run came back. */
   afterRun: Timing;
   /** Empty calls back to back, after an idle gap. */
@@ -66,13 +72,6 @@ interface ReefVsRaw {
   runtime: {
     variant: string;
     threads: number;
-    threadChoice?: {
-      threads: number;
-      timings: { threads: number; medianMs: number; runs: number }[];
-      sameOutputs: boolean;
-      extraCostMs: number;
-      ms: number;
-    };
   };
   loadMs: number;
 }
@@ -129,8 +128,7 @@ await withBuiltApp(PORT, async (origin) => {
           };
           const idle = () => new Promise((resolve) => setTimeout(resolve, gapMs));
           const bytes = await w.fixture(name);
-          // Reef: the accelerator worker, one call per inference, input transferred each time. Its
-          // load includes the per-model thread choice (a few timed runs with 1 thread and with all).
+          // Reef: the accelerator worker, one call per inference, input transferred each time.
           const loadStart = performance.now();
           const info = (await w.reef('loadModel', [bytes.slice()])) as {
             id: string;
@@ -166,6 +164,27 @@ await withBuiltApp(PORT, async (origin) => {
           };
           const raw = await compileRaw();
           const raw1 = await compileRaw(1);
+          // Raw LiteRT.js in a worker of its own with the least messaging there is, all cores.
+          const bareWorker = (w as unknown as { bareWorker(): BareWorker }).bareWorker();
+          type BareWorker = {
+            init(): Promise<unknown>;
+            load(bytes: Uint8Array, shape: number[]): Promise<unknown>;
+            run(input: Uint8Array | Float32Array): Promise<{ ms: number }>;
+            terminate(): void;
+          };
+          const bareEngineMs: number[] = [];
+          let bare: BareWorker | string = bareWorker;
+          try {
+            await bareWorker.init();
+            await bareWorker.load(rawModel ? new Uint8Array(rawModel) : bytes.slice(), shape);
+          } catch (e) {
+            bare = `fails: ${String(e).slice(0, 60)}`;
+          }
+          const bareRun = async () => {
+            if (typeof bare === 'string') return;
+            const input = copies.pop() ?? pattern.slice();
+            bareEngineMs.push((await bare.run(input)).ms);
+          };
           const rawRunOf = (model: typeof raw) => async () => {
             if (typeof model === 'string') return;
             const input = new w.litert.Tensor(pattern, shape);
@@ -187,12 +206,13 @@ await withBuiltApp(PORT, async (origin) => {
             fastest = Math.min(fastest, performance.now() - t);
             await rawRun();
             await raw1Run();
+            await bareRun();
           }
           const runs = Math.min(1000, Math.max(minRuns, Math.ceil(1500 / fastest)));
           // Blocks of about 150 ms of runs (5 to 50 runs): long enough that a block is one engine
           // running, short enough that many blocks take turns and drift hits every engine alike.
           const blockRuns = Math.min(50, Math.max(5, Math.ceil(150 / fastest)));
-          for (let i = 0; i < 2 * runs + blockRuns + 30; i++) copies.push(pattern.slice());
+          for (let i = 0; i < 3 * runs + 2 * blockRuns + 30; i++) copies.push(pattern.slice());
           const timed = async (run: () => Promise<void>, into: number[]) => {
             const t = performance.now();
             await run();
@@ -208,12 +228,18 @@ await withBuiltApp(PORT, async (origin) => {
             await timed(reefRun, a);
             if (typeof raw !== 'string') await timed(rawRun, b);
           }
-          const inTurn = { reef: stats(a), raw: typeof raw === 'string' ? raw : stats(b), engine: stats(engineMs) };
+          const inTurn = {
+            reef: stats(a),
+            raw: typeof raw === 'string' ? raw : stats(b),
+            bare: 'not measured in turn',
+            engine: stats(engineMs),
+          };
 
           // In blocks: Reef, raw, raw with 1 thread, each after an idle gap that lets the previous
           // engine's threads settle, until each has `runs` runs.
           engineMs = [];
-          const blockTimes = { reef: [] as number[], raw: [] as number[], raw1: [] as number[] };
+          const blockTimes = { reef: [] as number[], raw: [] as number[], raw1: [] as number[], bare: [] as number[] };
+          bareEngineMs.length = 0;
           while (blockTimes.reef.length < runs) {
             await idle();
             for (let i = 0; i < blockRuns; i++) await timed(reefRun, blockTimes.reef);
@@ -225,12 +251,18 @@ await withBuiltApp(PORT, async (origin) => {
               await idle();
               for (let i = 0; i < blockRuns; i++) await timed(raw1Run, blockTimes.raw1);
             }
+            if (typeof bare !== 'string') {
+              await idle();
+              for (let i = 0; i < blockRuns; i++) await timed(bareRun, blockTimes.bare);
+            }
           }
           const blocks = {
             reef: stats(blockTimes.reef),
             raw: typeof raw === 'string' ? raw : stats(blockTimes.raw),
+            bare: typeof bare === 'string' ? bare : stats(blockTimes.bare),
             engine: stats(engineMs),
           };
+          const bareEngine = bareEngineMs.length ? stats(bareEngineMs) : undefined;
 
           // The empty call again, sent the moment a run came back: the threads it wakes have just
           // been idle (the page) or busy (the worker) for a whole run, as in a run call.
@@ -249,7 +281,9 @@ await withBuiltApp(PORT, async (origin) => {
           await w.reef('unloadModel', [info.id]);
           if (typeof raw !== 'string') raw.delete();
           if (typeof raw1 !== 'string') raw1.delete();
+          bareWorker.terminate();
           return {
+            bareEngine,
             blocks,
             inTurn,
             raw1: typeof raw1 === 'string' ? raw1 : stats(blockTimes.raw1),
@@ -329,7 +363,16 @@ await withBuiltApp(PORT, async (origin) => {
   const ratio = (a: Timing, b: Timing | string) =>
     typeof b === 'string' ? 'n/a' : `${(a.median / b.median).toFixed(2)}x`;
   const ms = (t: Timing) => `${t.median.toFixed(3)} ms`;
-  console.log('model'.padEnd(56), 'reef worker', '  raw LiteRT', ' tfjs-tflite', '  reef/raw', ' reef/tfjs');
+  console.log(
+    'model'.padEnd(56),
+    'reef worker',
+    '  raw LiteRT',
+    ' bare worker',
+    ' tfjs-tflite',
+    '  reef/raw',
+    ' reef/bare',
+    ' reef/tfjs',
+  );
   for (const name of MODELS) {
     const result = reefVsRaw.get(name)!;
     const { blocks, inTurn } = result;
@@ -338,23 +381,13 @@ await withBuiltApp(PORT, async (origin) => {
       name.padEnd(56),
       fmt(blocks.reef),
       fmt(blocks.raw),
+      fmt(blocks.bare),
       fmt(tfl),
       ratio(blocks.reef, blocks.raw).padStart(9),
+      ratio(blocks.reef, blocks.bare).padStart(9),
       ratio(blocks.reef, tfl).padStart(9),
     );
-    const choice = result.runtime.threadChoice;
-    console.log(
-      `  threads: Reef runs it with ${result.runtime.threads} (LiteRT ${result.runtime.variant})` +
-        (choice
-          ? `, chosen at load by ${choice.timings.map((t) => `${t.threads}: ${t.medianMs.toFixed(2)} ms`).join(' vs ')}` +
-            ` (median of ${choice.timings.map((t) => t.runs).join('/')} runs in the worker` +
-            `, more threads charged ${choice.extraCostMs.toFixed(2)} ms a run for the hop` +
-            `${choice.sameOutputs ? '' : ', outputs differed'}; the choice took ${choice.ms.toFixed(0)} ms` +
-            ` of a ${result.loadMs.toFixed(0)} ms load)`
-          : result.runtime.threads > 1
-            ? ' (all cores, not timed with 1 thread: its first run was over 25 ms, a big model)'
-            : ' (no choice: one thread available)'),
-    );
+    console.log(`  threads: Reef runs it with ${result.runtime.threads} (LiteRT ${result.runtime.variant})`);
     // What the worker adds on top of its engine: page → worker → page with the input and outputs.
     const overhead = blocks.reef.median - blocks.engine.median;
     console.log(
@@ -370,6 +403,14 @@ await withBuiltApp(PORT, async (origin) => {
       `  run by run in turn: reef ${fmt(inTurn.reef).trim()} (engine ${ms(inTurn.engine)}), raw ${fmt(inTurn.raw).trim()}` +
         `: reef/raw ${ratio(inTurn.reef, inTurn.raw)}`,
     );
+    if (typeof blocks.bare === 'string') console.log(`  bare worker: ${blocks.bare}`);
+    else
+      console.log(
+        `  bare worker (raw LiteRT.js in a worker of its own, one message each way, no Reef code): ` +
+          `${fmt(blocks.bare).trim()}, LiteRT in it ${result.bareEngine ? ms(result.bareEngine) : 'n/a'}` +
+          `; bare/raw ${ratio(blocks.bare, blocks.raw)} (what a worker costs here), ` +
+          `reef/bare ${ratio(blocks.reef, blocks.bare)} (what Reef's code adds)`,
+      );
     if (typeof tfl === 'string') console.log(`  tfjs-tflite: ${tfl}`);
     if (typeof blocks.raw === 'string') console.log(`  raw LiteRT: ${blocks.raw}`);
     if (name.startsWith('deeplab'))

@@ -23,7 +23,6 @@ interface WorkerRun {
   runtime: {
     variant: string;
     threads: number;
-    threadChoice?: { threads: number; timings: { threads: number }[]; sameOutputs: boolean };
   };
   outputs: PlainTensor[];
 }
@@ -79,23 +78,11 @@ test.describe('CPU engine in the accelerator worker', () => {
     await openHarness(page);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const node = new WasmEngine(nodeLiteRtLoader);
-    const measured: string[] = [];
     for (const name of CPU_MODELS) {
       const worker = await runInWorker(page, name);
       expect(worker.runtime.variant, name).toBe('threaded');
-      // A small model runs with 1 thread or all cores, whichever ran it faster at load; both counts
-      // ran it there on the same input and gave identical outputs (thread-choice.ts). A big one
-      // (first run over 25 ms) keeps all cores unmeasured; Node's single thread below checks it.
-      const choice = worker.runtime.threadChoice;
-      if (choice) {
-        measured.push(name);
-        expect(choice.timings.map((t) => t.threads)[0], name).toBe(1);
-        expect(choice.timings[1]?.threads, name).toBeGreaterThanOrEqual(2);
-        expect(choice.sameOutputs, name).toBe(true);
-        expect(worker.runtime.threads, name).toBe(choice.threads);
-      } else {
-        expect(worker.runtime.threads, name).toBeGreaterThanOrEqual(2);
-      }
+      // Every model gets all cores (LiteRT.js's default); Node's single thread below checks the outputs.
+      expect(worker.runtime.threads, name).toBeGreaterThanOrEqual(2);
       expect(worker.device, name).toBe('cpu');
       const model = await node.load(await readFixture(name));
       const inputs = model.inputs.map((i) =>
@@ -119,8 +106,6 @@ test.describe('CPU engine in the accelerator worker', () => {
       });
       model.dispose();
     }
-    // A model of a few ops runs in well under a millisecond: it is always measured.
-    expect(measured).toContain('split_concat.tflite');
     node.dispose();
   });
 

@@ -42,7 +42,6 @@ export {
   type SubmodelExtractor,
 } from './engines/composite.ts';
 export { WasmEngine, modelRuntime, type WasmEngineOptions } from './engines/litert.ts';
-export { chooseThreads, fastestTiming, type ThreadChoice, type ThreadTiming } from './thread-choice.ts';
 export { EdgeTpuEngine, type EdgeTpuEngineOptions } from './engines/edgetpu.ts';
 export { SegmentedModel } from './engines/segmented.ts';
 export { REEF_KERNELS, quantizeTo, type KernelOp, type PreparedKernel, type ReefKernel } from './kernels/registry.ts';

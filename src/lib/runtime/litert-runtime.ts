@@ -17,7 +17,6 @@ import * as litert from '@litertjs/core';
 import { ReefError } from '../errors.ts';
 import { allocateTensorArray, BYTES_PER_ELEMENT, dtypeOfArray, type DType, type TensorArray } from './engine.ts';
 import { LiteRtLogCapture, liteRtLogError, type LiteRtStage } from './litert-log.ts';
-import type { ThreadChoice } from './thread-choice.ts';
 
 /** The Emscripten module LiteRT's glue script produces. */
 export type LiteRtWasmModule = ConstructorParameters<typeof litert.LiteRt>[0];
@@ -49,8 +48,6 @@ export interface LiteRtVariantInfo {
   variant: string;
   /** Threads LiteRT's CPU kernels may use (for one model: the threads it was compiled with). */
   threads: number;
-  /** For one model, how its thread count was chosen (thread-choice.ts); absent when there was no choice. */
-  threadChoice?: ThreadChoice;
 }
 
 type LiteRtWasm = litert.LiteRt['liteRtWasm'];

@@ -71,8 +71,56 @@ const HTML = `<!doctype html><meta charset="utf-8"><title>Reef engine harness</t
     const inputs = infos.map((i) => window.pattern(i.dtype, i.shape.reduce((a, b) => a * b, 1)));
     return window.reef('runModel', [id, inputs], inputs.map((i) => i.buffer));
   };
+  // Raw LiteRT.js in a bare worker (BARE_WORKER): one message out, one back, per call.
+  window.bareWorker = () => {
+    const worker = new Worker('/__harness/bare-litert-worker.js');
+    const call = (message, transfer = []) => new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => (data.ok ? resolve(data) : reject(new Error(data.error)));
+      worker.postMessage(message, transfer);
+    });
+    return {
+      init: () => call({ type: 'init' }),
+      load: (bytes, shape, threads) => call({ type: 'load', bytes, shape, threads }),
+      run: (input) => call({ type: 'run', input }, [input.buffer]),
+      terminate: () => worker.terminate(),
+    };
+  };
   window.harnessReady = true;
 </script>`;
+
+/**
+ * Raw LiteRT.js in a worker of its own, with the least messaging there is: the benchmark's "bare
+ * worker" baseline. It pays the same two thread hops as Reef (page → worker → page, input and
+ * outputs transferred) and nothing else, so Reef against it is what Reef's own code adds, and it
+ * against raw LiteRT on the page is what the hop itself costs. A classic worker: LiteRT's loader
+ * fetches its glue with importScripts, which module workers lack.
+ */
+const BARE_WORKER = `let litert, model, shape;
+onmessage = async ({ data: m }) => {
+  try {
+    if (m.type === 'init') {
+      litert = await import('/__harness/lib/litert-core-worker.js');
+      // Its pthreads start from the classic glue, which this worker's own script is not.
+      self.Module = { mainScriptUrlOrBlob: location.origin + '/litert/litert_wasm_threaded_internal.js' };
+      await litert.loadLiteRt('/litert/', { threads: true });
+      postMessage({ ok: true });
+    } else if (m.type === 'load') {
+      model?.delete();
+      model = await litert.loadAndCompile(m.bytes, { accelerator: 'wasm', ...(m.threads ? { cpuOptions: { numThreads: m.threads } } : {}) });
+      shape = m.shape;
+      postMessage({ ok: true });
+    } else if (m.type === 'run') {
+      const t = performance.now();
+      const input = new litert.Tensor(m.input, shape);
+      const outs = await model.run([input]);
+      const outputs = outs.map((o) => { const a = o.toTypedArray().slice(); o.delete(); return a; });
+      input.delete();
+      postMessage({ ok: true, ms: performance.now() - t, outputs }, outputs.map((a) => a.buffer));
+    }
+  } catch (e) {
+    postMessage({ ok: false, error: String(e) });
+  }
+};`;
 
 const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -86,6 +134,26 @@ export async function openHarness(page: Page): Promise<void> {
     const path = new URL(route.request().url()).pathname.replace(/^\/__harness\//, '');
     if (path === 'engine.html') {
       return route.fulfill({ status: 200, headers: { ...HEADERS, 'Content-Type': 'text/html' }, body: HTML });
+    }
+    if (path === 'bare-litert-worker.js') {
+      return route.fulfill({
+        status: 200,
+        headers: { ...HEADERS, 'Content-Type': 'text/javascript' },
+        body: BARE_WORKER,
+      });
+    }
+    if (/^litert_wasm_\w+\.wasm$/.test(path)) {
+      // LiteRT's glue in a classic worker looks for its WASM beside the worker's script.
+      const body = readFileSync(join(process.cwd(), 'dist', 'litert', path));
+      return route.fulfill({ status: 200, headers: { ...HEADERS, 'Content-Type': 'application/wasm' }, body });
+    }
+    if (path === 'lib/litert-core-worker.js') {
+      // Workers have no import map: the same module with its one bare import spelled out.
+      const text = readFileSync(libs.get('litert-core.js')!, 'utf8').replace(
+        /from\s*"@litertjs\/wasm-utils"/,
+        'from "/__harness/lib/wasm-utils.js"',
+      );
+      return route.fulfill({ status: 200, headers: { ...HEADERS, 'Content-Type': 'text/javascript' }, body: text });
     }
     if (path.startsWith('lib/')) {
       const file = libs.get(path.slice(4));

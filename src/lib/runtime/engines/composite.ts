@@ -61,7 +61,7 @@ export type SubmodelExtractor = (
 export interface LoadOptions {
   /** The CPU version of a compiled model, run when no Edge TPU is available. */
   cpuTwin?: Uint8Array;
-  /** Threads for this model's LiteRT segments (default: all the runtime has); see thread-choice.ts. */
+  /** Threads for this model's LiteRT segments (default: all the runtime has). */
   threads?: number;
 }
 
