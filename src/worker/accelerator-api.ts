@@ -36,7 +36,8 @@ import { createTraceSwitch } from '../lib/edgetpu/index.ts';
 import { inspectModel, type ModelInspection } from '../lib/edgetpu/executable/index.ts';
 import { transfer } from 'comlink';
 import { FrameSlots, type FrameOutcome, type FrameTimes } from './frame-slot.ts';
-import { ReefError } from '../lib/errors.ts';
+import { FrameStream, type StreamAnswer, type StreamEnded, type StreamTarget } from './frame-stream.ts';
+import { ReefError, serializeError, type SerializedError } from '../lib/errors.ts';
 import { labelList } from '../lib/tasks/index.ts';
 import type { RunResult, TensorArray } from '../lib/runtime/index.ts';
 import { patternInputs, timeRuns } from './benchmark-runs.ts';
@@ -54,6 +55,12 @@ import {
 export type { Capabilities, CatalogEntryState, DeviceInfo, DownloadProgress, LocalFile, ModelInspection };
 export type { LoadedModelInfo, LoadModelOptions, RunResult, TaskOptions, TaskResult, TensorArray, WorkerImage };
 export type { FrameOutcome, FrameTimes, TaskStages };
+/** A camera frame read in the worker, answered (a failure comes serialized: lib/errors' deserializeError). */
+export type FrameStreamAnswer =
+  | Exclude<StreamAnswer<TaskResult | TpuTaskResult>, { kind: 'failed' }>
+  | (Omit<Extract<StreamAnswer<unknown>, { kind: 'failed' }>, 'error'> & { error: SerializedError })
+  | StreamEnded;
+export type FrameStreamTarget = StreamTarget<TaskResult['task'], TaskOptions>;
 export type { FirmwareOptions, FirmwareOutcome, FirmwareProgress, FirmwareSource };
 export type { TpuLoadOptions, TpuModelInfo, TpuRunResult, TpuTaskResult, LadderEntry, SegmentPlacement };
 export type { EngineDecision } from './tpu-engines.ts';
@@ -377,6 +384,50 @@ export class AcceleratorApi {
     if (outcome.kind === 'done' && outcome.result.task === 'segment')
       return transfer(outcome, [outcome.result.mask.buffer as ArrayBuffer]);
     return outcome;
+  }
+
+  readonly #streams = new Map<number, FrameStream<TaskResult | TpuTaskResult, TaskResult['task'], TaskOptions>>();
+  #streamIds = 0;
+
+  /**
+   * Reads camera frames here, from the page's MediaStreamTrackProcessor stream (transferred), into
+   * the frame slots (frame-stream.ts). Nothing runs before `setFrameStreamTarget`; answers come in
+   * frame order from `nextStreamFrame`. Returns the stream's id.
+   */
+  openFrameStream(readable: ReadableStream<VideoFrame>): number {
+    const id = ++this.#streamIds;
+    const stream = new FrameStream<TaskResult | TpuTaskResult, TaskResult['task'], TaskOptions>(
+      readable,
+      (target, frame, close) =>
+        this.#frames.submit(target.id, frame, { task: target.task, options: target.options }, close),
+    );
+    this.#streams.set(id, stream);
+    return id;
+  }
+
+  /** The model, task and options the stream's frames run on from now on; null: none run. */
+  setFrameStreamTarget(stream: number, target: FrameStreamTarget | null): void {
+    this.#streams.get(stream)?.setTarget(target ?? undefined);
+  }
+
+  /** The stream's next answer in frame order (a mask comes back transferred), or `ended`. */
+  async nextStreamFrame(stream: number): Promise<FrameStreamAnswer> {
+    const source = this.#streams.get(stream);
+    if (!source) return { kind: 'ended' };
+    const answer = await source.next();
+    if (answer.kind === 'ended') {
+      this.#streams.delete(stream);
+      return answer;
+    }
+    if (answer.kind === 'failed') return { ...answer, error: serializeError(answer.error) };
+    if (answer.kind === 'done' && answer.result.task === 'segment')
+      return transfer(answer, [answer.result.mask.buffer as ArrayBuffer]);
+    return answer;
+  }
+
+  closeFrameStream(stream: number): void {
+    this.#streams.get(stream)?.close();
+    this.#streams.delete(stream);
   }
 
   unloadModel(id: string): boolean {

@@ -12,16 +12,20 @@
  * the truth by the camera's delivery (2–4 ms here).
  */
 
-/** Frames read recently, to find the one a presented frame was. */
-const RECENT = 8;
-/** Matches that must agree (within AGREE_MS) before the offset is used: a wrong match is off by a frame interval. */
+/** Frames read, and capture instants presented, kept to find the offset. */
+const RECENT = 12;
+/** Pairs that must agree (within AGREE_MS) on an offset before it is used. */
 const MATCHES = 3;
 const AGREE_MS = 1;
+/** Frames read and instants presented needed before deciding: a pairing a frame off must not win early. */
+const MIN_SEEN = 6;
+/** A capture time may come after the read by this much (the two clocks' rounding), no more. */
+const CAUSAL_SLACK_MS = 0.5;
 
 export class CaptureClock {
   #offset: number | undefined;
-  #matches: number[] = [];
   readonly #recent: { stamp: number; readAt: number }[] = [];
+  readonly #presented: number[] = [];
 
   /** The offset between the frames' clock and absolute time is known. */
   get calibrated(): boolean {
@@ -34,8 +38,11 @@ export class CaptureClock {
    */
   read(timestampUs: number, readAt: number): number {
     const stamp = timestampUs / 1000;
-    this.#recent.push({ stamp, readAt });
-    if (this.#recent.length > RECENT) this.#recent.shift();
+    if (this.#offset === undefined) {
+      this.#recent.push({ stamp, readAt });
+      if (this.#recent.length > RECENT) this.#recent.shift();
+      this.#calibrate();
+    }
     if (this.#offset === undefined) return readAt;
     return Math.min(readAt, stamp + this.#offset);
   }
@@ -43,15 +50,35 @@ export class CaptureClock {
   /** The video presented a frame captured at `capturedAt` (absolute ms, from requestVideoFrameCallback). */
   presented(capturedAt: number): void {
     if (this.#offset !== undefined) return;
-    // The camera delivers in order, in far less than a frame interval: the first frame read after
-    // this capture instant is this frame. (One not read yet, or dropped, makes a match that the
-    // next ones disagree with.)
-    let match: { stamp: number; readAt: number } | undefined;
-    for (const f of this.#recent) if (f.readAt >= capturedAt && (!match || f.readAt < match.readAt)) match = f;
-    if (!match) return;
-    this.#matches.push(capturedAt - match.stamp);
-    const last = this.#matches.slice(-MATCHES);
-    if (last.length < MATCHES || Math.max(...last) - Math.min(...last) > AGREE_MS) return;
-    this.#offset = last.sort((a, b) => a - b)[Math.floor(MATCHES / 2)];
+    this.#presented.push(capturedAt);
+    if (this.#presented.length > RECENT) this.#presented.shift();
+    this.#calibrate();
+  }
+
+  /**
+   * Which read frame a presented instant was is not known: frames the reader never got (dropped
+   * while the engine was busy) were presented all the same, and reads may reach the page after the
+   * presentation (frames read in the worker come with their answers). So every pairing of a
+   * presented instant with a read frame proposes an offset; the true one is proposed by every frame
+   * both saw, within the clocks' rounding. Pairings a frame apart propose offsets a frame interval
+   * off, and a steady camera can make them agree too: of the offsets proposed by MATCHES pairs, the
+   * latest under which no frame was captured after it was read is the one — the next later one
+   * would put some frame's capture after its read, as a frame read within an interval of its
+   * capture shows.
+   */
+  #calibrate(): void {
+    if (this.#recent.length < MIN_SEEN || this.#presented.length < MIN_SEEN) return;
+    const proposals: number[] = [];
+    for (const capturedAt of this.#presented) for (const f of this.#recent) proposals.push(capturedAt - f.stamp);
+    proposals.sort((a, b) => a - b);
+    let best: number | undefined;
+    for (let i = 0; i + MATCHES - 1 < proposals.length; i++) {
+      const cluster = proposals.slice(i, i + MATCHES);
+      if (cluster[MATCHES - 1]! - cluster[0]! > AGREE_MS) continue;
+      const offset = cluster[Math.floor(MATCHES / 2)]!;
+      if (!this.#recent.every((f) => f.stamp + offset <= f.readAt + CAUSAL_SLACK_MS)) continue;
+      if (best === undefined || offset > best + AGREE_MS) best = offset;
+    }
+    this.#offset = best;
   }
 }

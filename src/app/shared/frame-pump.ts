@@ -9,9 +9,10 @@
  * the video element's requestVideoFrameCallback hands them over, at the display's refresh (on a
  * 60 Hz display up to 17 ms later; 12 ms median measured here, in the same run as 3.6 ms from the
  * track). Chromium 156 has no MediaStreamTrackProcessor in workers and cannot transfer a track,
- * only the processor's stream: read in the worker, frames reached it 1.6 ms sooner than through the
- * page when idle, but the worker would then own the frame loop the page keeps here (frame ids,
- * drops, the TPU → WASM fallback, model switches, the stall check); not done yet.
+ * only the processor's stream: where the page's handlers can open a stream in the worker
+ * (`openStream`), the worker reads the frames there (src/worker/frame-stream.ts), 1.6 ms sooner
+ * than through the page, and the page only draws answers; it still decides which model frames run
+ * on, handles failures and checks for a stalled camera. Otherwise the page reads and sends them.
  */
 import { CaptureClock } from './capture-clock.ts';
 import { FrameBudget, type FrameStamps } from './frame-budget.ts';
@@ -44,9 +45,32 @@ export interface WorkerStages {
   postprocessMs: number;
 }
 
+/** A frame read in the worker: its id there, its own timestamp (µs), when it was read (absolute ms). */
+export interface StreamFrame {
+  frameId: number;
+  timestamp: number;
+  readAt: number;
+  /** Frames the camera stream dropped before this one (never read). */
+  missed: number;
+  /** The newest frame id read in the worker when this answer left it. */
+  newest: number;
+}
+
+/** Camera frames read in the worker (src/worker/frame-stream.ts), answered in frame order. */
+export interface PumpStream<R> {
+  /** The next frame's answer; `ended` when the stream is done. Rejects when a frame failed. */
+  next(): Promise<(StreamFrame & PumpAnswer<R>) | { kind: 'ended' }>;
+  close(): void;
+}
+
 export interface FramePumpHandlers<R> {
   /** Sends one frame (ownership passes on: transfer it). */
   send(frame: VideoFrame, id: number): Promise<PumpAnswer<R>>;
+  /**
+   * Hands the camera's frame stream to the worker, which reads it there: frames then go from the
+   * camera to the engine without the page. Without it, the page reads the track and sends frames.
+   */
+  openStream?(readable: ReadableStream<VideoFrame>): Promise<PumpStream<R>>;
   /**
    * A newer result to show; called in frame order. The overlay must be drawn when it returns (the
    * frame's end-to-end time ends then; the screen shows it at its next refresh).
@@ -59,7 +83,7 @@ export interface FramePumpHandlers<R> {
 }
 
 /** The breakout box's reader of a camera track (Chromium; not in TypeScript's DOM types yet). */
-export type TrackProcessorConstructor = new (init: { track: MediaStreamTrack }) => {
+export type TrackProcessorConstructor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => {
   readonly readable: ReadableStream<VideoFrame>;
 };
 
@@ -95,8 +119,11 @@ export class FramePump<R> {
     return this.#running;
   }
 
-  /** How frames are read: from the camera track as delivered, or as the video presents them. */
-  source: 'track' | 'video' | undefined;
+  /**
+   * How frames are read: from the camera track as delivered, in the worker (`worker`) or on the
+   * page (`track`), or as the video presents them (`video`).
+   */
+  source: 'worker' | 'track' | 'video' | undefined;
   /** The camera track read (a restarted camera has a new one). */
   track: MediaStreamTrack | undefined;
 
@@ -108,7 +135,11 @@ export class FramePump<R> {
     this.#running = true;
     this.budget.reset();
     this.lastFrameAt = performance.now();
-    if (track && this.#processor) {
+    if (track && this.#processor && this.#handlers.openStream) {
+      this.source = 'worker';
+      this.track = track;
+      this.#streamTrack(this.#processor, this.#handlers.openStream, track, video, run);
+    } else if (track && this.#processor) {
       this.source = 'track';
       this.track = track;
       this.#readTrack(this.#processor, track, video, run);
@@ -149,13 +180,7 @@ export class FramePump<R> {
       reader.cancel().catch(() => undefined);
       clone.stop();
     };
-    const clock = new CaptureClock();
-    const calibrate = (meta: VideoFrameCallbackMetadata): void => {
-      if (run !== this.#run || meta.captureTime === undefined) return;
-      clock.presented(performance.timeOrigin + meta.captureTime);
-      if (!clock.calibrated) this.#callback = video.requestVideoFrameCallback((_now, m) => calibrate(m));
-    };
-    this.#callback = video.requestVideoFrameCallback((_now, meta) => calibrate(meta));
+    const clock = this.#captureClock(video, run);
     const next = (): void => {
       reader.read().then(
         (read) => {
@@ -173,6 +198,63 @@ export class FramePump<R> {
       );
     };
     next();
+  }
+
+  /** A clock for the frames' capture times, calibrated by the frames `video` presents (capture-clock.ts). */
+  #captureClock(video: HTMLVideoElement, run: number): CaptureClock {
+    const clock = new CaptureClock();
+    const calibrate = (meta: VideoFrameCallbackMetadata): void => {
+      if (run !== this.#run || meta.captureTime === undefined) return;
+      clock.presented(performance.timeOrigin + meta.captureTime);
+      if (!clock.calibrated) this.#callback = video.requestVideoFrameCallback((_now, m) => calibrate(m));
+    };
+    this.#callback = video.requestVideoFrameCallback((_now, meta) => calibrate(meta));
+    return clock;
+  }
+
+  /**
+   * Hands a clone of the track's frame stream to the worker and takes its answers until stop. The
+   * processor buffers one frame at most: while the worker's thread is busy in a run it keeps the
+   * newest, and the camera never has more than two frames open (see #take).
+   */
+  #streamTrack(
+    Processor: TrackProcessorConstructor,
+    open: NonNullable<FramePumpHandlers<R>['openStream']>,
+    track: MediaStreamTrack,
+    video: HTMLVideoElement,
+    run: number,
+  ): void {
+    const clone = track.clone();
+    const readable = new Processor({ track: clone, maxBufferSize: 1 }).readable;
+    let stream: PumpStream<R> | undefined;
+    this.#stopSource = () => {
+      stream?.close();
+      clone.stop();
+    };
+    const clock = this.#captureClock(video, run);
+    const loop = async (): Promise<void> => {
+      stream = await open(readable);
+      if (run !== this.#run) stream.close();
+      while (run === this.#run) {
+        const answer = await stream.next();
+        // The track ended (the camera stopped or was restarted): the stall check starts again.
+        if (answer.kind === 'ended' || run !== this.#run) return;
+        this.lastFrameAt = performance.now();
+        this.sentId = Math.max(this.sentId, answer.newest);
+        for (let i = 0; i < answer.missed; i++) this.budget.drop();
+        const capturedAt = clock.read(answer.timestamp, answer.readAt);
+        // Read in the worker is when the frame entered Reef's path (capture ends there, nothing is
+        // in transit), unless it was captured while a run held the worker's thread: it then waited
+        // in the camera stream's one-frame buffer for the engine, from its capture on.
+        const busy = answer.kind === 'done' && capturedAt < answer.times.engineFreeAt;
+        this.#answer(answer, answer.frameId, capturedAt, busy ? capturedAt : answer.readAt);
+      }
+    };
+    loop().catch((error: unknown) => {
+      if (run !== this.#run) return;
+      this.stop();
+      this.#handlers.fail(error);
+    });
   }
 
   /** A frame the video presented (no track reader): made into a VideoFrame only when it can go. */

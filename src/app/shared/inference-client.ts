@@ -3,10 +3,18 @@
  * frames (transferred ImageBitmaps) and gets back task results to draw.
  */
 import { proxy, transfer } from 'comlink';
-import type { EngineDecision, ModelLoadOptions } from '../../worker/accelerator-api.ts';
+import type {
+  EngineDecision,
+  FrameOutcome,
+  ModelLoadOptions,
+  TaskOptions,
+  TaskResult,
+  TpuTaskResult,
+} from '../../worker/accelerator-api.ts';
+import { deserializeError } from '../../lib/errors.ts';
 import { errorCode } from './errors.ts';
 import { accelerator } from './accelerator.ts';
-import type { PumpAnswer } from './frame-pump.ts';
+import type { PumpAnswer, PumpStream } from './frame-pump.ts';
 import { toInferenceResult, type InferenceResult } from './inference.ts';
 import type { ModelChoice, ModelTask } from './model-choices.svelte.ts';
 
@@ -154,39 +162,92 @@ export class ModelSession {
    * model to WASM once, and this frame counts as dropped: the next one runs there.
    */
   async runFrame(request: InferenceRequest, frame: VideoFrame): Promise<PumpAnswer<InferenceResult>> {
-    let id: string;
+    let target: { id: string; options: TaskOptions };
     try {
-      id = await this.#ensure(request);
-      await this.#fallingBack;
+      target = await this.#frameTarget(request);
     } catch (error) {
       frame.close();
       throw error;
     }
     const key = this.#key;
     const { displayWidth: width, displayHeight: height } = frame;
-    const labels = request.labels ? await this.#labels(request.labels) : undefined;
-    const options = { topK: request.topK ?? 3, ...(labels ? { labels } : {}) };
     try {
-      const answer = await accelerator().runFrame(id, transfer(frame, [frame]), request.task, options);
+      const answer = await accelerator().runFrame(target.id, transfer(frame, [frame]), request.task, target.options);
       if (answer.kind === 'dropped') return answer;
-      const { stages } = answer.result;
-      return {
-        kind: 'done',
-        result: toInferenceResult(answer.result, width, height),
-        times: answer.times,
-        ...(stages ? { stages } : {}),
-      };
+      return doneAnswer(answer, width, height);
     } catch (error) {
-      // The model was switched while this frame ran, and unloaded under it: the next frame runs the new one.
-      if (this.#key !== key) return { kind: 'dropped' };
-      if (errorCode(error) !== 'UNAVAILABLE') throw error;
-      const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
-      this.#fallingBack ??= accelerator()
-        .fallBackToWasm(id, why)
-        .finally(() => (this.#fallingBack = undefined));
-      await this.#fallingBack;
-      return { kind: 'dropped' };
+      return this.#frameFailed(error, key, target.id);
     }
+  }
+
+  /**
+   * Camera frames read in the worker from `readable` (frame-stream.ts): each answer is pulled in
+   * frame order, and before each pull the stream is pointed at the model `request()` names now (a
+   * model or engine change, or a fallback to WASM, takes effect from the next frames; answers of
+   * the old target count as dropped).
+   */
+  async openFrameStream(
+    readable: ReadableStream<VideoFrame>,
+    request: () => InferenceRequest,
+  ): Promise<PumpStream<InferenceResult>> {
+    const worker = accelerator();
+    const stream = await worker.openFrameStream(transfer(readable, [readable]));
+    let sent: { key: number; sig: string } | undefined;
+    let keys = 0;
+    const retarget = async (): Promise<{ key: number; sessionKey: string; id: string }> => {
+      const req = request();
+      const target = await this.#frameTarget(req);
+      const sig = `${this.#key}|${target.id}|${req.task}|${JSON.stringify(target.options)}`;
+      if (sig !== sent?.sig) {
+        sent = { key: ++keys, sig };
+        await worker.setFrameStreamTarget(stream, {
+          key: sent.key,
+          id: target.id,
+          task: req.task,
+          options: target.options,
+        });
+      }
+      return { key: sent.key, sessionKey: this.#key, id: target.id };
+    };
+    return {
+      next: async () => {
+        const now = await retarget();
+        const answer = await worker.nextStreamFrame(stream);
+        if (answer.kind === 'ended') return answer;
+        const { frameId, timestamp, readAt, missed, newest } = answer;
+        const frame = { frameId, timestamp, readAt, missed, newest };
+        // An answer of an earlier target (the model changed while it ran) is not drawn.
+        if (answer.key !== now.key || answer.kind === 'dropped') return { ...frame, kind: 'dropped' };
+        if (answer.kind === 'failed')
+          return { ...frame, ...(await this.#frameFailed(deserializeError(answer.error), now.sessionKey, now.id)) };
+        return { ...frame, ...doneAnswer(answer, answer.width, answer.height) };
+      },
+      close: () => void worker.closeFrameStream(stream).catch(() => undefined),
+    };
+  }
+
+  /** The loaded model's id for `request` (loading it if needed) and the task options frames run with. */
+  async #frameTarget(request: InferenceRequest): Promise<{ id: string; options: TaskOptions }> {
+    const id = await this.#ensure(request);
+    await this.#fallingBack;
+    const labels = request.labels ? await this.#labels(request.labels) : undefined;
+    return { id, options: { topK: request.topK ?? 3, ...(labels ? { labels } : {}) } };
+  }
+
+  /**
+   * A frame failed on the model loaded as `key`. The model was switched while it ran (and unloaded
+   * under it): dropped, the next frame runs the new one. A TPU that went away: the model moves to
+   * WASM once, and the frame counts as dropped. Anything else is the caller's failure.
+   */
+  async #frameFailed(error: unknown, key: string, id: string): Promise<{ kind: 'dropped' }> {
+    if (this.#key !== key) return { kind: 'dropped' };
+    if (errorCode(error) !== 'UNAVAILABLE') throw error;
+    const why = (error as { reason?: string }).reason === 'device-gone' ? 'unplugged' : 'failed';
+    this.#fallingBack ??= accelerator()
+      .fallBackToWasm(id, why)
+      .finally(() => (this.#fallingBack = undefined));
+    await this.#fallingBack;
+    return { kind: 'dropped' };
   }
 
   #labelCache: { sha256: string; labels: Promise<string[]> } | undefined;
@@ -222,4 +283,19 @@ export interface BenchmarkResult {
   decision: EngineDecision;
   /** A model compiled in segments: each segment's file and the TPU it ran on. */
   segments?: { segment: string; device: string }[];
+}
+
+/** A worker answer for a frame as the pump takes it: the result mapped for the page's overlays. */
+function doneAnswer(
+  answer: Extract<FrameOutcome<TaskResult | TpuTaskResult>, { kind: 'done' }>,
+  width: number,
+  height: number,
+): PumpAnswer<InferenceResult> {
+  const { stages } = answer.result;
+  return {
+    kind: 'done',
+    result: toInferenceResult(answer.result, width, height),
+    times: answer.times,
+    ...(stages ? { stages } : {}),
+  };
 }

@@ -187,7 +187,7 @@ export class LiveState {
    */
   followCamera(): void {
     const track = this.camera.track;
-    if (!this.running || !this.#video || this.#pump.source !== 'track' || !track || track === this.#pump.track) return;
+    if (!this.running || !this.#video || !this.#pump.track || !track || track === this.#pump.track) return;
     this.#pump.start(this.#video, track);
   }
 
@@ -215,6 +215,12 @@ export class LiveState {
       }
       return this.#session.runFrame(this.#request(model), frame);
     },
+    openStream: (readable) =>
+      this.#session.openFrameStream(readable, () => {
+        const model = this.model;
+        if (!model || this.engineProblem) throw new NothingToRun();
+        return this.#request(model);
+      }),
     show: (result) => {
       this.result = result;
       this.decision = this.#session.decision;
