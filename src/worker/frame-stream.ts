@@ -55,6 +55,15 @@ export type RunFrame<R, T, O> = (
   close: () => void,
 ) => Promise<FrameOutcome<R>>;
 
+/** Gaps kept to know the camera's frame interval. */
+const GAPS = 15;
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
 /** Answers kept for a page that is slow to pull them: older ones beyond this are let go. */
 const MAX_UNREAD_ANSWERS = 8;
 
@@ -64,8 +73,8 @@ export class FrameStream<R, T, O> {
   #target: StreamTarget<T, O> | undefined;
   #frameId = 0;
   #lastTimestamp: number | undefined;
-  /** The shortest interval between two frames seen so far: the camera's frame interval. */
-  #interval = Infinity;
+  /** Recent gaps between frames read, in µs. */
+  readonly #gaps: number[] = [];
   /** Answers by frame id, delivered in order; a frame id whose answer is pending has a slot. */
   readonly #pending = new Map<number, StreamAnswer<R> | undefined>();
   #nextToDeliver = 1;
@@ -151,8 +160,13 @@ export class FrameStream<R, T, O> {
     this.#lastTimestamp = timestamp;
     if (last === undefined || timestamp <= last) return 0;
     const gap = timestamp - last;
-    this.#interval = Math.min(this.#interval, gap);
-    return Math.max(0, Math.round(gap / this.#interval) - 1);
+    // The camera's frame interval: the median of the recent gaps (a camera's frames come with some
+    // jitter, 30–36 ms apart at 30 fps on the fake one; a gap of two intervals is a frame missed).
+    const interval = median(this.#gaps);
+    this.#gaps.push(gap);
+    if (this.#gaps.length > GAPS) this.#gaps.shift();
+    if (interval === undefined) return 0;
+    return Math.max(0, Math.round(gap / interval) - 1);
   }
 
   #settle(answer: StreamAnswer<R>): void {

@@ -105,4 +105,25 @@ describe('FrameStream', () => {
     stream.close();
     expect((await pending).kind).toBe('ended');
   });
+
+  it('counts frames missed from gaps of whole intervals, not from a camera’s jitter', async () => {
+    const cam = camera();
+    const stream = new FrameStream<string, 'classify', object>(cam.readable, async (_t, _frame, close) => {
+      close();
+      return { kind: 'done', result: '', times: { receivedAt: 0, engineFreeAt: 0, startedAt: 0, finishedAt: 0 } };
+    });
+    stream.setTarget({ key: 1, id: 'm', task: 'classify', options: {} });
+    // 30 and 36 ms apart in turn (as the fake camera here), two frames bunched (18 then 48 ms), then
+    // one frame missing (66 ms).
+    const gaps = [30, 36, 30, 36, 30, 36, 18, 48, 30, 66, 30, 36];
+    let t = 0;
+    cam.push(new FakeFrame(0));
+    for (const g of gaps) cam.push(new FakeFrame((t += g) * 1000));
+    const missed: number[] = [];
+    for (let i = 0; i <= gaps.length; i++) {
+      const a = await stream.next();
+      missed.push(a.kind === 'ended' ? -1 : a.missed);
+    }
+    expect(missed).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+  });
 });
