@@ -166,7 +166,9 @@ export class FrameStream<R, T, O> {
     this.#gaps.push(gap);
     if (this.#gaps.length > GAPS) this.#gaps.shift();
     if (interval === undefined) return 0;
-    return Math.max(0, Math.round(gap / interval) - 1);
+    // Missed only from 1.7 intervals on: a frame late by its jitter and the next one early make a
+    // gap of 1.5 intervals with no frame missing.
+    return Math.max(0, Math.floor(gap / interval + 0.3) - 1);
   }
 
   #settle(answer: StreamAnswer<R>): void {

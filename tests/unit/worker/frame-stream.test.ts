@@ -31,10 +31,10 @@ type Answer = StreamAnswer<string> | StreamEnded;
 describe('FrameStream', () => {
   it('runs nothing before a target, then every frame in order through the slot, each closed once', async () => {
     const cam = camera();
-    // The engine: a run takes 5 ms; the slot lets the newest waiting frame win.
+    // The engine: a run takes 10 ms; the slot lets the newest waiting frame win.
     const slot = new LatestFrameSlot<{ frame: FakeFrame; close(): void }, string>(async (job) => {
       job.close(); // as the worker does once the pixels are in the input
-      await tick(5);
+      await tick(10);
       return `ran ${job.frame.timestamp}`;
     }, tick);
     const stream = new FrameStream<string, 'classify', object>(cam.readable, (_target, frame, close) =>
@@ -47,14 +47,14 @@ describe('FrameStream', () => {
     // Frames 1–3 come together (the engine takes 1, then the newest of the rest); 4 after a gap of
     // two frames the camera dropped; the rest one by one, each after the last finished.
     cam.push(frames[1]!);
-    await tick(2);
+    await tick(4);
     cam.push(frames[2]!);
     cam.push(frames[3]!);
-    await tick(20);
+    await tick(60);
     cam.push(frames[6]!);
-    await tick(20);
+    await tick(40);
     cam.push(frames[7]!);
-    await tick(20);
+    await tick(40);
     cam.end();
     const answers: Answer[] = [];
     for (;;) {
