@@ -8,7 +8,10 @@ class FakeFrame {
   closes = 0;
   readonly displayWidth = 640;
   readonly displayHeight = 480;
-  constructor(readonly timestamp: number) {}
+  readonly timestamp: number;
+  constructor(timestamp: number) {
+    this.timestamp = timestamp;
+  }
   close(): void {
     this.closes++;
   }
@@ -25,7 +28,7 @@ function camera(): { readable: ReadableStream<VideoFrame>; push(f: FakeFrame): v
   };
 }
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Answer = StreamAnswer<string> | StreamEnded;
 
 describe('FrameStream', () => {
