@@ -12,8 +12,9 @@
  * Camera frames are few: the running frame is closed as soon as its pixels are in the input, a
  * waiting one when a newer one replaces it, and with the page's processor buffering one frame at
  * most, no more than two are open here at any time (Chromium 156's camera stops delivering when the
- * page holds two). A frame the processor dropped while this thread was busy in a run is never
- * seen: a gap in the frame timestamps counts it (`missed`).
+ * page holds two). A frame the processor dropped while this thread was busy in a run is never seen
+ * here: the page counts those against the frames its video element got (`newest` says how many
+ * were read).
  */
 import type { FrameOutcome, FrameTimes } from './frame-slot.ts';
 
@@ -33,8 +34,6 @@ export type StreamAnswer<R> = {
   timestamp: number;
   /** Absolute ms (performance.timeOrigin + now()) when it was read here. */
   readAt: number;
-  /** Frames the stream dropped before this one, counted from the gap in timestamps. */
-  missed: number;
   /** The target key it ran on. */
   key: number;
   /** The newest frame read when this answer was handed out: how far the camera is ahead of it. */
@@ -55,15 +54,6 @@ export type RunFrame<R, T, O> = (
   close: () => void,
 ) => Promise<FrameOutcome<R>>;
 
-/** Gaps kept to know the camera's frame interval. */
-const GAPS = 15;
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
-
 /** Answers kept for a page that is slow to pull them: older ones beyond this are let go. */
 const MAX_UNREAD_ANSWERS = 8;
 
@@ -72,9 +62,6 @@ export class FrameStream<R, T, O> {
   readonly #run: RunFrame<R, T, O>;
   #target: StreamTarget<T, O> | undefined;
   #frameId = 0;
-  #lastTimestamp: number | undefined;
-  /** Recent gaps between frames read, in µs. */
-  readonly #gaps: number[] = [];
   /** Answers by frame id, delivered in order; a frame id whose answer is pending has a slot. */
   readonly #pending = new Map<number, StreamAnswer<R> | undefined>();
   #nextToDeliver = 1;
@@ -133,7 +120,6 @@ export class FrameStream<R, T, O> {
       frameId,
       timestamp: frame.timestamp,
       readAt: performance.timeOrigin + performance.now(),
-      missed: this.#missedBefore(frame.timestamp),
       key: target.key,
       newest: frameId,
       width: frame.displayWidth,
@@ -153,22 +139,6 @@ export class FrameStream<R, T, O> {
         this.#settle({ ...base, kind: 'failed', error });
       },
     );
-  }
-
-  #missedBefore(timestamp: number): number {
-    const last = this.#lastTimestamp;
-    this.#lastTimestamp = timestamp;
-    if (last === undefined || timestamp <= last) return 0;
-    const gap = timestamp - last;
-    // The camera's frame interval: the median of the recent gaps (a camera's frames come with some
-    // jitter, 30–36 ms apart at 30 fps on the fake one; a gap of two intervals is a frame missed).
-    const interval = median(this.#gaps);
-    this.#gaps.push(gap);
-    if (this.#gaps.length > GAPS) this.#gaps.shift();
-    if (interval === undefined) return 0;
-    // Missed only from 1.7 intervals on: a frame late by its jitter and the next one early make a
-    // gap of 1.5 intervals with no frame missing.
-    return Math.max(0, Math.floor(gap / interval + 0.3) - 1);
   }
 
   #settle(answer: StreamAnswer<R>): void {

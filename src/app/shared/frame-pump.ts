@@ -50,9 +50,7 @@ export interface StreamFrame {
   frameId: number;
   timestamp: number;
   readAt: number;
-  /** Frames the camera stream dropped before this one (never read). */
-  missed: number;
-  /** The newest frame id read in the worker when this answer left it. */
+  /** The newest frame id read in the worker when this answer left it (ids count every frame read). */
   newest: number;
 }
 
@@ -232,6 +230,7 @@ export class FramePump<R> {
       clone.stop();
     };
     const clock = this.#captureClock(video, run);
+    const skipped = skippedFrames(video);
     const loop = async (): Promise<void> => {
       stream = await open(readable);
       if (run !== this.#run) stream.close();
@@ -241,7 +240,7 @@ export class FramePump<R> {
         if (answer.kind === 'ended' || run !== this.#run) return;
         this.lastFrameAt = performance.now();
         this.sentId = Math.max(this.sentId, answer.newest);
-        for (let i = 0; i < answer.missed; i++) this.budget.drop();
+        for (let i = skipped(answer.newest); i > 0; i--) this.budget.drop();
         const capturedAt = clock.read(answer.timestamp, answer.readAt);
         // Read in the worker is when the frame entered Reef's path (capture ends there, nothing is
         // in transit), unless it was captured while a run held the worker's thread: it then waited
@@ -372,6 +371,27 @@ export class FramePump<R> {
       this.#handlers.drawn?.();
     });
   }
+}
+
+/**
+ * Camera frames the worker never read: its stream keeps only the newest frame while a run holds the
+ * worker's thread. The video element gets every frame the camera delivers (its playback quality
+ * counts them), the worker's answers say how many it read: the difference, less one on its way,
+ * is what the stream skipped. Returns a counter of newly skipped frames for each answer.
+ */
+export function skippedFrames(video: Pick<HTMLVideoElement, 'getVideoPlaybackQuality'>): (read: number) => number {
+  const delivered = (): number | undefined => video.getVideoPlaybackQuality?.().totalVideoFrames;
+  const start = delivered();
+  let counted = 0;
+  return (read) => {
+    const now = delivered();
+    if (start === undefined || now === undefined) return 0;
+    const skipped = now - start - read - 1;
+    if (skipped <= counted) return 0;
+    const more = skipped - counted;
+    counted = skipped;
+    return more;
+  };
 }
 
 function stages(answer: PumpAnswer<unknown> & { kind: 'done' }): WorkerStages {

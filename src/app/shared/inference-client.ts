@@ -214,8 +214,8 @@ export class ModelSession {
         const now = await retarget();
         const answer = await worker.nextStreamFrame(stream);
         if (answer.kind === 'ended') return answer;
-        const { frameId, timestamp, readAt, missed, newest } = answer;
-        const frame = { frameId, timestamp, readAt, missed, newest };
+        const { frameId, timestamp, readAt, newest } = answer;
+        const frame = { frameId, timestamp, readAt, newest };
         // An answer of an earlier target (the model changed while it ran) is not drawn.
         if (answer.key !== now.key || answer.kind === 'dropped') return { ...frame, kind: 'dropped' };
         if (answer.kind === 'failed')

@@ -4,7 +4,14 @@
  * track processor the video's frame callbacks take over.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FramePump, type PumpAnswer, type TrackProcessorConstructor } from '../../../src/app/shared/frame-pump.ts';
+import {
+  FramePump,
+  skippedFrames,
+  type PumpAnswer,
+  type PumpStream,
+  type StreamFrame,
+  type TrackProcessorConstructor,
+} from '../../../src/app/shared/frame-pump.ts';
 
 /** Camera frames open now, and the most ever open at once (Chromium's camera stops at two). */
 const buffers = { open: 0, mostOpen: 0 };
@@ -350,5 +357,133 @@ describe('FramePump without a track processor', () => {
     expect(made.map((f) => f.closes)).toEqual([1, 1, 1, 1]);
     pump.stop();
     expect(video.callbacks.size).toBe(0);
+  });
+});
+
+describe('FramePump with frames read in the worker', () => {
+  /** A worker side the test drives: answers come when the test says, in frame order. */
+  function workerStream(): {
+    open(readable: ReadableStream<VideoFrame>): Promise<PumpStream<number>>;
+    answer(a: (StreamFrame & PumpAnswer<number>) | { kind: 'ended' } | Error): void;
+    readables: ReadableStream<VideoFrame>[];
+    closed: number;
+  } {
+    const waiting: ((a: (StreamFrame & PumpAnswer<number>) | { kind: 'ended' } | Error) => void)[] = [];
+    const queued: ((StreamFrame & PumpAnswer<number>) | { kind: 'ended' } | Error)[] = [];
+    const state = {
+      readables: [] as ReadableStream<VideoFrame>[],
+      closed: 0,
+      open: async (readable: ReadableStream<VideoFrame>) => {
+        state.readables.push(readable);
+        return {
+          next: () =>
+            new Promise<(StreamFrame & PumpAnswer<number>) | { kind: 'ended' }>((resolve, reject) => {
+              const take = (a: (StreamFrame & PumpAnswer<number>) | { kind: 'ended' } | Error) =>
+                a instanceof Error ? reject(a) : resolve(a);
+              const q = queued.shift();
+              if (q) take(q);
+              else waiting.push(take);
+            }),
+          close: () => void state.closed++,
+        };
+      },
+      answer: (a: (StreamFrame & PumpAnswer<number>) | { kind: 'ended' } | Error) => {
+        const w = waiting.shift();
+        if (w) w(a);
+        else queued.push(a);
+      },
+    };
+    return state;
+  }
+
+  /** A video element whose playback quality counts the frames the camera delivered. */
+  class CountingVideo extends Video {
+    delivered = 0;
+    getVideoPlaybackQuality(): VideoPlaybackQuality {
+      return { totalVideoFrames: this.delivered } as VideoPlaybackQuality;
+    }
+  }
+
+  const streamed = (frameId: number, newest: number, result = frameId): StreamFrame & PumpAnswer<number> => ({
+    ...done(result),
+    frameId,
+    newest,
+    timestamp: frameId * 33_333,
+    readAt: performance.timeOrigin + performance.now(),
+  });
+
+  it('hands the track’s stream to the worker and draws its answers; the page reads no frame', async () => {
+    const camera = fakeProcessor();
+    const worker = workerStream();
+    const shown: number[] = [];
+    const send = vi.fn();
+    const pump = new FramePump<number>(
+      { send, openStream: worker.open, show: (r) => shown.push(r), fail: () => undefined },
+      camera.Processor,
+    );
+    const video = new CountingVideo();
+    const track = new Track();
+    pump.start(video as unknown as HTMLVideoElement, track as unknown as MediaStreamTrack);
+    await settle();
+    expect(pump.source).toBe('worker');
+    expect(worker.readables).toHaveLength(1);
+    // A clone of the track is read (stopping it leaves the page's video playing).
+    expect(camera.tracks).toEqual([track.clones[0]]);
+    // The camera delivered 3 frames, the worker read them all: nothing skipped.
+    video.delivered = 3;
+    worker.answer(streamed(1, 3));
+    worker.answer({ ...streamed(2, 3), kind: 'dropped' });
+    worker.answer(streamed(3, 3));
+    for (let i = 0; i < 4; i++) await settle();
+    expect(shown).toEqual([1, 3]);
+    expect(pump.sentId).toBe(3);
+    expect(pump.shownId).toBe(3);
+    // Then 5 more came and the worker read 2 of them (a long run): of the 3 it did not read, one may
+    // be on its way, so 2 count as skipped by the stream, and only once.
+    video.delivered = 8;
+    worker.answer(streamed(4, 5));
+    for (let i = 0; i < 4; i++) await settle();
+    video.delivered = 8;
+    worker.answer(streamed(5, 5));
+    for (let i = 0; i < 4; i++) await settle();
+    expect(pump.budget.summary().dropped).toBe(1 + 2);
+    expect(send).not.toHaveBeenCalled();
+    pump.stop();
+    expect(worker.closed).toBe(1);
+    expect(track.clones[0]!.stopped).toBe(true);
+  });
+
+  it('a failed frame stops the pump and reports it; the stream is closed', async () => {
+    const camera = fakeProcessor();
+    const worker = workerStream();
+    const failures: unknown[] = [];
+    const pump = new FramePump<number>(
+      { send: vi.fn(), openStream: worker.open, show: () => undefined, fail: (e) => failures.push(e) },
+      camera.Processor,
+    );
+    pump.start(new CountingVideo() as unknown as HTMLVideoElement, new Track() as unknown as MediaStreamTrack);
+    await settle();
+    worker.answer(new Error('engine broke'));
+    for (let i = 0; i < 3; i++) await settle();
+    expect(failures.map(String)).toEqual(['Error: engine broke']);
+    expect(pump.running).toBe(false);
+    expect(worker.closed).toBe(1);
+  });
+});
+
+describe('skippedFrames', () => {
+  it('counts what the video got beyond what the worker read, less one on its way, each frame once', () => {
+    let delivered = 10;
+    const video = { getVideoPlaybackQuality: () => ({ totalVideoFrames: delivered }) as VideoPlaybackQuality };
+    const skipped = skippedFrames(video);
+    delivered = 12;
+    expect(skipped(1)).toBe(0); // 2 delivered, 1 read, 1 on its way
+    delivered = 16;
+    expect(skipped(3)).toBe(2); // 6 delivered, 3 read
+    delivered = 17;
+    expect(skipped(5)).toBe(0); // the worker caught up: nothing is taken back
+    delivered = 20;
+    expect(skipped(6)).toBe(1); // 10 delivered, 6 read: 3 skipped in all, 2 counted before
+    expect(skippedFrames({} as Pick<HTMLVideoElement, 'getVideoPlaybackQuality'>)(5)).toBe(0);
   });
 });
