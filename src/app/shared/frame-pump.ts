@@ -1,27 +1,25 @@
 /**
- * The page's half of the camera frame path: every frame the camera delivers becomes a VideoFrame
- * transferred to the worker as it comes, where one runs and one waits, the newest winning
- * (src/worker/frame-slot.ts). The page never converts pixels, never waits for a result before
- * sending the next frame, and draws results in frame order.
+ * The page's half of the camera frame path. Where the browser has a MediaStreamTrackProcessor
+ * (Chromium), the page hands the worker the processor's stream of a clone of the camera track and
+ * the worker reads every frame there as the camera delivers it (src/worker/frame-stream.ts): frames
+ * go from the camera to the engine without the page, 1.6 ms sooner than through it, and no camera
+ * frame is ever copied. (Chromium 156 cannot transfer a track, nor make a processor in a worker;
+ * any browser with a processor can transfer its stream.) The page still decides which model frames
+ * run on, handles failures, checks for a stalled camera, and draws the answers in frame order.
  *
- * Frames are read from the camera track with a MediaStreamTrackProcessor where the browser has one
- * (Chromium): as the camera delivers them, 2–4 ms after capture on the fake camera here. Elsewhere
- * the video element's requestVideoFrameCallback hands them over, at the display's refresh (on a
- * 60 Hz display up to 17 ms later; 12 ms median measured here, in the same run as 3.6 ms from the
- * track). Chromium 156 has no MediaStreamTrackProcessor in workers and cannot transfer a track,
- * only the processor's stream: where the page's handlers can open a stream in the worker
- * (`openStream`), the worker reads the frames there (src/worker/frame-stream.ts), 1.6 ms sooner
- * than through the page, and the page only draws answers; it still decides which model frames run
- * on, handles failures and checks for a stalled camera. Otherwise the page reads and sends them.
+ * Elsewhere the video element's requestVideoFrameCallback hands frames over at the display's
+ * refresh (on a 60 Hz display up to 17 ms after capture; 12 ms median measured here against 3.6 ms
+ * from the track), and the page transfers each as a VideoFrame; at most one runs and one waits in
+ * the worker, the newest winning (src/worker/frame-slot.ts).
  */
 import { CaptureClock } from './capture-clock.ts';
 import { FrameBudget, type FrameStamps } from './frame-budget.ts';
 
 /**
- * Frames sent and not answered yet, at most: the running one, the waiting one, and two on their
- * way. The worker's thread is busy during a synchronous run and reads its messages after it; a
- * cap keeps a slow engine from holding many camera buffers meanwhile (the camera has few).
- * Frames over the cap are not sent and count as dropped.
+ * Frames sent from the video and not answered yet, at most: the running one, the waiting one, and
+ * two on their way. The worker's thread is busy during a synchronous run and reads its messages
+ * after it; a cap keeps a slow engine from holding many frames meanwhile. Frames over the cap are
+ * not sent and count as dropped.
  */
 const MAX_OUTSTANDING = 4;
 
@@ -62,13 +60,10 @@ export interface PumpStream<R> {
 }
 
 export interface FramePumpHandlers<R> {
-  /** Sends one frame (ownership passes on: transfer it). */
+  /** Sends one frame the video presented (ownership passes on: transfer it). */
   send(frame: VideoFrame, id: number): Promise<PumpAnswer<R>>;
-  /**
-   * Hands the camera's frame stream to the worker, which reads it there: frames then go from the
-   * camera to the engine without the page. Without it, the page reads the track and sends frames.
-   */
-  openStream?(readable: ReadableStream<VideoFrame>): Promise<PumpStream<R>>;
+  /** Hands the camera's frame stream to the worker, which reads it there (where there is a track reader). */
+  openStream(readable: ReadableStream<VideoFrame>): Promise<PumpStream<R>>;
   /**
    * A newer result to show; called in frame order. The overlay must be drawn when it returns (the
    * frame's end-to-end time ends then; the screen shows it at its next refresh).
@@ -117,11 +112,8 @@ export class FramePump<R> {
     return this.#running;
   }
 
-  /**
-   * How frames are read: from the camera track as delivered, in the worker (`worker`) or on the
-   * page (`track`), or as the video presents them (`video`).
-   */
-  source: 'worker' | 'track' | 'video' | undefined;
+  /** How frames are read: from the camera track as delivered, in the worker, or as the video presents them. */
+  source: 'worker' | 'video' | undefined;
   /** The camera track read (a restarted camera has a new one). */
   track: MediaStreamTrack | undefined;
 
@@ -133,14 +125,10 @@ export class FramePump<R> {
     this.#running = true;
     this.budget.reset();
     this.lastFrameAt = performance.now();
-    if (track && this.#processor && this.#handlers.openStream) {
+    if (track && this.#processor) {
       this.source = 'worker';
       this.track = track;
       this.#streamTrack(this.#processor, this.#handlers.openStream, track, video, run);
-    } else if (track && this.#processor) {
-      this.source = 'track';
-      this.track = track;
-      this.#readTrack(this.#processor, track, video, run);
     } else {
       this.source = 'video';
       this.#callback = video.requestVideoFrameCallback((_now, meta) => this.#onPresented(meta, run));
@@ -161,43 +149,6 @@ export class FramePump<R> {
   /** When the camera last delivered a frame (performance.now()), to notice a camera that stalls. */
   lastFrameAt = 0;
 
-  /**
-   * Reads a clone of the track (stopping it leaves the page's video playing) until stop. Every
-   * frame read is sent or closed here: a camera has few buffers, and one frame never closed stalls
-   * it. The video's presented frames only calibrate the capture clock.
-   */
-  #readTrack(
-    Processor: TrackProcessorConstructor,
-    track: MediaStreamTrack,
-    video: HTMLVideoElement,
-    run: number,
-  ): void {
-    const clone = track.clone();
-    const reader = new Processor({ track: clone }).readable.getReader();
-    this.#stopSource = () => {
-      reader.cancel().catch(() => undefined);
-      clone.stop();
-    };
-    const clock = this.#captureClock(video, run);
-    const next = (): void => {
-      reader.read().then(
-        (read) => {
-          if (read.done) return;
-          const frame = read.value;
-          if (run !== this.#run) {
-            frame.close();
-            return;
-          }
-          this.#take(frame, clock.read(frame.timestamp, absoluteNow()));
-          next();
-        },
-        // The track ended (the camera stopped or was restarted): the stall check starts again.
-        () => undefined,
-      );
-    };
-    next();
-  }
-
   /** A clock for the frames' capture times, calibrated by the frames `video` presents (capture-clock.ts). */
   #captureClock(video: HTMLVideoElement, run: number): CaptureClock {
     const clock = new CaptureClock();
@@ -213,11 +164,12 @@ export class FramePump<R> {
   /**
    * Hands a clone of the track's frame stream to the worker and takes its answers until stop. The
    * processor buffers one frame at most: while the worker's thread is busy in a run it keeps the
-   * newest, and the camera never has more than two frames open (see #take).
+   * newest, and the camera never has more than two frames open (Chromium 156's camera stops
+   * delivering while the page holds two).
    */
   #streamTrack(
     Processor: TrackProcessorConstructor,
-    open: NonNullable<FramePumpHandlers<R>['openStream']>,
+    open: FramePumpHandlers<R>['openStream'],
     track: MediaStreamTrack,
     video: HTMLVideoElement,
     run: number,
@@ -277,58 +229,6 @@ export class FramePump<R> {
     }
     this.#outstanding++;
     void this.#send(frame, ++this.sentId, capturedAt);
-  }
-
-  /** A camera frame of the track is at the worker (sent, not answered yet). */
-  #cameraFrameOut = false;
-  /** Copies being made, sent in frame order after them. */
-  #copies: Promise<void> = Promise.resolve();
-  #copying = 0;
-
-  /**
-   * A frame read from the track: sent, or closed and counted dropped while the worker is full.
-   * Chromium's camera stops delivering while two of its frames are open (measured in Chromium 156
-   * on the fake camera: with two held, no frame came for 2 s; with one, all 30 a second did).
-   * So one camera frame at a time goes to the worker as it is, which is every frame while the
-   * engine keeps up with the camera; a frame that comes while one is out is copied into a frame
-   * of the page's own (0.4–0.5 ms median here) and let go at once.
-   */
-  #take(frame: VideoFrame, capturedAt: number): void {
-    this.lastFrameAt = performance.now();
-    if (this.#outstanding >= MAX_OUTSTANDING) {
-      frame.close();
-      this.budget.drop();
-      return;
-    }
-    const id = ++this.sentId;
-    this.#outstanding++;
-    if (!this.#cameraFrameOut && this.#copying === 0) {
-      this.#cameraFrameOut = true;
-      this.#send(frame, id, capturedAt).finally(() => (this.#cameraFrameOut = false));
-      return;
-    }
-    const run = this.#run;
-    this.#copying++;
-    const copied = ownCopy(frame).finally(() => frame.close());
-    this.#copies = this.#copies.then(async () => {
-      let copy: VideoFrame;
-      try {
-        copy = await copied;
-      } catch {
-        // The frame could not be read (the camera stopped under it): it was not run.
-        this.#outstanding--;
-        this.budget.drop();
-        return;
-      } finally {
-        this.#copying--;
-      }
-      if (run !== this.#run) {
-        copy.close();
-        this.#outstanding--;
-        return;
-      }
-      void this.#send(copy, id, capturedAt);
-    });
   }
 
   /** Sends one frame (the outstanding count already includes it); settles when it is answered. */
@@ -396,24 +296,4 @@ export function skippedFrames(video: Pick<HTMLVideoElement, 'getVideoPlaybackQua
 
 function stages(answer: PumpAnswer<unknown> & { kind: 'done' }): WorkerStages {
   return answer.stages ?? { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-}
-
-/** The frame's pixels in a VideoFrame of the page's own, holding none of the camera's buffers. */
-async function ownCopy(frame: VideoFrame): Promise<VideoFrame> {
-  const buffer = new ArrayBuffer(frame.allocationSize());
-  const layout = await frame.copyTo(buffer);
-  // `transfer` (not in TypeScript's DOM types yet) hands the buffer over instead of copying it again.
-  const init: VideoFrameBufferInit & { transfer: ArrayBuffer[] } = {
-    format: frame.format!,
-    codedWidth: frame.codedWidth,
-    codedHeight: frame.codedHeight,
-    timestamp: frame.timestamp,
-    layout,
-    displayWidth: frame.displayWidth,
-    displayHeight: frame.displayHeight,
-    ...(frame.visibleRect ? { visibleRect: frame.visibleRect } : {}),
-    colorSpace: frame.colorSpace.toJSON(),
-    transfer: [buffer],
-  };
-  return new VideoFrame(buffer, init);
 }
