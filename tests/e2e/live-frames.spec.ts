@@ -124,4 +124,34 @@ test.describe('live frame path', () => {
     expect(b.parts.wait).toBeGreaterThan(0);
     expect(watch.pageErrors).toEqual([]);
   });
+
+  test('switching the model with the camera running: the next frames run the new one, nothing of the old is drawn', async ({
+    page,
+  }) => {
+    const watch = await watchPage(page);
+    await importFixtures(page, ['mobilenet_v1_0.25_128_quant.tflite', 'movenet_single_pose_lightning_ptq.tflite']);
+    await startLive(page, 'mobilenet_v1_0.25_128_quant.tflite');
+    // The fake camera shows cat.bmp.
+    await expect(page.getByTestId('top-k').locator('li').first()).toContainText(/cat/i);
+    const skeleton = page.getByRole('img', { name: 'Pose skeleton' });
+    await expect(skeleton).toHaveCount(0);
+
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'movenet_single_pose_lightning_ptq.tflite' });
+    await expect(page.getByLabel('Task')).toHaveValue('pose');
+    // The camera never stopped: the frames read in the worker now run MoveNet, and the list of
+    // classes of the frames before it is gone.
+    await expect(skeleton).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('top-k')).toHaveCount(0);
+    const shown = (await readBudget(page)).shown;
+    await expect.poll(async () => (await readBudget(page)).shown, { timeout: 30_000 }).toBeGreaterThan(shown + 30);
+    await expect(page.getByTestId('top-k')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Stop camera' })).toBeVisible();
+
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'mobilenet_v1_0.25_128_quant.tflite' });
+    await expect(page.getByTestId('top-k').locator('li').first()).toContainText(/cat/i, { timeout: 60_000 });
+    await expect(skeleton).toHaveCount(0);
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.consoleErrors).toEqual([]);
+  });
 });
