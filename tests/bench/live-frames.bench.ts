@@ -104,7 +104,7 @@ try {
     'all figures in ms, medians of the last 30 frames; e2e = camera capture to overlay drawn; ratio = e2e p50 / inference p50 (goal on MobileNet 224 WASM: ≤ 1.3×)',
   );
   console.log(
-    'to paint = e2e p50 to the display refresh after the overlay was drawn (on screen), +paint = that wait (display-bound, not in e2e); frames from = camera track as delivered, or video refresh',
+    'to paint = e2e p50 to the display refresh after the overlay was drawn (on screen), +paint = that wait (display-bound, not in e2e); frames from = the camera track read in the worker as delivered (worker), or the video refresh (video)',
   );
   console.log(
     `${'model · engine'.padEnd(30)} ${'FPS'.padStart(5)} ${'e2e p50'.padStart(7)} ${'p90'.padStart(7)} ${PARTS.map((p) => p.slice(0, 6).padStart(6)).join(' ')} ${'drops'.padStart(5)}  ${'ratio'.padStart(7)} ${'to paint'.padStart(8)} ${'+paint'.padStart(6)} ${'from'.padStart(6)}`,

@@ -23,7 +23,7 @@ export const PART_WORDS: Record<BudgetPart, string> = {
 /** What the parts mean, for a tooltip. */
 export const PART_HINTS: Record<BudgetPart, string> = {
   capture: 'from the camera capturing the frame to Reef reading it (in the worker, or on the page that hands it over)',
-  transfer: 'the frame to the worker and the result back (messages, no copies)',
+  transfer: 'the result back to the page, and the frame to the worker where the page sends it (messages, no copies)',
   wait: 'for the engine to finish the frame before it (at most one frame waits; a newer one replaces it)',
   preprocess: 'pixels out of the frame, resize and value mapping in the worker',
   inference: 'the engine’s own run',
