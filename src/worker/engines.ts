@@ -7,7 +7,6 @@
 import { ReefError } from '../lib/errors.ts';
 import {
   WasmEngine,
-  modelRuntime,
   workerLiteRtLoader,
   type PartitionedEngine,
   type LoadedModel,
@@ -213,8 +212,7 @@ export class WorkerEngines {
       engine: model.engine,
       device: model.device,
       labels,
-      // The model's own thread count when the WASM engine chose one for it, else the engine's.
-      runtime: modelRuntime(model) ?? (await this.#cpu().runtimeInfo()),
+      runtime: await this.#cpu().runtimeInfo(),
     };
   }
 

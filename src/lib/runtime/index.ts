@@ -41,7 +41,7 @@ export {
   type PreparedTpuOp,
   type SubmodelExtractor,
 } from './engines/composite.ts';
-export { WasmEngine, modelRuntime, type WasmEngineOptions } from './engines/litert.ts';
+export { WasmEngine } from './engines/litert.ts';
 export { EdgeTpuEngine, type EdgeTpuEngineOptions } from './engines/edgetpu.ts';
 export { SegmentedModel } from './engines/segmented.ts';
 export { REEF_KERNELS, quantizeTo, type KernelOp, type PreparedKernel, type ReefKernel } from './kernels/registry.ts';

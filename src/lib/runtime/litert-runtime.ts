@@ -46,7 +46,7 @@ export interface LoadedLiteRt extends LiteRtVariantInfo {
 export interface LiteRtVariantInfo {
   /** `threaded`, `plain`, `compat`, … (the build that was loaded). */
   variant: string;
-  /** Threads LiteRT's CPU kernels may use (for one model: the threads it was compiled with). */
+  /** Threads LiteRT's CPU kernels may use. */
   threads: number;
 }
 
@@ -169,11 +169,9 @@ export class LiteRtRuntime {
   /**
    * Compiles a model that the partitioner has vetted (LiteRT does not reject unknown custom ops).
    * `opNumbers[k]`: the op index in the user's model of this graph's op k (for error messages).
-   * `threads`: for this graph's CPU kernels, at most the instance's (default: all of them).
    */
-  async compile(bytes: Uint8Array, opNumbers?: readonly number[], threads?: number): Promise<LiteRtGraph> {
-    const { wasm, env, threads: most } = await this.#bindings();
-    const numThreads = Math.max(1, Math.min(most, Math.floor(threads ?? most)));
+  async compile(bytes: Uint8Array, opNumbers?: readonly number[]): Promise<LiteRtGraph> {
+    const { wasm, env, threads } = await this.#bindings();
     const generation = this.#generation;
     const ptr = wasm._malloc(bytes.byteLength);
     wasm.HEAPU8.set(bytes, ptr);
@@ -186,7 +184,7 @@ export class LiteRtRuntime {
           model = wasm.loadModel(env, ptr, bytes.byteLength);
           compiled = await wasm.compileModel(env, model, {
             accelerator: 'wasm',
-            cpuOptions: { numThreads },
+            cpuOptions: { numThreads: threads },
             gpuOptions: {},
             webNNOptions: {},
           } as Parameters<LiteRtWasm['compileModel']>[2]);

@@ -61,8 +61,6 @@ export type SubmodelExtractor = (
 export interface LoadOptions {
   /** The CPU version of a compiled model, run when no Edge TPU is available. */
   cpuTwin?: Uint8Array;
-  /** Threads for this model's LiteRT segments (default: all the runtime has). */
-  threads?: number;
 }
 
 export interface PartitionedEngineOptions {
@@ -76,7 +74,7 @@ export interface PartitionedEngineOptions {
 }
 
 type Step =
-  | { kind: 'litert'; segment: Segment; bytes: Uint8Array; graph: LiteRtGraph | undefined; threads?: number }
+  | { kind: 'litert'; segment: Segment; bytes: Uint8Array; graph: LiteRtGraph | undefined }
   | { kind: 'reef'; segment: Segment; opInputs: number[]; opOutputs: number[]; kernel: PreparedKernel }
   | { kind: 'edgetpu'; segment: Segment; opInputs: number[]; opOutputs: number[]; op: PreparedTpuOp };
 
@@ -142,15 +140,14 @@ export class PartitionedEngine implements Engine {
         partitionModel(narrowed.model, this.#kernels),
         writeModel(narrowed.model),
         isTwin,
-        options.threads,
       );
       return widenArgMaxOutputs(loaded, narrowed.outputPositions);
     }
     const partition = partitionModel(model, this.#kernels);
-    return this.#build(partition, bytes, isTwin, options.threads);
+    return this.#build(partition, bytes, isTwin);
   }
 
-  async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean, threads?: number): Promise<LoadedModel> {
+  async #build(partition: Partition, bytes: Uint8Array, isTwin: boolean): Promise<LoadedModel> {
     const { model, subgraph, segments } = partition;
     const steps: Step[] = [];
     const knownInfo = new Map<number, TensorInfo>();
@@ -161,13 +158,7 @@ export class PartitionedEngine implements Engine {
           const segmentBytes = whole
             ? bytes
             : this.#extract(model, bytes, segment.ops[0]!, segment.ops.at(-1)!, segment.inputs, segment.outputs);
-          steps.push({
-            kind: 'litert',
-            segment,
-            bytes: segmentBytes,
-            graph: undefined,
-            ...(threads !== undefined ? { threads } : {}),
-          });
+          steps.push({ kind: 'litert', segment, bytes: segmentBytes, graph: undefined });
           continue;
         }
         const opIndex = segment.ops[0]!;
@@ -217,7 +208,7 @@ export class PartitionedEngine implements Engine {
   async #compile(step: Extract<Step, { kind: 'litert' }>): Promise<LiteRtGraph> {
     try {
       // A sliced segment numbers its ops from 0: errors name the op indices of the user's model.
-      return await this.#runtime.compile(step.bytes, step.segment.ops, step.threads);
+      return await this.#runtime.compile(step.bytes, step.segment.ops);
     } catch (error) {
       this.#runtime.discard();
       throw litertFailure(error, 'loading the model');

@@ -8,30 +8,12 @@
  * timing both counts at load was tried and removed: its few timed runs right after compiling picked
  * 1 thread, which then lost on every call.
  */
-import type { LoadedModel } from '../engine.ts';
-import { LiteRtRuntime, type LiteRtLoader, type LiteRtVariantInfo } from '../litert-runtime.ts';
+import { LiteRtRuntime, type LiteRtLoader } from '../litert-runtime.ts';
 import type { ReefKernel } from '../kernels/registry.ts';
-import { PartitionedEngine, type LoadOptions, type SubmodelExtractor } from './composite.ts';
-
-export interface WasmEngineOptions {
-  extract?: SubmodelExtractor;
-  kernels?: readonly ReefKernel[];
-}
-
-/** A model's own LiteRT build and thread count, as its load set them. */
-export function modelRuntime(model: LoadedModel): LiteRtVariantInfo | undefined {
-  return (model as { liteRtRuntime?: LiteRtVariantInfo }).liteRtRuntime;
-}
+import { PartitionedEngine, type SubmodelExtractor } from './composite.ts';
 
 export class WasmEngine extends PartitionedEngine {
-  constructor(loader: LiteRtLoader, options: WasmEngineOptions = {}) {
+  constructor(loader: LiteRtLoader, options: { extract?: SubmodelExtractor; kernels?: readonly ReefKernel[] } = {}) {
     super({ runtime: new LiteRtRuntime(loader), ...options });
-  }
-
-  override async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
-    const info = await this.runtimeInfo();
-    const threads = Math.max(1, Math.min(info.threads, options.threads ?? info.threads));
-    const model = await super.load(bytes, options);
-    return Object.assign(model, { liteRtRuntime: { ...info, threads } });
   }
 }
