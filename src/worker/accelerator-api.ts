@@ -380,10 +380,7 @@ export class AcceleratorApi {
     const close = (): void => {
       if ('close' in frame) frame.close();
     };
-    const outcome = await this.#frames.submit(id, frame, { task, options }, close);
-    if (outcome.kind === 'done' && outcome.result.task === 'segment')
-      return transfer(outcome, [outcome.result.mask.buffer as ArrayBuffer]);
-    return outcome;
+    return maskTransferred(await this.#frames.submit(id, frame, { task, options }, close));
   }
 
   readonly #streams = new Map<number, FrameStream<TaskResult | TpuTaskResult, TaskResult['task'], TaskOptions>>();
@@ -405,9 +402,9 @@ export class AcceleratorApi {
     return id;
   }
 
-  /** The model, task and options the stream's frames run on from now on; null: none run. */
-  setFrameStreamTarget(stream: number, target: FrameStreamTarget | null): void {
-    this.#streams.get(stream)?.setTarget(target ?? undefined);
+  /** The model, task and options the stream's frames run on from now on. */
+  setFrameStreamTarget(stream: number, target: FrameStreamTarget): void {
+    this.#streams.get(stream)?.setTarget(target);
   }
 
   /** The stream's next answer in frame order (a mask comes back transferred), or `ended`. */
@@ -420,9 +417,7 @@ export class AcceleratorApi {
       return answer;
     }
     if (answer.kind === 'failed') return { ...answer, error: serializeError(answer.error) };
-    if (answer.kind === 'done' && answer.result.task === 'segment')
-      return transfer(answer, [answer.result.mask.buffer as ArrayBuffer]);
-    return answer;
+    return maskTransferred(answer);
   }
 
   closeFrameStream(stream: number): void {
@@ -463,4 +458,11 @@ export class AcceleratorApi {
       this.unloadModel(info.id);
     }
   }
+}
+
+/** A frame's answer to post: a segmentation mask goes transferred, not copied. */
+function maskTransferred<A extends { kind: string; result?: TaskResult | TpuTaskResult }>(answer: A): A {
+  if (answer.kind === 'done' && answer.result?.task === 'segment')
+    return transfer(answer, [answer.result.mask.buffer as ArrayBuffer]);
+  return answer;
 }

@@ -74,8 +74,8 @@ export class FrameStream<R, T, O> {
     void this.#read();
   }
 
-  /** Frames from now on run on `target`; undefined: they are closed unread. */
-  setTarget(target: StreamTarget<T, O> | undefined): void {
+  /** Frames from now on run on `target` (before the first, they are closed unread). */
+  setTarget(target: StreamTarget<T, O>): void {
     this.#target = target;
   }
 
@@ -142,7 +142,6 @@ export class FrameStream<R, T, O> {
   }
 
   #settle(answer: StreamAnswer<R>): void {
-    if (!this.#pending.has(answer.frameId)) return;
     this.#pending.set(answer.frameId, answer);
     // A page that stopped pulling must not make answers pile up: the oldest settled ones go.
     while (this.#pending.size > MAX_UNREAD_ANSWERS && this.#pending.get(this.#nextToDeliver) !== undefined) {

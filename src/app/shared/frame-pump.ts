@@ -128,7 +128,7 @@ export class FramePump<R> {
     if (track && this.#processor) {
       this.source = 'worker';
       this.track = track;
-      this.#streamTrack(this.#processor, this.#handlers.openStream, track, video, run);
+      this.#streamTrack(this.#processor, track, video, run);
     } else {
       this.source = 'video';
       this.#callback = video.requestVideoFrameCallback((_now, meta) => this.#onPresented(meta, run));
@@ -169,7 +169,6 @@ export class FramePump<R> {
    */
   #streamTrack(
     Processor: TrackProcessorConstructor,
-    open: FramePumpHandlers<R>['openStream'],
     track: MediaStreamTrack,
     video: HTMLVideoElement,
     run: number,
@@ -184,7 +183,7 @@ export class FramePump<R> {
     const clock = this.#captureClock(video, run);
     const skipped = skippedFrames(video);
     const loop = async (): Promise<void> => {
-      stream = await open(readable);
+      stream = await this.#handlers.openStream(readable);
       if (run !== this.#run) stream.close();
       while (run === this.#run) {
         const answer = await stream.next();

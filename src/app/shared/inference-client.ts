@@ -197,7 +197,8 @@ export class ModelSession {
     const retarget = async (): Promise<{ key: number; sessionKey: string; id: string }> => {
       const req = request();
       const target = await this.#frameTarget(req);
-      const sig = `${this.#key}|${target.id}|${req.task}|${JSON.stringify(target.options)}`;
+      // The options follow from the request's top-k and label file: no need to compare label lists.
+      const sig = `${this.#key}|${target.id}|${req.task}|${req.topK ?? 3}|${req.labels ?? ''}`;
       if (sig !== sent?.sig) {
         sent = { key: ++keys, sig };
         await worker.setFrameStreamTarget(stream, {
