@@ -73,10 +73,11 @@ export class CaptureClock {
     proposals.sort((a, b) => a - b);
     let best: number | undefined;
     for (let i = 0; i + MATCHES - 1 < proposals.length; i++) {
-      const cluster = proposals.slice(i, i + MATCHES);
-      if (cluster[MATCHES - 1]! - cluster[0]! > AGREE_MS) continue;
-      const offset = cluster[Math.floor(MATCHES / 2)]!;
+      // MATCHES proposals in a row (sorted) within AGREE_MS: their middle one is a candidate.
+      if (proposals[i + MATCHES - 1]! - proposals[i]! > AGREE_MS) continue;
+      const offset = proposals[i + Math.floor(MATCHES / 2)]!;
       if (!this.#recent.every((f) => f.stamp + offset <= f.readAt + CAUSAL_SLACK_MS)) continue;
+      // A candidate within AGREE_MS of the best is the same offset, not a later one.
       if (best === undefined || offset > best + AGREE_MS) best = offset;
     }
     this.#offset = best;
