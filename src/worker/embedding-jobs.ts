@@ -65,6 +65,11 @@ export interface EmbeddingJobsOptions {
   decode?: (blob: Blob) => Promise<RgbaImage>;
 }
 
+/** The Coral is not there (any more): unplugged, or no longer listed under the id asked for. */
+function tpuGone(error: unknown): boolean {
+  return error instanceof ReefError && (error.code === 'UNAVAILABLE' || error.reason === 'unknown-device');
+}
+
 function labelOf(info: TpuModelInfo): { engine: EmbeddingEngine; label: string } {
   return info.decision.kind === 'edgetpu'
     ? { engine: 'edgetpu', label: `edgetpu · ${info.device}` }
@@ -104,14 +109,26 @@ export class EmbeddingJobs {
     // The CPU twin's key matches the training worker's WASM embeddings (same vectors).
     const keys = { edgetpu: await sha256Hex(request.extractor), wasm: await sha256Hex(request.cpuTwin) };
 
-    let info = await this.#engines.load(request.extractor, {
-      engine: request.engine,
-      // One engine for the whole job: `auto` may not finish measuring in the background mid-way.
-      wait: true,
-      cpuTwin: request.cpuTwin,
-      name: 'embedding extractor',
-    });
+    const load = (engine: string) =>
+      this.#engines.load(request.extractor, {
+        engine,
+        // One engine for the whole job: `auto` may not finish measuring in the background mid-way.
+        wait: true,
+        cpuTwin: request.cpuTwin,
+        name: 'embedding extractor',
+      });
     let notice: string | undefined;
+    let info: TpuModelInfo;
+    try {
+      info = await load(request.engine);
+    } catch (error) {
+      // The page saw the Coral ready a moment ago; pulled out since, the run still trains (on WASM).
+      if (!request.engine.startsWith('usb') || !tpuGone(error)) throw error;
+      info = await load('wasm');
+      notice =
+        `${request.engine} went away before embedding started, so every sample was embedded on WASM ` +
+        '(the CPU twin) instead.';
+    }
     try {
       for (;;) {
         const { engine, label } = labelOf(info);

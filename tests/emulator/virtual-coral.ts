@@ -98,6 +98,7 @@ export class VirtualCoral {
 
   readonly #registered: { name: string; program: EmulatedModel; compute: ComputeFn | undefined }[] = [];
   #unplugAt: number | undefined;
+  #unplugAtRequest: number | undefined;
   #stalls: Armed[] = [];
   #delays: (Armed & { ms: number })[] = [];
   #dropEvents = 0;
@@ -171,6 +172,14 @@ export class VirtualCoral {
   /** The k-th transfer from now (1 = the next) finds the device unplugged. */
   unplugAtTransfer(k: number): void {
     this.#unplugAt = this.transfers + k;
+  }
+  /**
+   * The stick is pulled out while the k-th request from now (1 = the next) is under way: the
+   * transfer after the one that opened it finds the device gone. Counted in requests, not
+   * transfers, so a test can stop a run of inferences part-way however fast they go.
+   */
+  unplugAtRequest(k: number): void {
+    this.#unplugAtRequest = this.app.stats.requests + k;
   }
   /** The next `count` matching transfers return status `stall`. */
   stallNext(filter: TransferFilter = {}, count = 1): void {
@@ -262,6 +271,7 @@ export class VirtualCoral {
     this.wedged = undefined;
     this.transfers = 0;
     this.#unplugAt = undefined;
+    this.#unplugAtRequest = undefined;
     this.link.reset();
     this.chip.reset();
     const device = new EmulatedUsbDevice(this.#backend(personality), this.speed);
@@ -365,6 +375,10 @@ export class VirtualCoral {
         await this.#ready;
         // The transfer that wedges the chip is still taken into its FIFO; later ones hit the budget.
         guard(() => app.bulkOut(data));
+        if (this.#unplugAtRequest !== undefined && app.stats.requests >= this.#unplugAtRequest) {
+          this.#unplugAtRequest = undefined;
+          this.#unplugAt = this.transfers + 1;
+        }
         return { status: 'ok', bytesWritten: data.length } as USBOutTransferResult;
       },
       reset: async (device) => {

@@ -151,8 +151,14 @@ export type VirtualUsbRequest =
   | { op: 'mode'; call: string; mode: PermissionMode }
   /** Plug in one more virtual Coral (DFU personality), e.g. on a USB 2 port (`high`). */
   | { op: 'add'; call: string; speed: 'super' | 'high' }
-  /** Arm a fault on one coral: DFU error at a block, or unplug at the k-th transfer from now. */
-  | { op: 'fault'; call: string; coral: number; fault: 'dfu-fail-at-block' | 'unplug-at-transfer'; n: number }
+  /** Arm a fault on one coral: DFU error at a block, or unplug at the k-th transfer or request from now. */
+  | {
+      op: 'fault';
+      call: string;
+      coral: number;
+      fault: 'dfu-fail-at-block' | 'unplug-at-transfer' | 'unplug-at-request';
+      n: number;
+    }
   | { op: 'state'; call: string };
 
 export interface VirtualCoralState {

@@ -63,6 +63,8 @@ const control = {
   /** DFU download of `block` fails with errWRITE (stays armed across replugs; -1 disarms). */
   failDfuAtBlock: (coral: number, block: number) => state({ op: 'fault', coral, fault: 'dfu-fail-at-block', n: block }),
   unplugAtTransfer: (coral: number, k: number) => state({ op: 'fault', coral, fault: 'unplug-at-transfer', n: k }),
+  /** Pulled out while the k-th inference request from now is under way (1 = the next). */
+  unplugAtRequest: (coral: number, k: number) => state({ op: 'fault', coral, fault: 'unplug-at-request', n: k }),
   state: () => state({ op: 'state' }),
   /**
    * The worker API as the app's own handle on it, for steps the app has no UI for yet (firmware)

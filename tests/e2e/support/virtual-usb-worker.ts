@@ -155,6 +155,7 @@ async function handle(state: Bus, request: VirtualUsbRequest): Promise<VirtualUs
       const coral = corals[request.coral];
       if (!coral) throw new Error(`no virtual Coral ${request.coral}`);
       if (request.fault === 'dfu-fail-at-block') coral.failDfuAtBlock(request.n);
+      else if (request.fault === 'unplug-at-request') coral.unplugAtRequest(request.n);
       else coral.unplugAtTransfer(request.n);
       break;
     }

@@ -136,6 +136,18 @@ describe('driver faults on the virtual Coral', () => {
     expect(tpu.state).toBe('closed');
   });
 
+  it('unplugged during the third inference from now: two answer right, the third fails with device-gone', async () => {
+    const { coral, tpu, model, input, expected } = await setup();
+    coral.unplugAtRequest(3);
+    await expectOutput(model, input, expected);
+    await expectOutput(model, input, expected);
+    expect(coral.personality).toBe('app');
+    const error = await failure(model.run([input]));
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'device-gone' });
+    expect(coral.personality).toBe('unplugged');
+    await tpu.close();
+  });
+
   it('after an unplug, replug + flash + reopen gives correct inferences again', async () => {
     const { coral, tpu, model, input, expected } = await setup();
     coral.unplug();

@@ -109,4 +109,22 @@ describe('embedding a dataset in the accelerator worker', () => {
     expect(result.embeddings).toEqual(expected);
     await pool.close();
   });
+
+  it('a Coral pulled out after the page saw it ready, before the job loaded: the run goes on in WASM and says so', async () => {
+    const { coral, pool, jobs, datasetId } = await setup();
+    coral.unplug();
+    const progress: EmbedProgress[] = [];
+    const result = await jobs.embedDataset({ datasetId, extractor: compiled, cpuTwin: twin, engine: 'usb:0' }, (p) =>
+      progress.push(p),
+    );
+    expect(progress.every((p) => p.on === 'wasm · cpu')).toBe(true);
+    expect(result).toMatchObject({ engine: 'wasm', label: 'wasm · cpu', computed: 4, cached: 0 });
+    expect(result.notice).toContain('usb:0 went away before embedding started, so every sample was embedded on WASM');
+    expect(result.embeddings).toEqual(expected);
+    // Anything else that stops the load is still the job's error, not a quiet change of engine.
+    await expect(
+      jobs.embedDataset({ datasetId, extractor: compiled, cpuTwin: twin, engine: 'usb:7x' }),
+    ).rejects.toMatchObject({ reason: 'unknown-engine' });
+    await pool.close();
+  });
 });
