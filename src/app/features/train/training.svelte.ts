@@ -76,7 +76,7 @@ export type TrainingPhase =
   | { kind: 'idle' }
   | { kind: 'embedding'; done: number; total: number; on: string }
   | { kind: 'training'; epoch: number; epochs: number }
-  | { kind: 'finishing'; text: string };
+  | { kind: 'busy'; text: string };
 
 export class TrainingState {
   extractor = $state.raw<CatalogEntryState | undefined>(undefined);
@@ -153,7 +153,8 @@ export class TrainingState {
     this.error = undefined;
     this.workerGone = false;
     this.history = [];
-    this.phase = { kind: 'embedding', done: 0, total: 0, on: 'wasm · cpu' };
+    // Which engine embeds is not known until the devices answer: say nothing about it yet.
+    this.phase = { kind: 'busy', text: 'Reading the samples…' };
     // Events come on the proxy's own port and may trail the result: drop them once training is over.
     let over = false;
     let embedStart = 0;
@@ -212,7 +213,7 @@ export class TrainingState {
         perSecond: embedEnd > embedStart ? (embedCount - 1) / ((embedEnd - embedStart) / 1000) : 0,
       };
       const stem = fileStem(name);
-      this.phase = { kind: 'finishing', text: 'Saving the models…' };
+      this.phase = { kind: 'busy', text: 'Saving the models…' };
       const cpuComposed = compiledBytes ? out.cpuModel : out.model;
       if (!cpuComposed) throw new Error('The training worker returned no CPU model.');
       const cpuModel = await api.importFile(`${stem}.tflite`, cpuComposed);
