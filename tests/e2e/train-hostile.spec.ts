@@ -255,7 +255,9 @@ test.describe('failures while training', () => {
       .filter({ hasText: 'Training stopped: The training worker stopped responding' });
     await expect(alert).toBeVisible({ timeout: 40_000 });
     await expect(alert).toContainText('Your dataset is safe');
-    await expect(page.getByRole('status').filter({ hasText: /Reading the samples|Embedding samples|Epoch/ })).toHaveCount(0);
+    await expect(
+      page.getByRole('status').filter({ hasText: /Reading the samples|Embedding samples|Epoch/ }),
+    ).toHaveCount(0);
     // No result of the failed run is shown.
     await expect(page.getByRole('figure', { name: 'Loss' })).toHaveCount(0);
     await expect(page.getByTestId('training-summary')).toHaveCount(0);
